@@ -1,0 +1,106 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Upcoming features every Swift target opts into (see ../shared/STYLE.md §1).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "watchfolder",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "watchfolder", targets: ["watchfolder"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "WatchFolder", targets: ["WatchFolder"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        // C at the edge: tiny shims over what Swift cannot import directly.
+        .target(
+            name: "CInotify",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        .systemLibrary(
+            name: "CAV",
+            pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavfilter-dev", "libavutil-dev",
+                              "libswscale-dev", "libswresample-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+
+        // The media engine: probe, ladder planning, decode-once transcode, HLS packaging.
+        .target(
+            name: "Pipeline",
+            dependencies: [
+                "CAV",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // The daemon: config, intake, job store, scheduler, publishers, notifier, status.
+        .target(
+            name: "WatchFolder",
+            dependencies: [
+                "Pipeline",
+                "CInotify",
+                "CCurl",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // The CLI: a thin ArgumentParser layer over the two libraries.
+        .executableTarget(
+            name: "watchfolder",
+            dependencies: [
+                "Pipeline",
+                "WatchFolder",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: ["Pipeline"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WatchFolderTests",
+            dependencies: [
+                "WatchFolder",
+                "Pipeline",
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Runs the built `watchfolder` binary as a user would: CLI contracts, exit codes, the daemon end to end.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

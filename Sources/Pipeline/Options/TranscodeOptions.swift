@@ -1,0 +1,81 @@
+/// One rung of the bitrate ladder: an output height and its rate control.
+public struct Rung: Sendable, Hashable, Codable {
+    /// Output height in pixels (the width follows the display aspect).
+    public var height: Int
+    /// Target average video bitrate, bits per second.
+    public var videoBitrate: Int
+    /// VBV maximum rate, bits per second.
+    public var maxrate: Int
+    /// VBV buffer size, bits.
+    public var bufsize: Int
+
+    /// A rung whose maxrate and bufsize default to 1.07x and 1.5x the bitrate.
+    public init(height: Int, videoBitrate: Int, maxrate: Int? = nil, bufsize: Int? = nil) {
+        self.height = height
+        self.videoBitrate = videoBitrate
+        self.maxrate = maxrate ?? Int((Double(videoBitrate) * 1.07).rounded())
+        self.bufsize = bufsize ?? Int((Double(videoBitrate) * 1.5).rounded())
+    }
+
+    /// 1080/720/480/360 at 5000/2800/1400/800 kbit/s.
+    public static let defaultLadder: [Rung] = [
+        Rung(height: 1080, videoBitrate: 5_000_000),
+        Rung(height: 720, videoBitrate: 2_800_000),
+        Rung(height: 480, videoBitrate: 1_400_000),
+        Rung(height: 360, videoBitrate: 800_000),
+    ]
+}
+
+/// How media segments are muxed.
+public enum SegmentFormat: String, Sendable, Codable, CaseIterable {
+    /// MPEG-TS segments (`.ts`).
+    case ts
+    /// CMAF-style fragmented MP4 (`init.mp4` + `.m4s`).
+    case fmp4
+}
+
+/// Which H.264 encoder family to use.
+public enum HardwarePreference: String, Sendable, Codable, CaseIterable {
+    /// The first GPU encoder that opens, else libx264.
+    case auto
+    /// libx264 only.
+    case cpu
+    /// NVIDIA NVENC (`h264_nvenc`).
+    case nvenc
+    /// VA-API (`h264_vaapi`).
+    case vaapi
+    /// Intel Quick Sync (`h264_qsv`).
+    case qsv
+}
+
+/// Everything the engine needs to turn one source into one HLS package.
+public struct TranscodeOptions: Sendable, Hashable, Codable {
+    public var ladder: [Rung]
+    /// libx264 preset (`veryfast`, `medium`, ...).
+    public var preset: String
+    public var segmentSeconds: Double
+    public var segmentFormat: SegmentFormat
+    /// How many evenly spaced thumbnails to write.
+    public var thumbnails: Int
+    /// AAC bitrate, bits per second.
+    public var audioBitrate: Int
+    public var hardware: HardwarePreference
+
+    public init(
+        ladder: [Rung] = Rung.defaultLadder,
+        preset: String = "veryfast",
+        segmentSeconds: Double = 6,
+        segmentFormat: SegmentFormat = .ts,
+        thumbnails: Int = 10,
+        audioBitrate: Int = 128_000,
+        hardware: HardwarePreference = .auto
+    ) {
+        self.ladder = ladder
+        self.preset = preset
+        self.segmentSeconds = segmentSeconds
+        self.segmentFormat = segmentFormat
+        self.thumbnails = thumbnails
+        self.audioBitrate = audioBitrate
+        self.hardware = hardware
+    }
+}

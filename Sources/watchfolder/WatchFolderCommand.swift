@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import WatchFolder
+
+/// `watchfolder`: the root command. Subcommands are thin layers over the `Pipeline` and `WatchFolder` libraries.
+@main
+struct WatchFolderCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watchfolder",
+        abstract: "Turns videos dropped into a folder into HLS packages, published to an outbox or S3.",
+        discussion: """
+            Exit codes: 0 success, 1 the work failed (bad input, failed job), 2 usage or config error.
+
+            Example:
+              watchfolder run --config /etc/watchfolder/config.toml
+            """,
+        version: WatchFolderVersion.string,
+        subcommands: [
+            Run.self, Transcode.self, Probe.self, CheckConfig.self, Status.self, Jobs.self, Retry.self, Cancel.self,
+        ]
+    )
+
+    /// Parses, runs, and maps every failure onto the documented exit codes with a one-line message.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var async = command as? any AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as CLIFailure {
+            FileHandle.standardError.write(Data("watchfolder: \(failure.message)\n".utf8))
+            Foundation.exit(failure.code)
+        } catch let error as ConfigError {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            Foundation.exit(CLIFailure.usage)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || error is ExitCode {
+                exit(withError: error)  // --help, --version, explicit exit codes
+            }
+            // Every other ArgumentParser error is a usage error: one line, exit 2, as documented.
+            let text = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            FileHandle.standardError.write(Data("watchfolder: \(text) (see 'watchfolder --help')\n".utf8))
+            Foundation.exit(CLIFailure.usage)
+        }
+    }
+}
+
+/// A failure the CLI reports in one line, with its exit code.
+struct CLIFailure: Error {
+    static let work: Int32 = 1
+    static let usage: Int32 = 2
+    var code: Int32
+    var message: String
+
+    static func work(_ message: String) -> CLIFailure { CLIFailure(code: work, message: message) }
+    static func usage(_ message: String) -> CLIFailure { CLIFailure(code: usage, message: message) }
+}
+
+/// `--config PATH`, shared by every command that reads the config.
+struct ConfigOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The config file (default: $WATCHFOLDER_CONFIG, else \(ConfigLoader.defaultPath)).", valueName: "path"))
+    var config: String?
+
+    /// Loads the config; a bad config is a usage error (exit 2) naming file and line.
+    func load() throws -> Config {
+        try ConfigLoader.load(path: ConfigLoader.resolvePath(config))
+    }
+}
