@@ -62,7 +62,9 @@ rows = db.execute("SELECT source_path, CAST(strftime('%s', created_at) AS REAL) 
 lat = sorted((created - closed[src]) * 1000 for src, created in rows if src in closed)
 lost = 1000 - len(lat)
 def pct(p): return lat[min(len(lat) - 1, int(round(p / 100 * (len(lat) - 1))))] if lat else float("nan")
-print(f"latency (last close -> job row, settle 0): n={len(lat)} p50={pct(50):.1f} ms p99={pct(99):.1f} ms max={lat[-1] if lat else float('nan'):.1f} ms lost={lost}")
+print(f"latency (last close -> job row, settle 0; created_at has 1 ms resolution): n={len(lat)} "
+      f"min={lat[0] if lat else float('nan'):.1f} p50={pct(50):.1f} ms p99={pct(99):.1f} ms "
+      f"max={lat[-1] if lat else float('nan'):.1f} ms lost={lost}")
 PY
 stop_daemon
 
