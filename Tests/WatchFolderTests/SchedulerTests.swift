@@ -14,18 +14,28 @@ final class ScriptedBuilder: PackageBuilder {
     let active = Mutex(0)
     let peak = Mutex(0)
     let builds = Mutex<[String]>([])
+    let hardware = Mutex<[HardwarePreference]>([])
+    /// The encoder reported for successful builds.
+    let encoder: String
 
-    init(delay: Duration = .milliseconds(150)) { self.delay = delay }
+    init(delay: Duration = .milliseconds(150), encoder: String = "libx264") {
+        self.delay = delay
+        self.encoder = encoder
+    }
 
     func build(_ request: BuildRequest, progress: @escaping @Sendable (Double) -> Void) async throws -> BuiltPackage {
         let name = request.source.lastPathComponent
         builds.withLock { $0.append(name) }
+        hardware.withLock { $0.append(request.options.hardware) }
         let now = active.withLock { $0 += 1; return $0 }
         peak.withLock { $0 = max($0, now) }
         defer { active.withLock { $0 -= 1 } }
         try FileManager.default.createDirectory(at: request.work, withIntermediateDirectories: true)
         try Data("scratch".utf8).write(to: request.work.appendingPathComponent("scratch.bin"))
         if name.hasPrefix("broken") { throw BuildFailure(message: "no video stream in \(name)", encoder: "libx264") }
+        if name.hasPrefix("gpufail"), request.options.hardware != .cpu {
+            throw BuildFailure(message: "h264_nvenc: device lost", encoder: "h264_nvenc")
+        }
         if name.hasPrefix("slow") {
             while true { try await Task.sleep(for: .milliseconds(20)); progress(0.5) }
         }
@@ -33,7 +43,7 @@ final class ScriptedBuilder: PackageBuilder {
         try await Task.sleep(for: delay)
         try FileManager.default.createDirectory(at: request.output, withIntermediateDirectories: true)
         try Data("#EXTM3U\n".utf8).write(to: request.output.appendingPathComponent("master.m3u8"))
-        return BuiltPackage(encoder: "libx264", manifestJSON: #"{"renditions":[{"height":360}]}"#)
+        return BuiltPackage(encoder: request.options.hardware == .cpu ? "libx264" : encoder, manifestJSON: #"{"renditions":[{"height":360}]}"#)
     }
 }
 
@@ -211,6 +221,38 @@ struct Bench {
             let after = try #require(try await bench.store.job(job.id!))
             #expect(after.state == .queued && after.attempts == 0)
             #expect(try FileManager.default.contentsOfDirectory(atPath: bench.settings.workRoot.path).isEmpty)
+        }
+    }
+
+    @Test func aGPUFailureIsRetriedOnTheCPU() async throws {
+        try await withTempDir { dir in
+            let bench = try Bench(root: dir, maxAttempts: 2)
+            #expect(bench.settings.options.hardware == .auto)
+            let job = try await bench.drop("gpufail.mp4")
+            let builder = ScriptedBuilder(encoder: "h264_nvenc")
+            try await bench.run(bench.scheduler(builder)) { try await bench.store.counts()[.completed] == 1 }
+            #expect(builder.hardware.withLock { $0 } == [.auto, .cpu])
+            #expect(try await bench.store.job(job.id!)?.encoder == "libx264")
+        }
+    }
+
+    @Test func gpuConcurrencyAddsSlotsWhileAGPUEncoderIsInUse() async throws {
+        try await withTempDir { dir in
+            var setup = try Bench(root: dir, concurrency: 1)
+            setup.settings.gpuConcurrency = 1
+            let bench = setup
+            try await bench.drop("first.mp4")
+            let builder = ScriptedBuilder(delay: .milliseconds(300), encoder: "h264_nvenc")
+            let scheduler = bench.scheduler(builder)
+            try await bench.run(scheduler) {
+                let completed = try await bench.store.counts()[.completed] ?? 0
+                if completed == 1, builder.builds.withLock({ $0.count }) == 1 {
+                    for name in ["g1.mp4", "g2.mp4", "g3.mp4"] { try await bench.drop(name) }
+                    scheduler.wake()
+                }
+                return completed == 4
+            }
+            #expect(builder.peak.withLock { $0 } == 2)
         }
     }
 

@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+import Pipeline
 public import ServiceLifecycle
 import Synchronization
 
@@ -22,6 +23,8 @@ public final class Scheduler: Service, Sendable {
     private let settingsBox: Mutex<SchedulerSettings>
     private let wakeStream: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
+    /// A GPU encoder produced the last package: `gpu_concurrency` more jobs may run.
+    private let gpuInUse = Mutex(false)
     /// Running jobs and the way to stop each.
     private let running = Mutex<[Int64: AsyncStream<StopReason>.Continuation]>([:])
 
@@ -42,6 +45,19 @@ public final class Scheduler: Service, Sendable {
     public func reload(_ settings: SchedulerSettings) {
         settingsBox.withLock { $0 = settings }
         wake()
+    }
+
+    /// `concurrency`, plus `gpu_concurrency` while a GPU encoder is in use.
+    var limit: Int {
+        let settings = self.settings
+        let gpu = gpuInUse.withLock { $0 } && settings.options.hardware != .cpu
+        return settings.concurrency + (gpu ? settings.gpuConcurrency : 0)
+    }
+
+    /// Records which encoder the last build used (`libx264` is the CPU).
+    func noteEncoder(_ encoder: String?) {
+        guard let encoder else { return }
+        gpuInUse.withLock { $0 = encoder != "libx264" }
     }
 
     /// Asks the pool to look at the queue (new jobs, a finished job).
@@ -66,7 +82,7 @@ public final class Scheduler: Service, Sendable {
         await withDiscardingTaskGroup { group in
             wake()
             for await _ in wakeStream {
-                while running.withLock({ $0.count }) < settings.concurrency {
+                while running.withLock({ $0.count }) < limit {
                     let job: Job?
                     do { job = try await store.claimNext(now: Date()) } catch {
                         logger.error("cannot claim a job: \(error)")

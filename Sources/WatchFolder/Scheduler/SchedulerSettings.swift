@@ -4,6 +4,8 @@ public import Pipeline
 /// The part of ``Config`` the scheduler uses; replaced as a whole on SIGHUP.
 public struct SchedulerSettings: Sendable, Hashable {
     public var concurrency: Int
+    /// Extra jobs while a GPU encoder is in use.
+    public var gpuConcurrency: Int
     public var maxAttempts: Int
     public var shutdownGraceSeconds: Double
     /// Delay before attempt n+1 is `retryBackoffSeconds * 2^(n-1)`, at most 5 minutes.
@@ -20,6 +22,7 @@ public struct SchedulerSettings: Sendable, Hashable {
 
     public init(config: Config) {
         concurrency = config.transcode.concurrency
+        gpuConcurrency = config.transcode.gpuConcurrency
         maxAttempts = config.transcode.maxAttempts
         shutdownGraceSeconds = config.transcode.shutdownGraceSeconds
         retryBackoffSeconds = 2
