@@ -40,6 +40,15 @@ import Testing
             #expect((completed["renditions"] as? [String])?.isEmpty == false)
             #expect(try tool("ffprobe", ["-v", "error", f.outbox.appendingPathComponent("a/master.m3u8").path]).status == 0)
 
+            #expect(try jobs(f.config, state: "failed").compactMap { $0["source"] as? String } == ["broken.mp4"])
+            let limited = try watchfolder("jobs", "--limit", "1", "--json", "--config", f.config.path)
+            #expect((try JSONSerialization.jsonObject(with: Data(limited.stdout.utf8)) as? [Any])?.count == 1)
+            let bogus = try watchfolder("jobs", "--state", "exploded", "--config", f.config.path)
+            #expect(bogus.status == 2 && bogus.stderr.split(separator: "\n").count == 1)
+            let statusJSON = try watchfolder("status", "--json", "--config", f.config.path)
+            let report = try JSONSerialization.jsonObject(with: Data(statusJSON.stdout.utf8)) as? [String: Any]
+            #expect((report?["counts"] as? [String: Int])?["completed"] == 2)
+
             // One JSON log line per transition, with the job id and file name.
             let lines = daemon.stderr.split(separator: "\n")
             let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
