@@ -136,6 +136,11 @@ func validatePackage(_ out: URL, source: URL, hasAudio: Bool, segmentSeconds: Do
         let codecs = a["CODECS"] ?? ""
         #expect(codecs.hasPrefix("avc1.\(profile)") && codecs.split(separator: ",")[0].hasSuffix(level), "CODECS \(codecs) vs \(v["profile"] ?? "")@\(level)")
         let audio = streams.contains { $0["codec_type"] as? String == "audio" }
+        if let audioStream = streams.first(where: { $0["codec_type"] as? String == "audio" }) {
+            // In sync: audio and video start together (AAC priming aside).
+            let vs = Double(v["start_time"] as? String ?? "") ?? -1, as_ = Double(audioStream["start_time"] as? String ?? "") ?? -9
+            #expect(abs(vs - as_) < 0.1, "video starts at \(vs) s, audio at \(as_) s")
+        }
         #expect(audio == hasAudio)
         #expect(codecs.contains("mp4a.40.2") == audio, "CODECS \(codecs): mp4a only with audio")
         if let rate = a["FRAME-RATE"].flatMap(Double.init), let r = (v["avg_frame_rate"] as? String)?.split(separator: "/").compactMap({ Double($0) }), r.count == 2, r[1] > 0 {

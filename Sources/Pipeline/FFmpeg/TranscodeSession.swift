@@ -249,7 +249,7 @@ final class TranscodeSession {
         let n = plan.rungs.count + 1
         var desc = "[in]" + chain.joined(separator: ",") + ",split=\(n)" + (0..<n).map { "[s\($0)]" }.joined() + ";"
         for (i, rung) in plan.rungs.enumerated() {
-            desc += "[s\(i)]scale=\(rung.width):\(rung.height),setsar=1[v\(i)];"
+            desc += "[s\(i)]scale=\(rung.width):\(rung.height),setsar=1\(plan.encoder == "h264_qsv" ? ",format=nv12" : "")[v\(i)];"
         }
         desc += "[s\(n - 1)]null[thumb]"
         logger.debug("video filter graph", metadata: ["wf.graph": "\(desc)", "wf.buffer": "\(args)"])
