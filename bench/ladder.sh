@@ -22,11 +22,11 @@ ffmpeg -y -hide_banner -loglevel error \
   -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=$SECONDS_LONG" \
   -c:v libx264 -preset ultrafast -crf 16 -pix_fmt yuv420p -c:a aac -b:a 192k -shortest "$SRC"
 
-# measure NAME COMMAND...: prints "wall_seconds max_rss_kb"
+# measure COMMAND...: prints "wall_seconds max_rss_kb cpu_seconds" (cpu = user + sys)
 measure() {
   local out="$WORK/time.txt"
-  /usr/bin/time -f "%e %M" -o "$out" "$@" >/dev/null 2>"$WORK/stderr.txt" || { cat "$WORK/stderr.txt"; return 1; }
-  cat "$out"
+  /usr/bin/time -f "%e %M %U %S" -o "$out" "$@" >/dev/null 2>"$WORK/stderr.txt" || { cat "$WORK/stderr.txt"; return 1; }
+  awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' "$out"
 }
 
 run_watchfolder() {
@@ -53,6 +53,7 @@ run_ffmpeg() {
 
 best_wall() { sort -n -k1,1 | head -1 | cut -d' ' -f1; }
 best_rss() { sort -n -k2,2 | head -1 | cut -d' ' -f2; }
+best_cpu() { sort -n -k3,3 | head -1 | cut -d' ' -f3; }
 
 : >"$WORK/wf.txt"; : >"$WORK/ff.txt"
 for i in $(seq "$RUNS"); do
@@ -61,9 +62,11 @@ for i in $(seq "$RUNS"); do
 done
 wf_wall=$(best_wall <"$WORK/wf.txt"); ff_wall=$(best_wall <"$WORK/ff.txt")
 wf_rss=$(best_rss <"$WORK/wf.txt"); ff_rss=$(best_rss <"$WORK/ff.txt")
+wf_cpu=$(best_cpu <"$WORK/wf.txt"); ff_cpu=$(best_cpu <"$WORK/ff.txt")
 echo "source: ${SECONDS_LONG} s 1080p25 H.264+AAC; ladder 1080/720/480/360, preset $PRESET, best of $RUNS"
-echo "runs (wall s, peak RSS KB): watchfolder: $(tr '\n' ';' <"$WORK/wf.txt") ffmpeg: $(tr '\n' ';' <"$WORK/ff.txt")"
-printf "watchfolder: %6.2f s  %8d KB\n" "$wf_wall" "$wf_rss"
-printf "ffmpeg CLI:  %6.2f s  %8d KB\n" "$ff_wall" "$ff_rss"
-awk -v a="$wf_wall" -v b="$ff_wall" -v c="$wf_rss" -v d="$ff_rss" \
-  'BEGIN { printf "wall ratio: %.3fx (target <= 1.05x)\npeak RSS ratio: %.3fx (target <= 1.10x)\n", a/b, c/d }'
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (wall times are noisy on a shared machine; CPU time is not)"
+echo "runs (wall s, peak RSS KB, CPU s): watchfolder: $(tr '\n' ';' <"$WORK/wf.txt") ffmpeg: $(tr '\n' ';' <"$WORK/ff.txt")"
+printf "watchfolder: %6.2f s  %8d KB  %6.2f CPU s\n" "$wf_wall" "$wf_rss" "$wf_cpu"
+printf "ffmpeg CLI:  %6.2f s  %8d KB  %6.2f CPU s\n" "$ff_wall" "$ff_rss" "$ff_cpu"
+awk -v a="$wf_wall" -v b="$ff_wall" -v c="$wf_rss" -v d="$ff_rss" -v e="$wf_cpu" -v f="$ff_cpu" \
+  'BEGIN { printf "wall ratio: %.3fx (target <= 1.05x)\npeak RSS ratio: %.3fx (target <= 1.10x)\nCPU time ratio: %.3fx\n", a/b, c/d, e/f }'
