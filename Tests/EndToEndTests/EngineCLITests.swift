@@ -106,13 +106,13 @@ struct EngineCLITests {
             process.arguments = ["transcode", input.path, "--out", dir.appendingPathComponent("out/pkg").path, "--preset", "medium"]
             process.standardError = FileHandle.nullDevice
             try process.run()
-            // Wait until it is really encoding: its work directory has segments.
+            // Wait until it is really encoding: its work directory has the first thumbnail (at 1 s of media).
             let outDir = dir.appendingPathComponent("out")
             let begun = Date()
             func encoding() -> Bool {
                 let entries = (try? FileManager.default.contentsOfDirectory(atPath: outDir.path)) ?? []
                 return entries.contains { entry in
-                    let rung = outDir.appendingPathComponent(entry).appendingPathComponent("720p")
+                    let rung = outDir.appendingPathComponent(entry).appendingPathComponent("thumbnails")
                     return !((try? FileManager.default.contentsOfDirectory(atPath: rung.path)) ?? []).isEmpty
                 }
             }
