@@ -87,6 +87,17 @@ struct EngineCLITests {
             #expect(ladder.map { $0["height"] as? Int } == [480, 360], "never above the 640-px display height")
             #expect(ladder.first?["width"] as? Int == 270)
 
+            for degrees in [180, 270] {
+                let rotated = dir.appendingPathComponent("rotated-\(degrees).mp4")
+                try FileManager.default.copyItem(at: phone, to: rotated)
+                try setDisplayRotation(rotated, degrees: degrees)
+                let p = try watchfolder("probe", rotated.path, "--json")
+                let o = try #require(try JSONSerialization.jsonObject(with: Data(p.stdout.utf8)) as? [String: Any])
+                let v = try #require((o["probe"] as? [String: Any])?["video"] as? [String: Any])
+                #expect(v["rotation"] as? Int == degrees)
+                #expect(v["displayHeight"] as? Int == (degrees == 180 ? 360 : 640), "\(degrees)°: \(v)")
+            }
+
             let ts = try EngineCorpus.interlacedMpeg2Ts.make(in: dir)
             let text = try watchfolder("probe", ts.path)
             #expect(text.status == 0)
