@@ -5,7 +5,7 @@ SHELL := /bin/bash
 # What the build needs, and what the tests use as independent oracles and peers.
 APT_BUILD := pkg-config libavcodec-dev libavformat-dev libavfilter-dev libavutil-dev libswscale-dev \
              libswresample-dev libsqlite3-dev libcurl4-openssl-dev
-APT_TEST  := ffmpeg openssh-server openssh-client samba smbclient time
+APT_TEST  := ffmpeg openssh-server openssh-client samba smbclient
 PIP_TEST  := moto[server]==5.2.1
 
 SWIFT ?= swift
@@ -40,6 +40,7 @@ test: setup-test
 	$(SWIFT) test --skip-build
 
 bench: setup-test release
+	@scripts/ensure-apt time
 	@for b in bench/*.sh; do echo "== $$b"; bash "$$b" || exit 1; done
 
 clean:
