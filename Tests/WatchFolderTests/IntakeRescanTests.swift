@@ -41,7 +41,7 @@ final class ManualEngine {
 }
 
 /// Start-up rescans, the static rescan, queue overflows and polling.
-@Suite struct IntakeRescanTests {
+@Suite(.timeLimit(.minutes(2))) struct IntakeRescanTests {
     @Test func staticRescanListsOnlyStableCandidates() async throws {
         let box = try IntakeSandbox()
         defer { box.remove() }

@@ -3,7 +3,7 @@ import Testing
 @testable import WatchFolder
 
 /// Uploads are taken only once complete: settle window, slow writers, renames, deletions, replacements.
-@Suite struct IntakeSettleTests {
+@Suite(.timeLimit(.minutes(2))) struct IntakeSettleTests {
     @Test func fileSettlesOnlyAfterQuietWindow() async throws {
         let box = try IntakeSandbox()
         defer { box.remove() }

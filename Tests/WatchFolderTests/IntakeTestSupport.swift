@@ -37,6 +37,14 @@ struct IntakeSandbox {
         return url
     }
 
+    /// Writes a small file with raw `open`/`write`/`close` (no folder creation): fast enough for floods.
+    func writeQuickly(_ relative: String, bytes: Int = 64) {
+        let fd = open(inbox.appendingPathComponent(relative).path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0o644)
+        var data = [UInt8](repeating: 0x61, count: bytes)
+        _ = Glibc.write(fd, &data, data.count)
+        close(fd)
+    }
+
     /// Appends `bytes` bytes to an existing file with its own open/append/close, as SMB clients do.
     func append(_ url: URL, bytes: Int = 1000) throws {
         let handle = try FileHandle(forWritingTo: url)
