@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 public import Logging
 public import ServiceLifecycle
@@ -64,7 +65,9 @@ public struct Intake: Service {
             signal()
         }
         signal()
-        try await join.wait()
+        // The thread exits as soon as it sees the signal, unless a hung network mount blocks it in a syscall:
+        // then it is left behind (it holds nothing run()'s caller needs) rather than blocking shutdown.
+        try await join.wait(atMost: .seconds(2))
     }
 
     /// Lists every candidate file of the inbox whose fingerprint stays unchanged for `settle_seconds`.
@@ -119,13 +122,22 @@ private final class ThreadJoin: Sendable {
         waiter?.resume()
     }
 
-    func wait() async throws {
+    /// Waits until the thread called ``finish()``, or `limit` passed; rethrows the thread's error.
+    func wait(atMost limit: Duration) async throws {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let done = state.withLock { state -> Bool in
                 if !state.finished { state.waiter = continuation }
                 return state.finished
             }
-            if done { continuation.resume() }
+            if done { return continuation.resume() }
+            let seconds = Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
+                let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                    defer { state.waiter = nil }
+                    return state.waiter
+                }
+                waiter?.resume()
+            }
         }
         if let error = state.withLock({ $0.error }) { throw error }
     }

@@ -123,6 +123,7 @@ final class IntakeEngine {
     private func activate() -> String? {
         inotify = nil
         watches = [:]
+        nextPoll = nil
         var st = stat()
         guard stat(layout.root, &st) == 0 else {
             return "inbox \(layout.root) is not reachable: \(String(cString: strerror(errno)))"
