@@ -56,11 +56,21 @@ struct IntakeSandbox {
 
 /// Every event the intake reported, in order.
 final class EventLog: Sendable {
-    private let events = Mutex<[IntakeEvent]>([])
+    private let events = Mutex<[(at: ContinuousClock.Instant, event: IntakeEvent)]>([])
 
-    func append(_ event: IntakeEvent) { events.withLock { $0.append(event) } }
+    func append(_ event: IntakeEvent) {
+        let now = ContinuousClock.now
+        events.withLock { $0.append((now, event)) }
+    }
 
-    var all: [IntakeEvent] { events.withLock { $0 } }
+    var all: [IntakeEvent] { events.withLock { $0.map(\.event) } }
+
+    /// When `relativePath` was first reported settled.
+    func settledAt(_ relativePath: String) -> ContinuousClock.Instant? {
+        events.withLock { events in
+            events.first { if case .settled(let file) = $0.event { file.relativePath == relativePath } else { false } }?.at
+        }
+    }
 
     /// Paths of `.settled` events, in order (duplicates kept).
     var settled: [String] {
