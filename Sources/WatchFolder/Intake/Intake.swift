@@ -17,6 +17,7 @@ import Synchronization
 /// The watching runs on a dedicated thread blocked in `poll(2)` (never on the cooperative pool); events reach
 /// `handler` one at a time, in order, from ``run()``'s task.
 public struct Intake: Service {
+    /// The `[inbox]` section this intake watches.
     public let config: Config.Inbox
     let logger: Logger
     let handler: @Sendable (IntakeEvent) async -> Void
