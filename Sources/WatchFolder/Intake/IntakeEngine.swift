@@ -41,7 +41,8 @@ final class IntakeEngine {
     var watches: [Int32: String] = [:]
     var pausedReason: String?
     var stopped = false
-    var waitingForRemount = false
+    /// After an unmount: the folder that showed through at the inbox path; intake resumes once another is there.
+    var unmountedUnderlying: (device: UInt64, inode: UInt64)?
     var rootIdentity: (device: UInt64, inode: UInt64)?
     var rootWasMountpoint = false
     var nextPoll: UInt64?
@@ -129,11 +130,13 @@ final class IntakeEngine {
             return "inbox \(layout.root) is not reachable: \(String(cString: strerror(errno)))"
         }
         guard st.st_mode & S_IFMT == S_IFDIR else { return "inbox \(layout.root) is not a directory" }
-        let mountpoint = isMountpoint(device: UInt64(st.st_dev))
-        if waitingForRemount && !mountpoint { return "inbox filesystem at \(layout.root) is unmounted" }
-        waitingForRemount = false
-        rootIdentity = (UInt64(st.st_dev), UInt64(st.st_ino))
-        rootWasMountpoint = mountpoint
+        let identity = (device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+        if let underlying = unmountedUnderlying, underlying == identity {
+            return "inbox filesystem at \(layout.root) is unmounted"
+        }
+        unmountedUnderlying = nil
+        rootIdentity = identity
+        rootWasMountpoint = isMountpoint(device: identity.device)
         let network = FilesystemKind.networkName(at: layout.root)
         if configuredPollNanoseconds > 0 {
             mode = .polling(intervalNanoseconds: configuredPollNanoseconds, reason: "poll_seconds is set")
@@ -192,8 +195,7 @@ final class IntakeEngine {
         }
         guard st.st_mode & S_IFMT == S_IFDIR else { return pause("inbox \(layout.root) is not a directory") }
         if rootWasMountpoint && !isMountpoint(device: UInt64(st.st_dev)) {
-            waitingForRemount = true
-            return pause("inbox filesystem at \(layout.root) was unmounted")
+            return pausedByUnmount(showing: st)
         }
         if let rootIdentity, rootIdentity != (UInt64(st.st_dev), UInt64(st.st_ino)) {
             // Another folder (or a newly mounted filesystem) now sits at the inbox path: start over on it.
@@ -201,6 +203,18 @@ final class IntakeEngine {
             if let reason = activate() { return pause(reason) }
             rescan(replacingBatch: true)
         }
+    }
+
+    /// The inbox's filesystem went away (IN_UNMOUNT, or the mount point shows its parent's filesystem):
+    /// what shows through now is not the inbox, so pause until something else is mounted there.
+    func pausedByUnmount(showing st: stat? = nil) {
+        var st = st ?? stat()
+        if st.st_ino == 0 && stat(layout.root, &st) != 0 { return pause("inbox \(layout.root) is not reachable") }
+        let showing = (device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+        // Still the inbox itself (the unmount is not visible yet): let the health check decide.
+        if let rootIdentity, rootIdentity == showing { return checkHealthNow() }
+        unmountedUnderlying = showing
+        pause("inbox filesystem at \(layout.root) was unmounted")
     }
 
     private func isMountpoint(device: UInt64) -> Bool {
