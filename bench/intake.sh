@@ -10,7 +10,7 @@ mkdir -p bench/out
 swift build --build-tests >/dev/null
 export TMPDIR="${BENCH_TMPDIR:-${TMPDIR:-/tmp}}"
 WATCHFOLDER_BENCH=1 swift test --skip-build --filter IntakeBenchmark >bench/out/intake.log 2>&1 || {
-    grep -E "✘|error|recorded an issue" bench/out/intake.log >&2 || tail -20 bench/out/intake.log >&2
+    grep -E "✘|error:|recorded an issue" bench/out/intake.log >&2 || tail -20 bench/out/intake.log >&2
     exit 1
 }
 grep '^BENCH' bench/out/intake.log | sed 's/^BENCH //'
