@@ -33,6 +33,25 @@ import Testing
         }
     }
 
+    /// An inbox configured through a symlink (`/srv/inbox -> /data/inbox`) is watched where it points.
+    @Test func inboxThroughASymlinkIsWatched() async throws {
+        let box = try IntakeSandbox()
+        defer { box.remove() }
+        let link = box.root.appendingPathComponent("link")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: box.inbox)
+        var config = box.config(settle: 0.2)
+        config.path = link
+        try box.write("before.mp4")
+        try await withIntake(config) { log in
+            #expect(log.rescans.first?.map(\.relativePath) == ["before.mp4"])
+            try box.write("sub/after.mp4")
+            #expect(await log.wait(timeout: 5) { $0.settled == ["sub/after.mp4"] })
+            try await idle(1.2)  // a health check passed: the symlink is not taken for a replaced inbox
+            #expect(!log.all.contains { if case .paused = $0 { true } else { false } })
+            #expect(log.rescans.count == 1)
+        }
+    }
+
     @Test func nonRecursiveInboxIgnoresSubfolders() async throws {
         let box = try IntakeSandbox()
         defer { box.remove() }
