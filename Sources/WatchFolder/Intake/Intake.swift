@@ -24,7 +24,8 @@ public struct Intake: Service {
 
     /// - Parameters:
     ///   - config: the `[inbox]` section.
-    ///   - logger: the intake logs mode changes, pauses and overflows; details at `debug`/`trace`.
+    ///   - logger: the intake logs its mode (inotify or polling) and queue overflows; pauses are events for the
+    ///     consumer to log; details at `debug`/`trace`.
     ///   - handler: receives every event in order; the next one waits until it returns.
     public init(config: Config.Inbox, logger: Logger, handler: @escaping @Sendable (IntakeEvent) async -> Void) {
         self.config = config

@@ -167,7 +167,8 @@ final class IntakeEngine {
     func pause(_ reason: String) {
         guard pausedReason == nil else { return }
         pausedReason = reason
-        logger.error("intake paused: \(reason); retrying every second")
+        // The consumer logs the pause (the daemon at `error`, with this reason); here only the detail.
+        logger.debug("intake paused, checking the inbox every second", metadata: ["wf.reason": "\(reason)"])
         inotify = nil
         watches = [:]
         tracker.removeAll()
@@ -182,7 +183,7 @@ final class IntakeEngine {
         guard activate() == nil else { return }
         let reason = pausedReason ?? ""
         pausedReason = nil
-        logger.notice("intake resumed", metadata: ["wf.paused_reason": "\(reason)"])
+        logger.debug("intake resumed", metadata: ["wf.paused_reason": "\(reason)"])
         emit(.resumed)
         rescan(replacingBatch: true)
     }
