@@ -52,12 +52,12 @@ final class ManualEngine {
         let writer = Thread {
             while !stop.load(ordering: .relaxed) {
                 try? box.append(growing, bytes: 10)
-                Thread.sleep(forTimeInterval: 0.05)
+                Thread.sleep(forTimeInterval: 0.02)
             }
         }
         writer.start()
         defer { stop.store(true, ordering: .relaxed) }
-        let files = try await Intake.rescan(config: box.config(settle: 0.4))
+        let files = try await Intake.rescan(config: box.config(settle: 0.8))
         #expect(files.map(\.relativePath).sorted() == ["nested/deep.mkv", "stable.mp4"])
         let flat = try await Intake.rescan(config: box.config(settle: 0.4, recursive: false))
         #expect(flat.map(\.relativePath) == ["stable.mp4"])
@@ -71,14 +71,14 @@ final class ManualEngine {
         try box.write("old/before.mov")
         let growing = try box.write("uploading.mp4")
         let started = ContinuousClock.now
-        try await withIntake(box.config(settle: 0.6), waitForStart: false) { log in
+        try await withIntake(box.config(settle: 1.0), waitForStart: false) { log in
             // An upload in progress when the daemon starts (SMB style: reopen, append, close).
             for _ in 0..<6 {
                 try box.append(growing, bytes: 100)
                 try await idle(0.15)
             }
             #expect(await log.wait(timeout: 5) { !$0.rescans.isEmpty })
-            #expect(ContinuousClock.now - started >= .milliseconds(600))
+            #expect(ContinuousClock.now - started >= .milliseconds(1000))
             #expect(log.rescans.first?.map(\.relativePath).sorted() == ["before.mp4", "old/before.mov"])
             #expect(!log.settled.contains("uploading.mp4"))
             #expect(await log.wait(timeout: 5) { $0.settled.contains("uploading.mp4") })
