@@ -2,7 +2,9 @@
 # Intake benchmark: latency from a file's last close to its job row (settle_seconds = 0), p50/p99 over 1,000
 # files; then a 10,000-file flood: time until all are recorded, the daemon's peak RSS, files lost.
 # Targets: p99 < 50 ms; flood < 10 s; peak RSS < 100 MB; lost 0.
-# Usage: bench/intake.sh   (WATCHFOLDER_BIN overrides the binary, default .build/release/watchfolder)
+# Then the intake alone (its gated benchmark tests: close -> `.settled` event), unless INTAKE_ONLY=0.
+# Usage: bench/intake.sh   (WATCHFOLDER_BIN overrides the binary, default .build/release/watchfolder;
+#        BENCH_TMPDIR=/dev/shm measures the intake-alone part on tmpfs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${WATCHFOLDER_BIN:-.build/release/watchfolder}
@@ -97,3 +99,16 @@ print(f"flood: 10000 files moved in {moved:.2f} s; all recorded after {elapsed:.
       f"peak RSS {int(hwm) / 1024:.1f} MB; recorded {total} ({distinct} distinct); lost {10000 - distinct}; duplicates {total - distinct}")
 PY
 stop_daemon
+
+# 3. The intake alone, without the store (engineer B's gated benchmark tests).
+if [[ ${INTAKE_ONLY:-1} != 0 ]]; then
+    mkdir -p bench/out
+    swift build --build-tests >/dev/null
+    TMPDIR="${BENCH_TMPDIR:-${TMPDIR:-/tmp}}" WATCHFOLDER_BENCH=1 swift test --skip-build --filter IntakeBenchmark \
+        >bench/out/intake.log 2>&1 || {
+        grep -E "✘|error:|recorded an issue" bench/out/intake.log >&2 || tail -20 bench/out/intake.log >&2
+        exit 1
+    }
+    echo "intake alone (close -> settled event):"
+    grep '^BENCH' bench/out/intake.log | sed 's/^BENCH /  /'
+fi
