@@ -7,7 +7,7 @@ import Testing
     @Test func aFloodOfTwoThousandFilesIsRecordedOnceEach() async throws {
         try await withTemporaryDirectory { dir in
             let f = try DaemonFolders(root: dir, settle: 0.3, transcode: "max_attempts = 1")
-            let daemon = try DaemonProcess(config: f.config)
+            let daemon = try await DaemonProcess.start(config: f.config)
             let staging = dir.appendingPathComponent("staging")
             try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
             for i in 0..<2_000 { try Data("not a video \(i)".utf8).write(to: staging.appendingPathComponent("f\(i).mp4")) }
@@ -18,14 +18,14 @@ import Testing
                                         : f.inbox.appendingPathComponent("batch/f\(i).mp4")
                 #expect(rename(staging.appendingPathComponent("f\(i).mp4").path, target.path) == 0)
             }
-            try waitUntil("all 2,000 files are recorded", timeout: 120) {
+            try await waitUntil("all 2,000 files are recorded", timeout: 120) {
                 try sql(f.database, "SELECT COUNT(*) FROM job") == [["2000"]]
             }
-            usleep(1_000_000)  // late duplicates would show up now
+            try await Task.sleep(for: .seconds(1))  // late duplicates would show up now
             #expect(try sql(f.database, "SELECT COUNT(*), COUNT(DISTINCT source_path) FROM job") == [["2000", "2000"]])
             #expect(try sql(f.database, "SELECT COUNT(*) FROM event WHERE type = 'job.queued'") == [["2000"]])
             #expect(daemon.isRunning)
-            #expect(daemon.stop() == 0)
+            #expect(await daemon.stop() == 0)
         }
     }
 }

@@ -8,8 +8,18 @@ final class DaemonProcess: @unchecked Sendable {
     let stdoutURL: URL
     let stderrURL: URL
 
-    /// Starts `watchfolder run --config config` and waits until it has said where to drop files.
-    init(config: URL) throws {
+    /// Starts `watchfolder run --config config` and waits (without blocking a thread of the shared pool) until it
+    /// has said where to drop files.
+    static func start(config: URL) async throws -> DaemonProcess {
+        let daemon = try DaemonProcess(config: config)
+        try await waitUntil("the daemon says where to drop files", timeout: 30) {
+            guard daemon.process.isRunning else { throw Timeout(description: "the daemon exited: \(daemon.stderr)") }
+            return daemon.stdout.contains("drop videos into")
+        }
+        return daemon
+    }
+
+    private init(config: URL) throws {
         self.config = config
         let dir = config.deletingLastPathComponent()
         let n = UUID().uuidString.prefix(8)
@@ -23,10 +33,6 @@ final class DaemonProcess: @unchecked Sendable {
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        try waitUntil("the daemon says where to drop files", timeout: 30) {
-            guard self.process.isRunning else { throw Timeout(description: "the daemon exited: \(self.stderr)") }
-            return self.stdout.contains("drop videos into")
-        }
     }
 
     var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
@@ -35,10 +41,10 @@ final class DaemonProcess: @unchecked Sendable {
 
     /// Sends `signal` and waits for the exit; returns the exit status.
     @discardableResult
-    func stop(_ signal: Int32 = SIGTERM, timeout: TimeInterval = 60) -> Int32 {
+    func stop(_ signal: Int32 = SIGTERM, timeout: TimeInterval = 60) async -> Int32 {
         if process.isRunning { kill(process.processIdentifier, signal) }
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline { usleep(20_000) }
+        while process.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
         if process.isRunning {
             Issue.record("the daemon did not exit within \(timeout)s of signal \(signal)")
             kill(process.processIdentifier, SIGKILL)
@@ -52,12 +58,13 @@ final class DaemonProcess: @unchecked Sendable {
 
 struct Timeout: Error, CustomStringConvertible { var description: String }
 
-/// Polls `condition` every 100 ms until it holds; throws after `timeout`.
-func waitUntil(_ what: String, timeout: TimeInterval = 60, _ condition: () throws -> Bool) throws {
+/// Polls `condition` every 100 ms until it holds; throws after `timeout`. Sleeps with `Task.sleep`: tests share
+/// a small cooperative pool, and a blocked thread would stall the others.
+func waitUntil(_ what: String, timeout: TimeInterval = 60, _ condition: () throws -> Bool) async throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if try condition() { return }
-        usleep(100_000)
+        try await Task.sleep(for: .milliseconds(100))
     }
     throw Timeout(description: "timed out after \(Int(timeout))s waiting until \(what)")
 }

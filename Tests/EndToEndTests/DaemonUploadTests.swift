@@ -35,7 +35,19 @@ func isListening(_ port: Int) -> Bool {
 final class ServerProcess: @unchecked Sendable {
     let pid: pid_t
 
-    init(_ executable: String, _ arguments: [String], port: Int, log: URL) throws {
+    /// Spawns the server and waits until it listens on `port`.
+    static func start(_ executable: String, _ arguments: [String], port: Int, log: URL) async throws -> ServerProcess {
+        let server = try ServerProcess(executable, arguments, log: log)
+        try await waitUntil("\(executable) listens on port \(port)", timeout: 20) {
+            guard kill(server.pid, 0) == 0 else {
+                throw Timeout(description: "\(executable) exited: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+            }
+            return isListening(port)
+        }
+        return server
+    }
+
+    private init(_ executable: String, _ arguments: [String], log: URL) throws {
         guard let url = which(executable) else { throw Timeout(description: "\(executable) is not installed; `make test` installs it") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -55,12 +67,6 @@ final class ServerProcess: @unchecked Sendable {
         let rc = posix_spawn(&pid, url.path, &actions, &attributes, argv, environ)
         guard rc == 0 else { throw Timeout(description: "posix_spawn \(executable): errno \(rc)") }
         self.pid = pid
-        try waitUntil("\(executable) listens on port \(port)", timeout: 20) {
-            guard kill(pid, 0) == 0 else {
-                throw Timeout(description: "\(executable) exited: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
-            }
-            return isListening(port)
-        }
     }
 
     deinit {
@@ -120,9 +126,9 @@ func runWithInput(_ executable: String, _ arguments: [String], input: String) th
                 Subsystem sftp internal-sftp
 
                 """.write(to: config, atomically: true, encoding: .utf8)
-            let sshd = try ServerProcess("sshd", ["-D", "-e", "-f", config.path], port: port,
+            let sshd = try await ServerProcess.start("sshd", ["-D", "-e", "-f", config.path], port: port,
                                          log: ssh.appendingPathComponent("sshd.log"))
-            let daemon = try DaemonProcess(config: f.config)
+            let daemon = try await DaemonProcess.start(config: f.config)
 
             // A plain `put`, and a client that writes NAME.filepart and renames it when done (WinSCP, FileZilla).
             let batch = ssh.appendingPathComponent("batch")
@@ -138,13 +144,13 @@ func runWithInput(_ executable: String, _ arguments: [String], input: String) th
                                          "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                                          "-o", "BatchMode=yes", "root@127.0.0.1"])
             #expect(sftp.status == 0, "sftp: \(sftp.stderr)")
-            try waitUntil("both uploads completed", timeout: 90) {
+            try await waitUntil("both uploads completed", timeout: 90) {
                 try states(f.config) == ["direct.mp4": "completed", "uploads/parted.mp4": "completed"]
             }
             #expect(f.packages() == ["direct", "parted"])
             #expect(try sql(f.database, "SELECT COUNT(*) FROM event WHERE type = 'job.completed'") == [["2"]])
             #expect(try Data(contentsOf: f.archive.appendingPathComponent("uploads/parted.mp4")) == Data(contentsOf: clip))
-            #expect(daemon.stop() == 0)
+            #expect(await daemon.stop() == 0)
             withExtendedLifetime(sshd) {}
         }
     }
@@ -188,20 +194,20 @@ func runWithInput(_ executable: String, _ arguments: [String], input: String) th
                 """.write(to: conf, atomically: true, encoding: .utf8)
             let passwd = try runWithInput("smbpasswd", ["-c", conf.path, "-s", "-a", "root"], input: "wf-pass\nwf-pass\n")
             #expect(passwd.status == 0, "smbpasswd: \(passwd.stdout)")
-            let smbd = try ServerProcess("smbd", ["--foreground", "--no-process-group", "-s", conf.path], port: port,
+            let smbd = try await ServerProcess.start("smbd", ["--foreground", "--no-process-group", "-s", conf.path], port: port,
                                          log: smb.appendingPathComponent("smbd.out"))
-            let daemon = try DaemonProcess(config: f.config)
+            let daemon = try await DaemonProcess.start(config: f.config)
 
             // Like Windows Explorer and macOS Finder: the file is created, written and closed over SMB.
             let put = try tool("smbclient", ["//127.0.0.1/inbox", "-p", "\(port)", "-U", "root%wf-pass", "-s", conf.path,
                                              "-c", "mkdir share; put \(clip.path) share/from-smb.mp4; put \(clip.path) top.mov"])
             #expect(put.status == 0, "smbclient: \(put.stdout) \(put.stderr)")
-            try waitUntil("both uploads completed", timeout: 90) {
+            try await waitUntil("both uploads completed", timeout: 90) {
                 try states(f.config) == ["share/from-smb.mp4": "completed", "top.mov": "completed"]
             }
             #expect(f.packages() == ["from-smb", "top"])
             #expect(try sql(f.database, "SELECT COUNT(*) FROM event WHERE type = 'job.completed'") == [["2"]])
-            #expect(daemon.stop() == 0)
+            #expect(await daemon.stop() == 0)
             withExtendedLifetime(smbd) {}
         }
     }

@@ -30,7 +30,9 @@ public struct Daemon: Sendable {
                                   settings: SchedulerSettings(config: config), logger: logger)
         let recorder = IntakeRecorder(store: store, scheduler: scheduler, logger: logger)
         let intake = Intake(config: config.inbox, logger: logger) { event in recorder.handle(event) }
-        let reloader = ConfigReloader(config: config, scheduler: scheduler, logger: logger)
+        // Trap SIGHUP before saying we are up: its default action would end the process.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let reloader = ConfigReloader(config: config, scheduler: scheduler, logger: logger, hangups: hangups)
         FileHandle.standardOutput.write(Data(
             "watchfolder: drop videos into \(config.inbox.path.path); packages appear in \(config.outbox.path.path)\n".utf8))
         logger.info("watchfolder started", metadata: [
@@ -136,9 +138,10 @@ struct ConfigReloader: Service {
     let config: Config
     let scheduler: Scheduler
     let logger: Logger
+    let hangups: UnixSignalsSequence
 
     func run() async throws {
-        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+        for await _ in hangups.cancelOnGracefulShutdown() {
             do {
                 let fresh = try ConfigLoader.load(path: config.sourcePath)
                 var settings = SchedulerSettings(config: fresh)
