@@ -12,9 +12,13 @@ final class DaemonProcess: @unchecked Sendable {
     /// has said where to drop files.
     static func start(config: URL) async throws -> DaemonProcess {
         let daemon = try DaemonProcess(config: config)
-        try await waitUntil("the daemon says where to drop files", timeout: 30) {
-            guard daemon.process.isRunning else { throw Timeout(description: "the daemon exited: \(daemon.stderr)") }
-            return daemon.stdout.contains("drop videos into")
+        do {
+            try await waitUntil("the daemon says where to drop files", timeout: 60) {
+                guard daemon.process.isRunning else { throw Timeout(description: "the daemon exited: \(daemon.stderr)") }
+                return daemon.stdout.contains("drop videos into")
+            }
+        } catch let error as Timeout {
+            throw Timeout(description: "\(error) (running: \(daemon.process.isRunning); stdout: \(daemon.stdout); stderr: \(daemon.stderr))")
         }
         return daemon
     }

@@ -38,7 +38,7 @@ final class ServerProcess: @unchecked Sendable {
     /// Spawns the server and waits until it listens on `port`.
     static func start(_ executable: String, _ arguments: [String], port: Int, log: URL) async throws -> ServerProcess {
         let server = try ServerProcess(executable, arguments, log: log)
-        try await waitUntil("\(executable) listens on port \(port)", timeout: 20) {
+        try await waitUntil("\(executable) listens on port \(port) (log: \(log.path))", timeout: 60) {
             guard kill(server.pid, 0) == 0 else {
                 throw Timeout(description: "\(executable) exited: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
             }
