@@ -19,11 +19,11 @@ import Testing
                 #expect(rename(staging.appendingPathComponent("f\(i).mp4").path, target.path) == 0)
             }
             try await waitUntil("all 2,000 files are recorded", timeout: 120) {
-                try sql(f.database, "SELECT COUNT(*) FROM job") == [["2000"]]
+                try await sql(f.database, "SELECT COUNT(*) FROM job") == [["2000"]]
             }
             try await Task.sleep(for: .seconds(1))  // late duplicates would show up now
-            #expect(try sql(f.database, "SELECT COUNT(*), COUNT(DISTINCT source_path) FROM job") == [["2000", "2000"]])
-            #expect(try sql(f.database, "SELECT COUNT(*) FROM event WHERE type = 'job.queued'") == [["2000"]])
+            #expect(try await sql(f.database, "SELECT COUNT(*), COUNT(DISTINCT source_path) FROM job") == [["2000", "2000"]])
+            #expect(try await sql(f.database, "SELECT COUNT(*) FROM event WHERE type = 'job.queued'") == [["2000"]])
             #expect(daemon.isRunning)
             #expect(await daemon.stop() == 0)
         }

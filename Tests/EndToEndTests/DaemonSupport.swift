@@ -62,41 +62,50 @@ final class DaemonProcess: @unchecked Sendable {
 
 struct Timeout: Error, CustomStringConvertible { var description: String }
 
-/// Polls `condition` every 100 ms until it holds; throws after `timeout`. Sleeps with `Task.sleep`: tests share
-/// a small cooperative pool, and a blocked thread would stall the others.
-func waitUntil(_ what: String, timeout: TimeInterval = 60, _ condition: () throws -> Bool) async throws {
+/// Runs blocking work (a child process, ffmpeg) on a thread of its own: tests share a cooperative pool of one
+/// thread per core, and a blocked pool thread stalls every other test.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
+/// Polls `condition` every 100 ms until it holds; throws after `timeout`. Sleeps with `Task.sleep` (see
+/// ``offPool(_:)``).
+func waitUntil(_ what: String, timeout: TimeInterval = 60, _ condition: () async throws -> Bool) async throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
-        if try condition() { return }
+        if try await condition() { return }
         try await Task.sleep(for: .milliseconds(100))
     }
     throw Timeout(description: "timed out after \(Int(timeout))s waiting until \(what)")
 }
 
 /// `watchfolder jobs --json` as dictionaries.
-func jobs(_ config: URL, state: String? = nil) throws -> [[String: Any]] {
+func jobs(_ config: URL, state: String? = nil) async throws -> [[String: Any]] {
     var args = ["jobs", "--json", "--limit", "100000", "--config", config.path]
     if let state { args += ["--state", state] }
-    let result = try runProcess(watchfolderBinary, args)
+    let arguments = args
+    let result = try await offPool { try runProcess(watchfolderBinary, arguments) }
     guard result.status == 0 else { throw Timeout(description: "jobs failed: \(result.stderr)") }
     return (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]) ?? []
 }
 
 /// Job states by source path.
-func states(_ config: URL) throws -> [String: String] {
+func states(_ config: URL) async throws -> [String: String] {
     var out: [String: String] = [:]
-    for job in try jobs(config) { out[job["source"] as? String ?? "?"] = job["state"] as? String }
+    for job in try await jobs(config) { out[job["source"] as? String ?? "?"] = job["state"] as? String }
     return out
 }
 
 /// Runs one SQL query on the job database with Python's sqlite3 (an independent reader), rows as strings.
-func sql(_ database: URL, _ query: String) throws -> [[String]] {
+func sql(_ database: URL, _ query: String) async throws -> [[String]] {
     let script = """
         import sqlite3, sys, json
         con = sqlite3.connect(sys.argv[1], timeout=10)
         print(json.dumps([[str(v) for v in row] for row in con.execute(sys.argv[2])]))
         """
-    let result = try tool("python3", ["-c", script, database.path, query])
+    let result = try await offPool { try tool("python3", ["-c", script, database.path, query]) }
     guard result.status == 0 else { throw Timeout(description: "sqlite: \(result.stderr)") }
     return (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String]]) ?? []
 }
@@ -151,7 +160,12 @@ struct DaemonFolders {
 
 /// A small clip made once per test run and copied where needed.
 enum Clips {
-    static let shared: URL = {
+    /// The 1 s 320x180 clip (made on first use, off the test pool).
+    static func shared() async throws -> URL { try await offPool { sharedURL } }
+    /// The 20 s 640x360 clip.
+    static func long() async throws -> URL { try await offPool { longURL } }
+
+    private static let sharedURL: URL = {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("wf-daemon-clip-\(getpid()).mp4")
         if !FileManager.default.fileExists(atPath: url.path) {
             try? Fixtures.clip(url, seconds: 1, width: 320, height: 180)
@@ -159,7 +173,7 @@ enum Clips {
         return url
     }()
 
-    static let long: URL = {
+    private static let longURL: URL = {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("wf-daemon-long-\(getpid()).mp4")
         if !FileManager.default.fileExists(atPath: url.path) {
             try? Fixtures.clip(url, seconds: 20, width: 640, height: 360)
@@ -168,7 +182,7 @@ enum Clips {
     }()
 
     /// Copies the clip to `url` through a temporary name and a rename (how `cp`-then-`mv` and SFTP clients do it).
-    static func drop(_ source: URL = shared, at url: URL) throws {
+    static func drop(_ source: URL, at url: URL) throws {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).part")
         try FileManager.default.copyItem(at: source, to: temp)

@@ -8,18 +8,18 @@ import Testing
             let daemon = try await DaemonProcess.start(config: f.config)
             #expect(daemon.stdout.contains("drop videos into \(f.inbox.path)"))
 
-            try Clips.drop(at: f.inbox.appendingPathComponent("a.mp4"))  // write, then rename
+            try Clips.drop(await Clips.shared(), at: f.inbox.appendingPathComponent("a.mp4"))  // write, then rename
             // A nested folder created after start, the file copied straight in.
             try FileManager.default.createDirectory(at: f.inbox.appendingPathComponent("shows/s1"), withIntermediateDirectories: true)
-            try FileManager.default.copyItem(at: Clips.shared, to: f.inbox.appendingPathComponent("shows/s1/b.mp4"))
+            try FileManager.default.copyItem(at: try await Clips.shared(), to: f.inbox.appendingPathComponent("shows/s1/b.mp4"))
             for name in [".DS_Store", "Thumbs.db", "notes.txt"] {
                 try Data("x".utf8).write(to: f.inbox.appendingPathComponent(name))
             }
-            try FileManager.default.copyItem(at: Clips.shared, to: f.inbox.appendingPathComponent("c.mp4.filepart"))
+            try FileManager.default.copyItem(at: try await Clips.shared(), to: f.inbox.appendingPathComponent("c.mp4.filepart"))
             try Data((0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }).write(to: f.inbox.appendingPathComponent("broken.mp4"))
 
             try await waitUntil("two completed and one failed", timeout: 120) {
-                try states(f.config) == ["a.mp4": "completed", "shows/s1/b.mp4": "completed", "broken.mp4": "failed"]
+                try await states(f.config) == ["a.mp4": "completed", "shows/s1/b.mp4": "completed", "broken.mp4": "failed"]
             }
             #expect(f.packages() == ["a", "b"])
             #expect(f.exists(f.archive, "a.mp4") && f.exists(f.archive, "shows/s1/b.mp4"))
@@ -33,14 +33,14 @@ import Testing
             let status = try watchfolder("status", "--config", f.config.path)
             #expect(status.status == 0)
             #expect(status.stdout.contains("completed 2") && status.stdout.contains("failed 1"))
-            let all = try jobs(f.config)
+            let all = try await jobs(f.config)
             let completed = try #require(all.first { $0["source"] as? String == "a.mp4" })
             #expect(completed["encoder"] as? String == "libx264")
             #expect((completed["master"] as? String)?.hasSuffix("outbox/a/master.m3u8") == true)
             #expect((completed["renditions"] as? [String])?.isEmpty == false)
             #expect(try tool("ffprobe", ["-v", "error", f.outbox.appendingPathComponent("a/master.m3u8").path]).status == 0)
 
-            #expect(try jobs(f.config, state: "failed").compactMap { $0["source"] as? String } == ["broken.mp4"])
+            #expect(try await jobs(f.config, state: "failed").compactMap { $0["source"] as? String } == ["broken.mp4"])
             let limited = try watchfolder("jobs", "--limit", "1", "--json", "--config", f.config.path)
             #expect((try JSONSerialization.jsonObject(with: Data(limited.stdout.utf8)) as? [Any])?.count == 1)
             let bogus = try watchfolder("jobs", "--state", "exploded", "--config", f.config.path)
@@ -61,12 +61,12 @@ import Testing
             let retry = try watchfolder("retry", "\(brokenID)", "--config", f.config.path)
             #expect(retry.status == 0, "\(retry.stderr)")
             try await waitUntil("the retried job failed again", timeout: 60) {
-                try sql(f.database, "SELECT COUNT(*) FROM event WHERE job_id = \(brokenID) AND type = 'job.failed'") == [["2"]]
+                try await sql(f.database, "SELECT COUNT(*) FROM event WHERE job_id = \(brokenID) AND type = 'job.failed'") == [["2"]]
             }
-            #expect(try sql(f.database, "SELECT COUNT(*) FROM event WHERE job_id = \(brokenID) AND type = 'job.queued'") == [["2"]])
+            #expect(try await sql(f.database, "SELECT COUNT(*) FROM event WHERE job_id = \(brokenID) AND type = 'job.queued'") == [["2"]])
             try await waitUntil("the source is back in the failed folder") { f.exists(f.failed, "broken.mp4") }
             #expect(!f.exists(f.inbox, "broken.mp4"))
-            #expect(try jobs(f.config).count == 3)
+            #expect(try await jobs(f.config).count == 3)
 
             let cancel = try watchfolder("cancel", "\(brokenID)", "--config", f.config.path)
             #expect(cancel.status == 1 && cancel.stderr.split(separator: "\n").count == 1)
@@ -78,7 +78,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let f = try DaemonFolders(root: dir, settle: 1.5)
             let daemon = try await DaemonProcess.start(config: f.config)
-            let data = try Data(contentsOf: Clips.shared)
+            let data = try Data(contentsOf: try await Clips.shared())
             let target = f.inbox.appendingPathComponent("slow.mp4")
             let chunk = data.count / 4 + 1
             for start in stride(from: 0, to: data.count, by: chunk) {
@@ -89,9 +89,9 @@ import Testing
                 try handle.write(contentsOf: data[start..<min(start + chunk, data.count)])
                 try handle.close()
                 try await Task.sleep(for: .milliseconds(700))
-                #expect(try jobs(f.config).isEmpty, "a job was created before the upload was complete")
+                #expect(try await jobs(f.config).isEmpty, "a job was created before the upload was complete")
             }
-            try await waitUntil("the upload completed", timeout: 90) { try states(f.config) == ["slow.mp4": "completed"] }
+            try await waitUntil("the upload completed", timeout: 90) { try await states(f.config) == ["slow.mp4": "completed"] }
             #expect(f.packages() == ["slow"])
             #expect(try Data(contentsOf: f.archive.appendingPathComponent("slow.mp4")) == data)
             #expect(await daemon.stop() == 0)
@@ -102,23 +102,23 @@ import Testing
         try await withTemporaryDirectory { dir in
             let f = try DaemonFolders(root: dir, preset: "medium", ladderHeight: 360)
             var daemon = try await DaemonProcess.start(config: f.config)
-            try Clips.drop(Clips.long, at: f.inbox.appendingPathComponent("long.mp4"))
+            try Clips.drop(await Clips.long(), at: f.inbox.appendingPathComponent("long.mp4"))
             try await waitUntil("the transcode is under way", timeout: 60) {
-                try jobs(f.config).first.map { $0["state"] as? String == "running" && ($0["progress"] as? Double ?? 0) > 0 } ?? false
+                try await jobs(f.config).first.map { $0["state"] as? String == "running" && ($0["progress"] as? Double ?? 0) > 0 } ?? false
             }
             #expect(!f.tree(f.work).isEmpty)
             await daemon.stop(SIGKILL)
-            #expect(try states(f.config) == ["long.mp4": "running"])
+            #expect(try await states(f.config) == ["long.mp4": "running"])
 
             daemon = try await DaemonProcess.start(config: f.config)
-            try await waitUntil("the job completed after the restart", timeout: 180) { try states(f.config) == ["long.mp4": "completed"] }
+            try await waitUntil("the job completed after the restart", timeout: 180) { try await states(f.config) == ["long.mp4": "completed"] }
             #expect(await daemon.stop() == 0)
             #expect(f.packages() == ["long"])
             #expect(f.tree(f.outbox).allSatisfy { !$0.contains("wf-partial") })
             #expect(f.tree(f.work).isEmpty)
-            let job = try #require(try jobs(f.config).first)
+            let job = try #require(try await jobs(f.config).first)
             #expect(job["attempts"] as? Int == 2)
-            #expect(try sql(f.database, "SELECT COUNT(*) FROM event WHERE type = 'job.completed'") == [["1"]])
+            #expect(try await sql(f.database, "SELECT COUNT(*) FROM event WHERE type = 'job.completed'") == [["1"]])
             #expect(f.exists(f.archive, "long.mp4"))
         }
     }
@@ -127,22 +127,22 @@ import Testing
         try await withTemporaryDirectory { dir in
             let f = try DaemonFolders(root: dir, preset: "medium", ladderHeight: 360)
             let daemon = try await DaemonProcess.start(config: f.config)
-            try Clips.drop(Clips.long, at: f.inbox.appendingPathComponent("long.mp4"))
-            try await waitUntil("the transcode is running", timeout: 60) { try states(f.config) == ["long.mp4": "running"] }
-            let id = try #require(try jobs(f.config).first?["id"] as? Int)
+            try Clips.drop(await Clips.long(), at: f.inbox.appendingPathComponent("long.mp4"))
+            try await waitUntil("the transcode is running", timeout: 60) { try await states(f.config) == ["long.mp4": "running"] }
+            let id = try #require(try await jobs(f.config).first?["id"] as? Int)
             let cancel = try watchfolder("cancel", "\(id)", "--config", f.config.path)
             #expect(cancel.status == 0)
-            try await waitUntil("the job is cancelled", timeout: 10) { try states(f.config) == ["long.mp4": "cancelled"] }
+            try await waitUntil("the job is cancelled", timeout: 10) { try await states(f.config) == ["long.mp4": "cancelled"] }
             #expect(f.exists(f.inbox, "long.mp4") && f.packages().isEmpty)
             try await waitUntil("the work folder is gone", timeout: 5) { f.tree(f.work).isEmpty }
 
             // Requeue it, then stop the daemon while it runs: the job goes back to the queue, attempt refunded.
             #expect(try watchfolder("retry", "\(id)", "--config", f.config.path).status == 0)
-            try await waitUntil("the retried job runs", timeout: 30) { try states(f.config) == ["long.mp4": "running"] }
+            try await waitUntil("the retried job runs", timeout: 30) { try await states(f.config) == ["long.mp4": "running"] }
             let stopped = Date()
             #expect(await daemon.stop(SIGTERM) == 0)
             #expect(Date().timeIntervalSince(stopped) < 15)
-            let job = try #require(try jobs(f.config).first)
+            let job = try #require(try await jobs(f.config).first)
             #expect(job["state"] as? String == "queued" && job["attempts"] as? Int == 0)
             #expect(f.tree(f.work).isEmpty)
         }
@@ -160,9 +160,9 @@ import Testing
             try await waitUntil("the config is reloaded", timeout: 10) {
                 daemon.stderr.contains("configuration reloaded") && daemon.stderr.contains("wf.concurrency=2")
             }
-            try Clips.drop(at: f.inbox.appendingPathComponent("after.mp4"))
+            try Clips.drop(await Clips.shared(), at: f.inbox.appendingPathComponent("after.mp4"))
             try await waitUntil("a file dropped after the reload completes", timeout: 60) {
-                try states(f.config) == ["after.mp4": "completed"]
+                try await states(f.config) == ["after.mp4": "completed"]
             }
             #expect(daemon.isRunning)
             #expect(await daemon.stop() == 0)
@@ -178,8 +178,8 @@ extension DaemonTests {
             let daemon = try await DaemonProcess.start(config: f.config)
             try await waitUntil("intake says it polls", timeout: 10) { daemon.stderr.contains("intake polling the inbox") }
             try FileManager.default.createDirectory(at: f.inbox.appendingPathComponent("polled"), withIntermediateDirectories: true)
-            try FileManager.default.copyItem(at: Clips.shared, to: f.inbox.appendingPathComponent("polled/p.mp4"))
-            try await waitUntil("the polled file completed", timeout: 60) { try states(f.config) == ["polled/p.mp4": "completed"] }
+            try FileManager.default.copyItem(at: try await Clips.shared(), to: f.inbox.appendingPathComponent("polled/p.mp4"))
+            try await waitUntil("the polled file completed", timeout: 60) { try await states(f.config) == ["polled/p.mp4": "completed"] }
             #expect(!daemon.stderr.contains("intake watching the inbox with inotify"))
             #expect(f.packages() == ["p"])
             #expect(await daemon.stop() == 0)

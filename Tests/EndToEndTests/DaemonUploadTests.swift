@@ -98,7 +98,8 @@ func runWithInput(_ executable: String, _ arguments: [String], input: String) th
 @Suite(.serialized) struct DaemonUploadTests {
     @Test func sftpUploadsBecomeExactlyOneJobAndOnePackageEach() async throws {
         try await withTemporaryDirectory { dir in
-            let clip = try #require(FileManager.default.fileExists(atPath: Clips.shared.path) ? Clips.shared : nil)
+            let clip = try await Clips.shared()
+            try #require(FileManager.default.fileExists(atPath: clip.path))
             let f = try DaemonFolders(root: dir, settle: 1)
             let ssh = dir.appendingPathComponent("ssh")
             try FileManager.default.createDirectory(at: ssh, withIntermediateDirectories: true)
@@ -145,10 +146,10 @@ func runWithInput(_ executable: String, _ arguments: [String], input: String) th
                                          "-o", "BatchMode=yes", "root@127.0.0.1"])
             #expect(sftp.status == 0, "sftp: \(sftp.stderr)")
             try await waitUntil("both uploads completed", timeout: 90) {
-                try states(f.config) == ["direct.mp4": "completed", "uploads/parted.mp4": "completed"]
+                try await states(f.config) == ["direct.mp4": "completed", "uploads/parted.mp4": "completed"]
             }
             #expect(f.packages() == ["direct", "parted"])
-            #expect(try sql(f.database, "SELECT COUNT(*) FROM event WHERE type = 'job.completed'") == [["2"]])
+            #expect(try await sql(f.database, "SELECT COUNT(*) FROM event WHERE type = 'job.completed'") == [["2"]])
             #expect(try Data(contentsOf: f.archive.appendingPathComponent("uploads/parted.mp4")) == Data(contentsOf: clip))
             #expect(await daemon.stop() == 0)
             withExtendedLifetime(sshd) {}
@@ -157,7 +158,8 @@ func runWithInput(_ executable: String, _ arguments: [String], input: String) th
 
     @Test func smbUploadsBecomeExactlyOneJobAndOnePackageEach() async throws {
         try await withTemporaryDirectory { dir in
-            let clip = try #require(FileManager.default.fileExists(atPath: Clips.shared.path) ? Clips.shared : nil)
+            let clip = try await Clips.shared()
+            try #require(FileManager.default.fileExists(atPath: clip.path))
             let f = try DaemonFolders(root: dir, settle: 1)
             let smb = dir.appendingPathComponent("smb")
             for sub in ["private", "lock", "state", "cache", "pid"] {
@@ -203,10 +205,10 @@ func runWithInput(_ executable: String, _ arguments: [String], input: String) th
                                              "-c", "mkdir share; put \(clip.path) share/from-smb.mp4; put \(clip.path) top.mov"])
             #expect(put.status == 0, "smbclient: \(put.stdout) \(put.stderr)")
             try await waitUntil("both uploads completed", timeout: 90) {
-                try states(f.config) == ["share/from-smb.mp4": "completed", "top.mov": "completed"]
+                try await states(f.config) == ["share/from-smb.mp4": "completed", "top.mov": "completed"]
             }
             #expect(f.packages() == ["from-smb", "top"])
-            #expect(try sql(f.database, "SELECT COUNT(*) FROM event WHERE type = 'job.completed'") == [["2"]])
+            #expect(try await sql(f.database, "SELECT COUNT(*) FROM event WHERE type = 'job.completed'") == [["2"]])
             #expect(await daemon.stop() == 0)
             withExtendedLifetime(smbd) {}
         }
