@@ -45,7 +45,11 @@ public struct SQLiteJobStore: JobStore {
                 }
                 var job = Job(sourcePath: file.relativePath, device: device, inode: inode, size: file.size,
                               mtimeNs: file.mtimeNanoseconds, now: now)
-                try job.insert(db)
+                do {
+                    try job.insert(db)
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                    continue  // the unique fingerprint index: already recorded (only the statement is undone)
+                }
                 var event = JobEvent.make(.queued, for: job, now: now)
                 try event.insert(db)
                 created.append(job)
