@@ -130,6 +130,13 @@ enum FileDigest {
         return hasher.finalize().hex
     }
 
+    /// Hex MD5 of `length` bytes of `path` from `offset` (to compare with a part's ETag on resume).
+    static func md5(path: String, offset: Int64, length: Int64) throws(S3Error) -> String {
+        var hasher = Insecure.MD5()
+        try read(path: path, offset: offset, length: length) { hasher.update(bufferPointer: $0) }
+        return hasher.finalize().hex
+    }
+
     private static func read(path: String, offset: Int64, length: Int64,
                              _ body: (UnsafeRawBufferPointer) -> Void) throws(S3Error) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
