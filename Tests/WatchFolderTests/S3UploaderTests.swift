@@ -71,6 +71,24 @@ struct S3UploaderTests {
         #expect(play.status == 0, "\(play.stderr)")
     }
 
+    /// Virtual-hosted addressing (`path_style = false`): the bucket is in the host name (`bucket.localhost`,
+    /// which curl resolves to the loopback address), requests are signed for that host.
+    @Test func virtualHostedAddressing() async throws {
+        let peer = try await MotoPeer.shared.value
+        let bucket = try await peer.makeBucket("vhost")
+        let package = try S3Fixtures.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: package) }
+        try Data("#EXTM3U\n".utf8).write(to: package.appendingPathComponent("master.m3u8"))
+        try Data(repeating: 2, count: 100).write(to: package.appendingPathComponent("s 1.ts"))
+        var config = peer.config(bucket: bucket)
+        config.endpoint = "http://localhost:\(peer.ready.port)"
+        config.pathStyle = false
+        let result = try await S3Uploader(config: config, logger: S3Fixtures.logger, environment: [:])
+            .uploadPackage(directory: package, keyPrefix: "v", progress: nil)
+        #expect(result.masterURL == "http://\(bucket).localhost:\(peer.ready.port)/v/master.m3u8")
+        #expect(try await peer.objects(bucket).map(\.key).sorted() == ["v/master.m3u8", "v/s 1.ts"])
+    }
+
     /// Temporary credentials: the session token is sent (and signed); without it the same keys are refused.
     @Test func sessionTokenIsSentAndRequired() async throws {
         let peer = try await MotoPeer.shared.value
