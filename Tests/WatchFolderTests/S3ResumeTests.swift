@@ -29,10 +29,11 @@ struct S3ResumeTests {
         return url
     }
 
-    private func launch(_ arguments: [String], stdout: URL) throws -> Process {
+    private func launch(_ arguments: [String], executable: URL = S3Fixtures.binary, prefix: [String] = [],
+                        stdout: URL) throws -> Process {
         let process = Process()
-        process.executableURL = S3Fixtures.binary
-        process.arguments = arguments
+        process.executableURL = executable
+        process.arguments = prefix + arguments
         _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: stdout)
         let stderr = stdout.appendingPathExtension("err")
@@ -135,5 +136,63 @@ struct S3ResumeTests {
         let result = try await uploader.uploadPackage(directory: package, keyPrefix: "p", progress: nil)
         #expect(result.staleUploadsAborted == 1)
         #expect(try await peer.uploads(bucket).map(\.key) == ["elsewhere/keep.mp4"], "only under the package's prefix")
+    }
+
+    /// Bounded memory: files are streamed from disk. Uploading a 64 MiB object raises the uploader's peak
+    /// RSS by far less than the object (measured against a run that uploads one tiny file).
+    @Test func memoryStaysBoundedForLargeObjects() async throws {
+        let peer = try await MotoPeer.shared.value
+        let bucket = try await peer.makeBucket("mem")
+        let dir = try S3Fixtures.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = try writeConfig(dir, peer: peer, bucket: bucket)
+        let small = dir.appendingPathComponent("small"), large = dir.appendingPathComponent("large")
+        for package in [small, large] {
+            try FileManager.default.createDirectory(at: package, withIntermediateDirectories: true)
+            try Data("#EXTM3U\n".utf8).write(to: package.appendingPathComponent("master.m3u8"))
+        }
+        try S3Fixtures.bigFile(large.appendingPathComponent("big.mp4"), size: 64 << 20)
+
+        // Peak RSS of a child, measured by Python's getrusage (an independent measure).
+        func peakKiB(_ package: URL, key: String) throws -> Int {
+            let out = dir.appendingPathComponent("rss-\(key)")
+            let process = try launch(["-c", """
+                import resource, subprocess, sys
+                r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)
+                print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+                """, S3Fixtures.binary.path, "s3-upload", package.path, "--key", key, "--config", config.path],
+                executable: URL(fileURLWithPath: "/usr/bin/env"), prefix: ["python3"], stdout: out)
+            process.waitUntilExit()
+            let fields = try String(contentsOf: out, encoding: .utf8).split(separator: " ")
+            try #require(fields.count == 2 && fields[0] == "0", "upload failed: \(fields)")
+            return Int(fields[1].trimmingCharacters(in: .whitespacesAndNewlines)) ?? .max
+        }
+        let baseline = try peakKiB(small, key: "small")
+        let peak = try peakKiB(large, key: "large")
+        #expect(peak - baseline < 24 << 10, "peak RSS grew by \(peak - baseline) KiB for a 64 MiB object")
+        #expect(try await peer.objects(bucket).contains { $0.key == "vod/large/big.mp4" && $0.size == 64 << 20 })
+    }
+
+    /// Cancelling the task (daemon shutdown) aborts a transfer in flight promptly, with a `cancelled` error.
+    @Test func cancellationAbortsTransfersInFlight() async throws {
+        let peer = try await MotoPeer.shared.value
+        let bucket = try await peer.makeBucket("cancel")
+        let package = try S3Fixtures.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: package) }
+        try Data("#EXTM3U\n".utf8).write(to: package.appendingPathComponent("master.m3u8"))
+        try Data(repeating: 3, count: 2_000).write(to: package.appendingPathComponent("slow.ts"))
+        try await peer.addFaults([.init(method: "PUT", match: "/\(bucket)/c/slow.ts", count: 1, delay: 30)])
+        let uploader = try S3Uploader(config: peer.config(bucket: bucket), logger: S3Fixtures.logger, environment: [:])
+        let task = Task { try await uploader.uploadPackage(directory: package, keyPrefix: "c", progress: nil) }
+        while try await !peer.log(bucket).contains(where: { $0.event == "start" && $0.target.hasSuffix("/slow.ts") }) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let start = ContinuousClock.now
+        task.cancel()
+        let result = await task.result
+        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(throws: S3Error.self) { try result.get() }
+        if case .failure(let error as S3Error) = result { #expect(error.code == .cancelled) }
+        #expect(try await !peer.objects(bucket).contains { $0.key == "c/master.m3u8" })
     }
 }

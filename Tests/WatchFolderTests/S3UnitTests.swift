@@ -115,6 +115,25 @@ struct S3UnitTests {
         #expect((huge + u.partSize(for: huge) - 1) / u.partSize(for: huge) <= 10_000)
     }
 
+    /// Exponential backoff with jitter: between half and all of base * 2^(n-1), capped.
+    @Test func backoffDoublesWithJitterAndIsCapped() {
+        let policy = S3RetryPolicy(maxAttempts: 10, baseDelay: .milliseconds(100), maxDelay: .seconds(1))
+        for attempt in 1...8 {
+            let full = min(Duration.seconds(1), .milliseconds(100) * (1 << (attempt - 1)))
+            let delays = (0..<50).map { _ in policy.delay(after: attempt) }
+            #expect(delays.allSatisfy { $0 >= full / 2 && $0 <= full }, "attempt \(attempt)")
+            #expect(Set(delays).count > 1, "jittered")
+        }
+    }
+
+    @Test func errorsSayWhetherToRetry() {
+        func http(_ status: Int, _ code: String?) -> S3Error { S3Error(.http, status: status, s3Code: code, message: "m") }
+        #expect(http(503, "SlowDown").isRetryable && http(500, nil).isRetryable && http(429, nil).isRetryable)
+        #expect(http(400, "RequestTimeout").isRetryable)
+        #expect(!http(403, "AccessDenied").isRetryable && !http(404, "NoSuchBucket").isRetryable)
+        #expect(!http(400, "InvalidArgument").isRetryable)
+    }
+
     @Test func xmlHelpersDecodeEntities() {
         let xml: Substring = "<R><Upload><Key>a &amp; b/&#233;</Key><UploadId>x</UploadId></Upload><Upload><Key>c</Key></Upload></R>"
         #expect(S3XML.all("Upload", in: xml, decode: false).count == 2)

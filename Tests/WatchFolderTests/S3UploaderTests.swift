@@ -151,7 +151,7 @@ struct S3UploaderTests {
         #expect(error.status == 404)
         #expect(error.s3Code == "NoSuchBucket")
         #expect(error.attempts == 1)
-        #expect(error.description == "S3 GET ?uploads s3://\(bucket): HTTP 404 NoSuchBucket: The specified bucket does not exist")
+        #expect(error.description == "S3 GET ?list-type=2 s3://\(bucket): HTTP 404 NoSuchBucket: The specified bucket does not exist")
     }
 
     /// A 40 MiB object goes by multipart upload (8 MiB parts), arrives intact; small ones by a single PUT.
@@ -182,7 +182,7 @@ struct S3UploaderTests {
         #expect(try await peer.uploads(bucket).isEmpty)
     }
 
-    /// 503 SlowDown a few times: retried with backoff, then stored; the log shows the refusals then the success.
+    /// 503 SlowDown, 500 and 429: retried with backoff, then stored; the log shows the refusals then the success.
     @Test func serverErrorsAreRetried() async throws {
         let peer = try await MotoPeer.shared.value
         let bucket = try await peer.makeBucket()
@@ -192,7 +192,8 @@ struct S3UploaderTests {
         try Data(repeating: 7, count: 1000).write(to: package.appendingPathComponent("seg.ts"))
         try await peer.addFaults([
             .init(method: "PUT", match: "/\(bucket)/r/seg.ts", count: 3, status: 503, code: "SlowDown"),
-            .init(method: "GET", match: "/\(bucket)?list-type", count: 1, status: 500, code: "InternalError"),
+            .init(method: "GET", match: "/\(bucket)/?list-type", count: 1, status: 500, code: "InternalError"),
+            .init(method: "PUT", match: "/\(bucket)/r/master.m3u8", count: 1, status: 429, code: "TooManyRequests"),
         ])
         var uploader = try S3Uploader(config: peer.config(bucket: bucket), logger: S3Fixtures.logger, environment: [:])
         uploader.retry = S3RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(20), maxDelay: .milliseconds(200))
@@ -200,6 +201,10 @@ struct S3UploaderTests {
 
         let segment = try await peer.log(bucket).filter { $0.event == "end" && $0.target.hasSuffix("/seg.ts") }
         #expect(segment.map(\.status) == [503, 503, 503, 200])
+        let master = try await peer.log(bucket).filter { $0.event == "end" && $0.target.hasSuffix("/master.m3u8") }
+        #expect(master.map(\.status) == [429, 200])
+        let listing = try await peer.log(bucket).filter { $0.event == "end" && $0.target.contains("?list-type=2") }
+        #expect(listing.first?.status == 500 && listing.dropFirst().allSatisfy { $0.status == 200 })
         #expect(try await peer.objects(bucket).map(\.key).sorted() == ["r/master.m3u8", "r/seg.ts"])
     }
 
