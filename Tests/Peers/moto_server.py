@@ -27,6 +27,7 @@ under test): `GET /_peer/objects?bucket=B` (key, size, etag, content type, cache
 `POST /_peer/bucket?name=B` (create a bucket).
 """
 import json
+import logging
 import os
 import sys
 import threading
@@ -213,6 +214,7 @@ def _setup_iam(endpoint):
 
 
 def main():
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log: stderr is for real errors
     settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")  # set-up calls below run unauthenticated
     app = middleware(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", 0, app, threaded=True)

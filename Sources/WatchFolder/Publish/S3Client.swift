@@ -33,6 +33,8 @@ struct S3Client: Sendable {
     let retry: S3RetryPolicy
     let logger: Logger
     let workers: CurlWorkers
+    /// A transfer that moves no byte for this many seconds times out (and is retried).
+    var stallSeconds = 30
 
     /// SHA-256 of the empty payload, hex.
     static let emptyPayloadHash = SHA256.hash(data: [UInt8]()).hex
@@ -53,7 +55,8 @@ struct S3Client: Sendable {
         let request = CurlRequest(
             method: method, url: url, headers: lines, body: body,
             awsSigV4: "aws:amz:\(endpoint.region):s3",
-            userPassword: "\(credentials.accessKeyID):\(credentials.secretAccessKey)")
+            userPassword: "\(credentials.accessKeyID):\(credentials.secretAccessKey)",
+            stallSeconds: stallSeconds)
         let operation = operation ?? method
         let target = endpoint.display(key: key)
 

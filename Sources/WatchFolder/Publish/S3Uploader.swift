@@ -46,6 +46,8 @@ public struct S3Uploader: Sendable {
     public var multipartThreshold: Int64 = 16 << 20
     /// The smallest part (8 MiB); larger for huge files so that no object needs more than 10,000 parts.
     public var minimumPartSize: Int64 = 8 << 20
+    /// A request that moves no byte for this long times out and is retried (30 s).
+    public var stallTimeout: Duration = .seconds(30)
     let logger: Logger
 
     /// Resolves credentials: the config keys, else `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` /
@@ -96,8 +98,9 @@ public struct S3Uploader: Sendable {
         }
         let workers = CurlWorkers(count: config.uploadConcurrency)
         defer { workers.shutdown() }
-        let client = S3Client(endpoint: S3Endpoint(config: config), credentials: credentials, retry: retry,
+        var client = S3Client(endpoint: S3Endpoint(config: config), credentials: credentials, retry: retry,
                               logger: logger, workers: workers)
+        client.stallSeconds = max(1, Int(stallTimeout.components.seconds))
         var logger = logger
         logger[metadataKey: "wf.s3.prefix"] = "\(keyBase)/"
         logger.debug("S3 upload starting", metadata: [
