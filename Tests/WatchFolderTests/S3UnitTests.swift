@@ -134,6 +134,27 @@ struct S3UnitTests {
         #expect(!http(400, "InvalidArgument").isRetryable)
     }
 
+    /// Streamed digests of a file range equal Python hashlib's (an independent implementation).
+    @Test func fileRangeDigestsMatchPython() throws {
+        let dir = try S3Fixtures.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("f.bin")
+        try S3Fixtures.bigFile(file, size: 3 << 20 | 12345)
+        let (offset, length): (Int64, Int64) = (1 << 20 | 7, 2 << 20)
+        let out = dir.appendingPathComponent("digests")
+        let script = """
+            import hashlib, sys
+            with open(sys.argv[1], "rb") as f:
+                f.seek(int(sys.argv[2])); data = f.read(int(sys.argv[3]))
+            open(sys.argv[4], "w").write(hashlib.sha256(data).hexdigest() + " " + hashlib.md5(data).hexdigest())
+            """
+        let result = try S3Fixtures.run("python3", ["-c", script, file.path, "\(offset)", "\(length)", out.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let expected = try String(contentsOf: out, encoding: .utf8).split(separator: " ").map(String.init)
+        #expect(try FileDigest.sha256(path: file.path, offset: offset, length: length) == expected.first)
+        #expect(try FileDigest.md5(path: file.path, offset: offset, length: length) == expected.last)
+    }
+
     @Test func xmlHelpersDecodeEntities() {
         let xml: Substring = "<R><Upload><Key>a &amp; b/&#233;</Key><UploadId>x</UploadId></Upload><Upload><Key>c</Key></Upload></R>"
         #expect(S3XML.all("Upload", in: xml, decode: false).count == 2)

@@ -137,6 +137,29 @@ struct S3UploaderTests {
         #expect(try await peer.objects(bucket).isEmpty)
     }
 
+    /// The peer, like AWS, checks each body against its `x-amz-content-sha256`: a wrong hash is refused (so the
+    /// other tests prove the uploader's streamed hashes of files, parts and the completion document are right).
+    @Test func payloadHashIsChecked() async throws {
+        let peer = try await MotoPeer.shared.value
+        let bucket = try await peer.makeBucket()
+        let file = try S3Fixtures.tempDirectory().appendingPathComponent("body.ts")
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        try Data(repeating: 9, count: 3000).write(to: file)
+        let uploader = try S3Uploader(config: peer.config(bucket: bucket), logger: S3Fixtures.logger, environment: [:])
+        let workers = CurlWorkers(count: 1)
+        defer { workers.shutdown() }
+        let client = S3Client(endpoint: S3Endpoint(config: uploader.config), credentials: uploader.credentials,
+                              retry: uploader.retry, logger: S3Fixtures.logger, workers: workers)
+        let body = CurlRequest.Body.file(path: file.path, offset: 0, length: 3000)
+        let error = try #require(await #expect(throws: S3Error.self) {
+            _ = try await client.send("PUT", key: "bad.ts", body: body, payloadHash: S3Client.emptyPayloadHash)
+        })
+        #expect(error.status == 400 && error.s3Code == "XAmzContentSHA256Mismatch" && error.attempts == 1)
+        let right = try FileDigest.sha256(path: file.path, offset: 0, length: 3000)
+        _ = try await client.send("PUT", key: "good.ts", body: body, payloadHash: right)
+        #expect(try await peer.objects(bucket).map(\.key) == ["good.ts"])
+    }
+
     /// A missing bucket fails at once with S3's NoSuchBucket message.
     @Test func missingBucketFailsAtOnce() async throws {
         let peer = try await MotoPeer.shared.value
