@@ -177,7 +177,8 @@ struct S3UploaderTests {
         #expect(error.description == "S3 GET ?list-type=2 s3://\(bucket): HTTP 404 NoSuchBucket: The specified bucket does not exist")
     }
 
-    /// A 40 MiB object goes by multipart upload (8 MiB parts), arrives intact; small ones by a single PUT.
+    /// A 40 MiB object goes by multipart upload (8 MiB parts, several in parallel), arrives intact; small ones by a
+    /// single PUT, several objects in parallel.
     @Test func largeObjectGoesMultipart() async throws {
         let peer = try await MotoPeer.shared.value
         let bucket = try await peer.makeBucket()
@@ -186,10 +187,21 @@ struct S3UploaderTests {
         try Data("#EXTM3U\n".utf8).write(to: package.appendingPathComponent("master.m3u8"))
         let big = package.appendingPathComponent("big.mp4")
         try S3Fixtures.bigFile(big, size: 40 << 20)
+        for i in 0..<3 { try Data(repeating: UInt8(i), count: 5000).write(to: package.appendingPathComponent("s\(i).ts")) }
+        // Hold part 1 and one segment a moment: the other parts and segments must get through meanwhile.
+        try await peer.addFaults([
+            .init(method: "PUT", match: "/\(bucket)/m/big.mp4?partNumber=1&", count: 1, delay: 1.5),
+            .init(method: "PUT", match: "/\(bucket)/m/s0.ts", count: 1, delay: 1.5),
+        ])
 
         let uploader = try S3Uploader(config: peer.config(bucket: bucket), logger: S3Fixtures.logger, environment: [:])
         let result = try await uploader.uploadPackage(directory: package, keyPrefix: "m", progress: nil)
         #expect(result.multipartObjects == 1)
+        let ends = try await peer.log(bucket).filter { $0.event == "end" }.map(\.target)
+        let part1 = try #require(ends.firstIndex { $0.contains("partNumber=1&") })
+        let s0 = try #require(ends.firstIndex { $0.hasSuffix("/m/s0.ts") })
+        #expect(ends.indices.filter { ends[$0].contains("partNumber=") && $0 < part1 }.count >= 2, "parts in parallel")
+        #expect(ends.indices.filter { ends[$0].hasSuffix(".ts") && $0 < s0 }.count == 2, "objects in parallel")
 
         let objects = try await peer.objects(bucket)
         let stored = try #require(objects.first { $0.key == "m/big.mp4" })
