@@ -116,6 +116,35 @@ struct S3ResumeTests {
         #expect(try await peer.uploads(bucket).isEmpty)
     }
 
+    /// `watchfolder s3-upload` failures: exit 1 with one line naming the S3 error (wrong keys); exit 2 without [s3].
+    @Test func cliFailsInOneLineWithExitCodes() async throws {
+        let peer = try await MotoPeer.shared.value
+        let bucket = try await peer.makeBucket("cli")
+        let dir = try S3Fixtures.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let package = dir.appendingPathComponent("pkg")
+        try FileManager.default.createDirectory(at: package, withIntermediateDirectories: true)
+        try Data("#EXTM3U\n".utf8).write(to: package.appendingPathComponent("master.m3u8"))
+        let config = try writeConfig(dir, peer: peer, bucket: bucket)
+        let text = try String(contentsOf: config, encoding: .utf8)
+            .replacingOccurrences(of: peer.ready.user.secret_access_key, with: "wrong-secret")
+        try text.write(to: config, atomically: true, encoding: .utf8)
+
+        let out = dir.appendingPathComponent("out")
+        let failed = try launch(["s3-upload", package.path, "--key", "k", "--config", config.path], stdout: out)
+        failed.waitUntilExit()
+        let stderr = try String(contentsOf: out.appendingPathExtension("err"), encoding: .utf8)
+        #expect(failed.terminationStatus == 1)
+        #expect(stderr.hasPrefix("watchfolder: S3 GET ?list-type=2 s3://\(bucket): HTTP 403 SignatureDoesNotMatch: "))
+        #expect(stderr.filter { $0 == "\n" }.count == 1, "one line: \(stderr)")
+
+        let noS3 = dir.appendingPathComponent("nos3.toml")
+        try text.components(separatedBy: "[s3]")[0].write(to: noS3, atomically: true, encoding: .utf8)
+        let usage = try launch(["s3-upload", package.path, "--key", "k", "--config", noS3.path], stdout: out)
+        usage.waitUntilExit()
+        #expect(usage.terminationStatus == 2)
+    }
+
     /// A stale multipart upload whose object is already complete (or no longer in the package) is aborted.
     @Test func staleUploadOutsideThePackageIsAborted() async throws {
         let peer = try await MotoPeer.shared.value
