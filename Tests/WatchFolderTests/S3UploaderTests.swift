@@ -160,6 +160,34 @@ struct S3UploaderTests {
         #expect(try await peer.objects(bucket).map(\.key) == ["good.ts"])
     }
 
+    /// A non-retryable failure of one object stops the others at once (transfers in flight are aborted, queued
+    /// ones dropped: no storm of doomed requests) and is the error reported; the master is never sent.
+    @Test func firstFailureStopsTheRestAndIsReported() async throws {
+        let peer = try await MotoPeer.shared.value
+        let bucket = try await peer.makeBucket()
+        let package = try S3Fixtures.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: package) }
+        try Data("#EXTM3U\n".utf8).write(to: package.appendingPathComponent("master.m3u8"))
+        for i in 0..<40 { try Data(repeating: 1, count: 2000).write(to: package.appendingPathComponent(String(format: "s%02d.ts", i))) }
+        try S3Fixtures.bigFile(package.appendingPathComponent("big.mp4"), size: 24 << 20)
+        try await peer.addFaults([
+            .init(method: "PUT", match: "/\(bucket)/f/s01.ts", count: 1, status: 403, code: "AccessDenied"),
+            .init(method: "PUT", match: "/\(bucket)/f/big.mp4?partNumber=2&", count: 1, delay: 10),
+        ])
+        var config = peer.config(bucket: bucket)
+        config.uploadConcurrency = 2
+        let uploader = try S3Uploader(config: config, logger: S3Fixtures.logger, environment: [:])
+        let start = ContinuousClock.now
+        let error = try #require(await #expect(throws: S3Error.self) {
+            _ = try await uploader.uploadPackage(directory: package, keyPrefix: "f", progress: nil)
+        })
+        #expect(ContinuousClock.now - start < .seconds(8), "the part held by the server was aborted, not awaited")
+        #expect(error.s3Code == "AccessDenied" && error.status == 403 && error.attempts == 1)
+        let puts = try await peer.log(bucket).filter { $0.event == "start" && $0.method == "PUT" }
+        #expect(puts.count < 10, "\(puts.count) PUTs after the failure")
+        #expect(!puts.contains { $0.target.hasSuffix("master.m3u8") })
+    }
+
     /// A missing bucket fails at once with S3's NoSuchBucket message.
     @Test func missingBucketFailsAtOnce() async throws {
         let peer = try await MotoPeer.shared.value

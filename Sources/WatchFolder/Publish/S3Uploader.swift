@@ -106,10 +106,22 @@ public struct S3Uploader: Sendable {
         logger.debug("S3 upload starting", metadata: [
             "wf.s3.objects": "\(objects.count)", "wf.s3.credentials": "\(credentials.source)",
         ])
-        var result = try await withTaskCancellationHandler {
-            try await upload(objects, keyBase: keyBase, client: client, logger: logger, progress: progress)
-        } onCancel: {
-            workers.cancel()
+        let firstFailure = Mutex<(any Error)?>(nil)
+        var result: S3UploadResult
+        do {
+            result = try await withTaskCancellationHandler {
+                try await upload(objects, keyBase: keyBase, client: client, logger: logger, progress: progress,
+                                 failed: { error in
+                                     // The first failure stops the rest at once (queued transfers fail, running
+                                     // ones abort), and is the one reported, not the cancellations it causes.
+                                     firstFailure.withLock { if $0 == nil { $0 = error } }
+                                     workers.cancel()
+                                 })
+            } onCancel: {
+                workers.cancel()
+            }
+        } catch {
+            throw firstFailure.withLock { $0 } ?? error
         }
         result.masterKey = master.key
         result.masterURL = publicURL(forKey: master.key)
@@ -125,7 +137,8 @@ public struct S3Uploader: Sendable {
     }
 
     private func upload(_ objects: [S3Object], keyBase: String, client: S3Client, logger: Logger,
-                        progress: (@Sendable (Int64) -> Void)?) async throws -> S3UploadResult {
+                        progress: (@Sendable (Int64) -> Void)?,
+                        failed: @escaping @Sendable (any Error) -> Void) async throws -> S3UploadResult {
         let listPrefix = keyBase.isEmpty ? "" : keyBase + "/"
         var result = S3UploadResult(masterURL: "", masterKey: "", keyBase: keyBase, objectsUploaded: 0,
                                     objectsSkipped: 0, bytesUploaded: 0, bytesSkipped: 0, multipartObjects: 0,
@@ -177,7 +190,14 @@ public struct S3Uploader: Sendable {
                     }
                     inFlight += 1
                     let resume = resumable[object.key]
-                    group.addTask { try await self.upload(object, resume: resume, client: client, progress: done) }
+                    group.addTask {
+                        do {
+                            return try await self.upload(object, resume: resume, client: client, progress: done)
+                        } catch {
+                            failed(error)
+                            throw error
+                        }
+                    }
                 }
                 for try await multipart in group where multipart { result.multipartObjects += 1 }
             }
