@@ -113,7 +113,8 @@ struct S3UploaderTests {
         #expect(error?.status == 403)
     }
 
-    /// Wrong keys: 403 at once (no retry storm), one line with the server's code and message.
+    /// Wrong keys: 403 at once (no retry storm), one line with the server's code and message; the local package
+    /// stays even with `delete_local_after_upload`.
     @Test func wrongKeysAreRefusedOnceInOneLine() async throws {
         let peer = try await MotoPeer.shared.value
         let bucket = try await peer.makeBucket()
@@ -123,8 +124,9 @@ struct S3UploaderTests {
 
         var wrong = peer.ready.user
         wrong.secret_access_key = String(wrong.secret_access_key.reversed())
-        let uploader = try S3Uploader(config: peer.config(bucket: bucket, keys: wrong), logger: S3Fixtures.logger,
-                                      environment: [:])
+        var config = peer.config(bucket: bucket, keys: wrong)
+        config.deleteLocalAfterUpload = true
+        let uploader = try S3Uploader(config: config, logger: S3Fixtures.logger, environment: [:])
         let error = try #require(await #expect(throws: S3Error.self) {
             _ = try await uploader.uploadPackage(directory: package, keyPrefix: "x", progress: nil)
         })
@@ -135,6 +137,8 @@ struct S3UploaderTests {
         #expect(error.description.contains("HTTP 403 SignatureDoesNotMatch: The request signature"))
         #expect(try await peer.log(bucket).filter { $0.event == "start" }.count == 1)
         #expect(try await peer.objects(bucket).isEmpty)
+        #expect(FileManager.default.fileExists(atPath: package.appendingPathComponent("master.m3u8").path),
+                "a failed upload never deletes the local package")
     }
 
     /// The peer, like AWS, checks each body against its `x-amz-content-sha256`: a wrong hash is refused (so the
@@ -335,13 +339,16 @@ struct S3UploaderTests {
         defer { try? FileManager.default.removeItem(at: package) }
         try Data("#EXTM3U\n".utf8).write(to: package.appendingPathComponent("master.m3u8"))
         try Data(repeating: 1, count: 10).write(to: package.appendingPathComponent("a.ts"))
+        try Data().write(to: package.appendingPathComponent("empty.json"))
         var config = peer.config(bucket: bucket)
         config.deleteLocalAfterUpload = true
         let result = try await S3Uploader(config: config, logger: S3Fixtures.logger, environment: [:])
             .uploadPackage(directory: package, keyPrefix: "d", progress: nil)
         #expect(result.deletedLocal)
         #expect(!FileManager.default.fileExists(atPath: package.path))
-        #expect(try await peer.objects(bucket).count == 2)
+        let objects = try await peer.objects(bucket)
+        #expect(objects.map(\.key).sorted() == ["d/a.ts", "d/empty.json", "d/master.m3u8"])
+        #expect(objects.first { $0.key == "d/empty.json" }?.size == 0)
     }
 }
 
