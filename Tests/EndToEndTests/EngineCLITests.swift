@@ -114,20 +114,26 @@ struct EngineCLITests {
             try Fixtures.clip(input, seconds: 20, width: 1280, height: 720)
             let process = Process()
             process.executableURL = watchfolderBinary
-            process.arguments = ["transcode", input.path, "--out", dir.appendingPathComponent("out/pkg").path, "--preset", "medium"]
+            process.arguments = ["transcode", input.path, "--out", dir.appendingPathComponent("out/pkg").path, "--preset", "medium",
+                                 "--progress", "json"]
             process.standardError = FileHandle.nullDevice
+            let stdout = Pipe()
+            process.standardOutput = stdout
             try process.run()
-            // Wait until it is really encoding: its work directory has the first thumbnail (at 1 s of media).
-            let outDir = dir.appendingPathComponent("out")
-            let begun = Date()
-            func encoding() -> Bool {
-                let entries = (try? FileManager.default.contentsOfDirectory(atPath: outDir.path)) ?? []
-                return entries.contains { entry in
-                    let rung = outDir.appendingPathComponent(entry).appendingPathComponent("thumbnails")
-                    return !((try? FileManager.default.contentsOfDirectory(atPath: rung.path)) ?? []).isEmpty
+            // Wait until it is really encoding: a progress line past 5 % of the media.
+            let reader = stdout.fileHandleForReading
+            var buffered = ""
+            reading: while process.isRunning {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                buffered += String(decoding: chunk, as: UTF8.self)
+                while let newline = buffered.firstIndex(of: "\n") {
+                    let line = buffered[..<newline]
+                    buffered = String(buffered[buffered.index(after: newline)...])
+                    let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                    if let fraction = object?["fraction"] as? Double, fraction >= 0.05 { break reading }
                 }
             }
-            while !encoding() && process.isRunning && Date().timeIntervalSince(begun) < 60 { try await Task.sleep(for: .milliseconds(20)) }
             #expect(process.isRunning, "a 20 s 720p clip at preset medium finished before the interrupt")
             kill(process.processIdentifier, SIGINT)
             let start = Date()
