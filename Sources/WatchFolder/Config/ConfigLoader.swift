@@ -48,6 +48,7 @@ public enum ConfigLoader {
         } catch {
             throw ConfigError(file: file, message: "TOML syntax: \(error)")
         }
+        let baseDirectory = URL(fileURLWithPath: baseDirectory.path, isDirectory: true)
         let locator = SourceLocator(text: text)
         var top = TableReader(table: root, name: "", file: file, locator: locator)
 

@@ -44,6 +44,8 @@ struct SourceLocator {
         if let section = sections.first(where: { $0.name == table && $0.index == index }), let line = section.keys[key] {
             return line
         }
+        // A sub-table written as its own header: `[inbox.x]`.
+        if let line = header("\(table.isEmpty ? "" : table + ".")\(key)", index: 0) { return line }
         // Dotted keys written in a parent table: `[transcode]` + `ladder.height = ...`, or at the root.
         for section in sections where table.hasPrefix(section.name) {
             let rest = section.name.isEmpty ? table : String(table.dropFirst(section.name.count + 1))
