@@ -26,8 +26,11 @@ public struct Daemon: Sendable {
             "wf.inbox": "\(config.inbox.path.path)",
             "wf.outbox": "\(config.outbox.path.path)",
         ])
+        let store = try SQLiteJobStore(url: config.state.databaseURL)
+        // Before anything records events: registers the endpoints whose deliveries those events create.
+        let webhooks = try WebhookSender(outbox: WebhookOutbox(store: store), webhooks: config.webhooks, logger: logger)
         let group = ServiceGroup(configuration: .init(
-            services: [IdleService()],
+            services: [webhooks, IdleService()],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))

@@ -24,6 +24,8 @@ struct CurlRequest: Sendable {
     /// Seconds to connect; a transfer slower than 1 byte/s for ``stallSeconds`` is a timeout.
     var connectTimeoutSeconds: Int = 10
     var stallSeconds: Int = 30
+    /// Seconds the whole transfer may take (`CURLOPT_TIMEOUT`); nil: no limit beyond the stall rule.
+    var timeoutSeconds: Int?
     /// Response bodies larger than this are cut (S3 answers are small XML documents).
     var maxResponseBytes: Int = 32 << 20
 }
@@ -150,6 +152,9 @@ final class CurlEasy {
         try check("CURLOPT_CONNECTTIMEOUT", CCurl_setopt_long(raw, CURLOPT_CONNECTTIMEOUT, request.connectTimeoutSeconds))
         try check("CURLOPT_LOW_SPEED_LIMIT", CCurl_setopt_long(raw, CURLOPT_LOW_SPEED_LIMIT, 1))
         try check("CURLOPT_LOW_SPEED_TIME", CCurl_setopt_long(raw, CURLOPT_LOW_SPEED_TIME, request.stallSeconds))
+        if let timeout = request.timeoutSeconds {
+            try check("CURLOPT_TIMEOUT", CCurl_setopt_long(raw, CURLOPT_TIMEOUT, timeout))
+        }
         try check("CURLOPT_HTTPHEADER", CCurl_setopt_slist(raw, CURLOPT_HTTPHEADER, headerList))
         if let sigv4 = request.awsSigV4 {
             try check("CURLOPT_AWS_SIGV4", CCurl_setopt_string(raw, CURLOPT_AWS_SIGV4, sigv4))
