@@ -23,6 +23,7 @@ final class ScriptedBuilder: PackageBuilder {
         let now = active.withLock { $0 += 1; return $0 }
         peak.withLock { $0 = max($0, now) }
         defer { active.withLock { $0 -= 1 } }
+        try FileManager.default.createDirectory(at: request.work, withIntermediateDirectories: true)
         try Data("scratch".utf8).write(to: request.work.appendingPathComponent("scratch.bin"))
         if name.hasPrefix("broken") { throw BuildFailure(message: "no video stream in \(name)", encoder: "libx264") }
         if name.hasPrefix("slow") {

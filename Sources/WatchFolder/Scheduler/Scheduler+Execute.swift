@@ -27,7 +27,7 @@ extension Scheduler {
         let request = BuildRequest(source: source, output: jobDir.appendingPathComponent("package"),
                                    work: jobDir.appendingPathComponent("tmp"), options: options)
         try? FileManager.default.removeItem(at: jobDir)
-        try? FileManager.default.createDirectory(at: request.work, withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(at: jobDir, withIntermediateDirectories: true)
 
         let (progressStream, progress) = AsyncStream.makeStream(of: Double.self, bufferingPolicy: .bufferingNewest(1))
         let outcome = await withTaskGroup(of: Outcome?.self) { group -> Outcome in
