@@ -9,7 +9,7 @@ once it is ready, then serves until stdin closes (or it is killed):
      "admin": {"access_key_id": ..., "secret_access_key": ...},          # IAM user with s3:* (for inspection)
      "session": {"access_key_id": ..., "secret_access_key": ..., "session_token": ...}}  # assumed role
 
-Three things are added around moto (nothing else is changed):
+Four things are added around moto (nothing else is changed):
 
 1. Signature checking against the RAW request target. moto 5.2 with Werkzeug 3.1 rebuilds the URL it verifies
    from the *decoded* path and query, so a correctly signed request whose key or query holds a percent-escape
@@ -18,7 +18,9 @@ Three things are added around moto (nothing else is changed):
    (Werkzeug's `RAW_URI`). Everything else in the check (keys, signed headers, payload hash, policy) is moto's.
 2. A request log (`GET /_peer/log`): every request's start and end, in order, with method, raw target, status
    (except the peer's own inspection calls, signed with the admin keys).
-3. Fault injection (`POST /_peer/faults`, JSON list of rules, added to the current ones): answer `status` (e.g. 503 SlowDown) to the next
+3. A payload check moto lacks and AWS does: a body that does not match its `x-amz-content-sha256` is refused
+   (400 XAmzContentSHA256Mismatch), so every upload path's payload hash is verified.
+4. Fault injection (`POST /_peer/faults`, JSON list of rules, added to the current ones): answer `status` (e.g. 503 SlowDown) to the next
    `count` requests matching `method` and a substring of the target, or hold them `delay` seconds first.
 
 Inspection endpoints (answered from moto through boto3 with the admin keys, an oracle independent of the client
@@ -26,7 +28,10 @@ under test): `GET /_peer/objects?bucket=B` (key, size, etag, content type, cache
 `GET /_peer/object?bucket=B&key=K` (the bytes), `GET /_peer/uploads?bucket=B` (multipart uploads in progress),
 `POST /_peer/bucket?name=B` (create a bucket).
 """
+import hashlib
+import io
 import json
+import logging
 import os
 import sys
 import threading
@@ -175,6 +180,22 @@ def middleware(app):
             start_response(f"{rule['status']} Injected", [("Content-Type", "application/xml"),
                                                           ("Content-Length", str(len(body)))])
             return [body]
+        # Like AWS S3 (moto does not check it): the body must match its x-amz-content-sha256.
+        declared = environ.get("HTTP_X_AMZ_CONTENT_SHA256", "")
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length and declared and not declared.startswith(("UNSIGNED-PAYLOAD", "STREAMING-")):
+            body = environ["wsgi.input"].read(length)
+            environ["wsgi.input"] = io.BytesIO(body)
+            if hashlib.sha256(body).hexdigest() != declared:
+                with _lock:
+                    _log.append({"event": "end", "method": method, "target": target, "status": 400,
+                                 "t": time.time()})
+                error = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>XAmzContentSHA256Mismatch</Code>"
+                         b"<Message>The provided 'x-amz-content-sha256' header does not match what was computed."
+                         b"</Message></Error>")
+                start_response("400 Bad Request", [("Content-Type", "application/xml"),
+                                                   ("Content-Length", str(len(error)))])
+                return [error]
         status_holder = {}
 
         def recording_start_response(status, headers, exc_info=None):
@@ -213,6 +234,7 @@ def _setup_iam(endpoint):
 
 
 def main():
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log: stderr is for real errors
     settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")  # set-up calls below run unauthenticated
     app = middleware(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", 0, app, threaded=True)

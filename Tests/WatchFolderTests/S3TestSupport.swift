@@ -73,7 +73,10 @@ final class MotoPeer: Sendable {
         let stdin = Pipe()
         process.standardInput = stdin
         process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = FileHandle.nullDevice
+        let errors = out.appendingPathExtension("err")
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errors) }
+        process.standardError = try FileHandle(forWritingTo: errors)
         try process.run()
         let deadline = Date().addingTimeInterval(90)
         while Date() < deadline {
@@ -85,8 +88,9 @@ final class MotoPeer: Sendable {
             try await Task.sleep(for: .milliseconds(100))
         }
         process.terminate()
-        struct PeerFailed: Error {}
-        throw PeerFailed()
+        let stderr = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+        throw FixtureError(description: "moto_server.py did not start (is `moto[server]` installed? make setup-test): "
+                           + stderr.split(separator: "\n").suffix(5).joined(separator: " | "))
     }
 
     deinit {

@@ -115,6 +115,46 @@ struct S3UnitTests {
         #expect((huge + u.partSize(for: huge) - 1) / u.partSize(for: huge) <= 10_000)
     }
 
+    /// Exponential backoff with jitter: between half and all of base * 2^(n-1), capped.
+    @Test func backoffDoublesWithJitterAndIsCapped() {
+        let policy = S3RetryPolicy(maxAttempts: 10, baseDelay: .milliseconds(100), maxDelay: .seconds(1))
+        for attempt in 1...8 {
+            let full = min(Duration.seconds(1), .milliseconds(100) * (1 << (attempt - 1)))
+            let delays = (0..<50).map { _ in policy.delay(after: attempt) }
+            #expect(delays.allSatisfy { $0 >= full / 2 && $0 <= full }, "attempt \(attempt)")
+            #expect(Set(delays).count > 1, "jittered")
+        }
+    }
+
+    @Test func errorsSayWhetherToRetry() {
+        func http(_ status: Int, _ code: String?) -> S3Error { S3Error(.http, status: status, s3Code: code, message: "m") }
+        #expect(http(503, "SlowDown").isRetryable && http(500, nil).isRetryable && http(429, nil).isRetryable)
+        #expect(http(400, "RequestTimeout").isRetryable)
+        #expect(!http(403, "AccessDenied").isRetryable && !http(404, "NoSuchBucket").isRetryable)
+        #expect(!http(400, "InvalidArgument").isRetryable)
+    }
+
+    /// Streamed digests of a file range equal Python hashlib's (an independent implementation).
+    @Test func fileRangeDigestsMatchPython() throws {
+        let dir = try S3Fixtures.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("f.bin")
+        try S3Fixtures.bigFile(file, size: 3 << 20 | 12345)
+        let (offset, length): (Int64, Int64) = (1 << 20 | 7, 2 << 20)
+        let out = dir.appendingPathComponent("digests")
+        let script = """
+            import hashlib, sys
+            with open(sys.argv[1], "rb") as f:
+                f.seek(int(sys.argv[2])); data = f.read(int(sys.argv[3]))
+            open(sys.argv[4], "w").write(hashlib.sha256(data).hexdigest() + " " + hashlib.md5(data).hexdigest())
+            """
+        let result = try S3Fixtures.run("python3", ["-c", script, file.path, "\(offset)", "\(length)", out.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let expected = try String(contentsOf: out, encoding: .utf8).split(separator: " ").map(String.init)
+        #expect(try FileDigest.sha256(path: file.path, offset: offset, length: length) == expected.first)
+        #expect(try FileDigest.md5(path: file.path, offset: offset, length: length) == expected.last)
+    }
+
     @Test func xmlHelpersDecodeEntities() {
         let xml: Substring = "<R><Upload><Key>a &amp; b/&#233;</Key><UploadId>x</UploadId></Upload><Upload><Key>c</Key></Upload></R>"
         #expect(S3XML.all("Upload", in: xml, decode: false).count == 2)

@@ -138,7 +138,7 @@ public struct WebhookSender: Service {
         headers.append("user-agent: \(userAgent)")
         headers.append("Expect:")  // no 100-continue round trip
         return CurlRequest(method: "POST", url: url, headers: headers, body: .bytes([UInt8](body)),
-                           connectTimeoutSeconds: timeoutSeconds, stallSeconds: timeoutSeconds,
+                           stallSeconds: timeoutSeconds, connectTimeoutSeconds: timeoutSeconds,
                            timeoutSeconds: timeoutSeconds, maxResponseBytes: 64 << 10)
     }
 }

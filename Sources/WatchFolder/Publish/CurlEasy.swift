@@ -21,9 +21,10 @@ struct CurlRequest: Sendable {
     /// `CURLOPT_AWS_SIGV4`, e.g. `aws:amz:us-east-1:s3`; with ``userPassword`` as `key:secret`.
     var awsSigV4: String?
     var userPassword: String?
-    /// Seconds to connect; a transfer slower than 1 byte/s for ``stallSeconds`` is a timeout.
-    var connectTimeoutSeconds: Int = 10
+    /// Seconds to connect; a transfer that moves no byte (either way) for ``stallSeconds`` times out
+    /// (`CURLE_OPERATION_TIMEDOUT`, checked in the progress callback; whole transfers have no time limit).
     var stallSeconds: Int = 30
+    var connectTimeoutSeconds: Int = 10
     /// Seconds the whole transfer may take (`CURLOPT_TIMEOUT`); nil: no limit beyond the stall rule.
     var timeoutSeconds: Int?
     /// Response bodies larger than this are cut (S3 answers are small XML documents).
@@ -98,6 +99,25 @@ private final class TransferContext {
     var headers: [String: String] = [:]
     var readError: Int32 = 0
     let cancelled: CurlCancellation?
+    /// Stall detection: bytes moved (both ways) at the last change, and when (monotonic seconds).
+    var stallSeconds: Double = 30
+    var lastBytes: Int64 = -1
+    var lastChange: Double = 0
+    var stalled = false
+
+    /// Called from the progress callback: true when no byte has moved for `stallSeconds`.
+    func checkStall(moved: Int64) -> Bool {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let seconds = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        if moved != lastBytes {
+            lastBytes = moved
+            lastChange = seconds
+            return false
+        }
+        if seconds - lastChange > stallSeconds { stalled = true }
+        return stalled
+    }
 
     init(cancelled: CurlCancellation?) { self.cancelled = cancelled }
 }
@@ -139,6 +159,7 @@ final class CurlEasy {
         errorBuffer[0] = 0
         let context = TransferContext(cancelled: cancelled)
         context.maxResponseBytes = request.maxResponseBytes
+        context.stallSeconds = Double(request.stallSeconds)
         defer { if context.fd >= 0 { close(context.fd) } }
 
         var headerList: UnsafeMutablePointer<curl_slist>?
@@ -150,8 +171,6 @@ final class CurlEasy {
         try check("CURLOPT_URL", CCurl_setopt_string(raw, CURLOPT_URL, request.url))
         try check("CURLOPT_NOSIGNAL", CCurl_setopt_long(raw, CURLOPT_NOSIGNAL, 1))
         try check("CURLOPT_CONNECTTIMEOUT", CCurl_setopt_long(raw, CURLOPT_CONNECTTIMEOUT, request.connectTimeoutSeconds))
-        try check("CURLOPT_LOW_SPEED_LIMIT", CCurl_setopt_long(raw, CURLOPT_LOW_SPEED_LIMIT, 1))
-        try check("CURLOPT_LOW_SPEED_TIME", CCurl_setopt_long(raw, CURLOPT_LOW_SPEED_TIME, request.stallSeconds))
         if let timeout = request.timeoutSeconds {
             try check("CURLOPT_TIMEOUT", CCurl_setopt_long(raw, CURLOPT_TIMEOUT, timeout))
         }
@@ -192,9 +211,10 @@ final class CurlEasy {
             return n
         })
         try check("CURLOPT_XFERINFODATA", CCurl_setopt_pointer(raw, CURLOPT_XFERINFODATA, contextPointer))
-        try check("CURLOPT_XFERINFOFUNCTION", CCurl_setopt_xferinfo(raw) { user, _, _, _, _ in
+        try check("CURLOPT_XFERINFOFUNCTION", CCurl_setopt_xferinfo(raw) { user, _, downloaded, _, uploaded in
             let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
-            return context.cancelled?.isCancelled == true ? 1 : 0
+            if context.cancelled?.isCancelled == true { return 1 }
+            return context.checkStall(moved: Int64(downloaded) + Int64(uploaded)) ? 1 : 0
         })
         try check("CURLOPT_NOPROGRESS", CCurl_setopt_long(raw, CURLOPT_NOPROGRESS, 0))
 
@@ -225,6 +245,11 @@ final class CurlEasy {
         }
 
         let result = curl_easy_perform(raw)
+        if result == CURLE_ABORTED_BY_CALLBACK && context.stalled {
+            throw CurlError(call: "curl_easy_perform", code: Int(CURLE_OPERATION_TIMEDOUT.rawValue),
+                            message: String(cString: curl_easy_strerror(CURLE_OPERATION_TIMEDOUT)),
+                            detail: "no byte moved for \(request.stallSeconds) s")
+        }
         guard result == CURLE_OK else {
             var detail = String(cString: errorBuffer)
             if context.readError != 0 { detail += " (read: \(String(cString: strerror(context.readError))))" }

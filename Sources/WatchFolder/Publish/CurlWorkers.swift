@@ -20,7 +20,6 @@ final class CurlWorkers: @unchecked Sendable {  // all mutable state is guarded 
         for index in 0..<max(1, count) {
             let thread = Thread { [self] in self.work() }
             thread.name = "\(name)-\(index)"
-            thread.stackSize = 1 << 20
             thread.start()
         }
     }

@@ -33,6 +33,8 @@ struct S3Client: Sendable {
     let retry: S3RetryPolicy
     let logger: Logger
     let workers: CurlWorkers
+    /// A transfer that moves no byte for this many seconds times out (and is retried).
+    var stallSeconds = 30
 
     /// SHA-256 of the empty payload, hex.
     static let emptyPayloadHash = SHA256.hash(data: [UInt8]()).hex
@@ -53,7 +55,8 @@ struct S3Client: Sendable {
         let request = CurlRequest(
             method: method, url: url, headers: lines, body: body,
             awsSigV4: "aws:amz:\(endpoint.region):s3",
-            userPassword: "\(credentials.accessKeyID):\(credentials.secretAccessKey)")
+            userPassword: "\(credentials.accessKeyID):\(credentials.secretAccessKey)",
+            stallSeconds: stallSeconds)
         let operation = operation ?? method
         let target = endpoint.display(key: key)
 
@@ -126,6 +129,13 @@ enum FileDigest {
     /// Hex SHA-256 of `length` bytes of `path` from `offset`.
     static func sha256(path: String, offset: Int64, length: Int64) throws(S3Error) -> String {
         var hasher = SHA256()
+        try read(path: path, offset: offset, length: length) { hasher.update(bufferPointer: $0) }
+        return hasher.finalize().hex
+    }
+
+    /// Hex MD5 of `length` bytes of `path` from `offset` (to compare with a part's ETag on resume).
+    static func md5(path: String, offset: Int64, length: Int64) throws(S3Error) -> String {
+        var hasher = Insecure.MD5()
         try read(path: path, offset: offset, length: length) { hasher.update(bufferPointer: $0) }
         return hasher.finalize().hex
     }

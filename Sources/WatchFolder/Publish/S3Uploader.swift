@@ -18,8 +18,12 @@ public struct S3UploadResult: Sendable, Hashable {
     public var bytesSkipped: Int64
     /// Objects sent by multipart upload (larger than ``S3Uploader/multipartThreshold``).
     public var multipartObjects: Int
-    /// Incomplete multipart uploads under the package's prefix, left by an interrupted run, that were aborted.
+    /// Incomplete multipart uploads under the package's prefix, left by an interrupted run, that were aborted
+    /// (their objects were already complete, or are no longer in the package).
     public var staleUploadsAborted: Int
+    /// Incomplete multipart uploads left by an interrupted run that were continued, and the parts they kept.
+    public var uploadsResumed: Int = 0
+    public var partsReused: Int = 0
     /// Whether the local package directory was removed (`delete_local_after_upload`, after verification).
     public var deletedLocal: Bool
 }
@@ -29,8 +33,10 @@ public struct S3UploadResult: Sendable, Hashable {
 /// Order: media segments, thumbnails and other files first, then the media playlists, `master.m3u8` last, so a
 /// player never sees a master playlist that points at missing objects. Each phase completes before the next starts.
 ///
-/// Resume: objects already in the bucket with the same size are skipped, and incomplete multipart uploads under
-/// the package's prefix (left by a crash) are aborted; their objects are uploaded again from the first part.
+/// Resume: objects already in the bucket with the same size are skipped. An incomplete multipart upload under the
+/// package's prefix (left by a crash) is continued when its object still has to be sent: parts whose size and
+/// ETag (MD5) match the local file are kept, the others sent, then it is completed. Any other incomplete upload
+/// under the prefix is aborted.
 public struct S3Uploader: Sendable {
     public let config: Config.S3
     public let credentials: S3Credentials
@@ -40,6 +46,8 @@ public struct S3Uploader: Sendable {
     public var multipartThreshold: Int64 = 16 << 20
     /// The smallest part (8 MiB); larger for huge files so that no object needs more than 10,000 parts.
     public var minimumPartSize: Int64 = 8 << 20
+    /// A request that moves no byte for this long times out and is retried (30 s).
+    public var stallTimeout: Duration = .seconds(30)
     let logger: Logger
 
     /// Resolves credentials: the config keys, else `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` /
@@ -75,7 +83,7 @@ public struct S3Uploader: Sendable {
 
     /// Uploads every file under `directory` to `<prefix>/<keyPrefix>/<relative path>`: segments and thumbnails
     /// first, then media playlists, `master.m3u8` last. Resumable: skips objects already there with the same
-    /// size and aborts stale multipart uploads under the package's prefix. After the upload the bucket listing is
+    /// size, continues (or aborts) multipart uploads an interrupted run left under the prefix. After the upload the bucket listing is
     /// checked (every object, its size); then, with `delete_local_after_upload`, `directory` is removed.
     /// - Parameters:
     ///   - progress: Called with the package's bytes done so far (skipped objects count as done), from any thread.
@@ -90,17 +98,30 @@ public struct S3Uploader: Sendable {
         }
         let workers = CurlWorkers(count: config.uploadConcurrency)
         defer { workers.shutdown() }
-        let client = S3Client(endpoint: S3Endpoint(config: config), credentials: credentials, retry: retry,
+        var client = S3Client(endpoint: S3Endpoint(config: config), credentials: credentials, retry: retry,
                               logger: logger, workers: workers)
+        client.stallSeconds = max(1, Int(stallTimeout.components.seconds))
         var logger = logger
         logger[metadataKey: "wf.s3.prefix"] = "\(keyBase)/"
         logger.debug("S3 upload starting", metadata: [
             "wf.s3.objects": "\(objects.count)", "wf.s3.credentials": "\(credentials.source)",
         ])
-        var result = try await withTaskCancellationHandler {
-            try await upload(objects, keyBase: keyBase, client: client, logger: logger, progress: progress)
-        } onCancel: {
-            workers.cancel()
+        let firstFailure = Mutex<(any Error)?>(nil)
+        var result: S3UploadResult
+        do {
+            result = try await withTaskCancellationHandler {
+                try await upload(objects, keyBase: keyBase, client: client, logger: logger, progress: progress,
+                                 failed: { error in
+                                     // The first failure stops the rest at once (queued transfers fail, running
+                                     // ones abort), and is the one reported, not the cancellations it causes.
+                                     firstFailure.withLock { if $0 == nil { $0 = error } }
+                                     workers.cancel()
+                                 })
+            } onCancel: {
+                workers.cancel()
+            }
+        } catch {
+            throw firstFailure.withLock { $0 } ?? error
         }
         result.masterKey = master.key
         result.masterURL = publicURL(forKey: master.key)
@@ -116,19 +137,15 @@ public struct S3Uploader: Sendable {
     }
 
     private func upload(_ objects: [S3Object], keyBase: String, client: S3Client, logger: Logger,
-                        progress: (@Sendable (Int64) -> Void)?) async throws -> S3UploadResult {
+                        progress: (@Sendable (Int64) -> Void)?,
+                        failed: @escaping @Sendable (any Error) -> Void) async throws -> S3UploadResult {
         let listPrefix = keyBase.isEmpty ? "" : keyBase + "/"
         var result = S3UploadResult(masterURL: "", masterKey: "", keyBase: keyBase, objectsUploaded: 0,
                                     objectsSkipped: 0, bytesUploaded: 0, bytesSkipped: 0, multipartObjects: 0,
                                     staleUploadsAborted: 0, deletedLocal: false)
 
-        // Resume: abort what a crashed run left half-done, skip what it finished.
-        for stale in try await listMultipartUploads(prefix: listPrefix, client: client) {
-            _ = try await client.send("DELETE", key: stale.key, query: [("uploadId", stale.uploadID)],
-                                      operation: "DELETE ?uploadId (stale multipart upload)")
-            result.staleUploadsAborted += 1
-            logger.debug("aborted a stale multipart upload", metadata: ["wf.s3.key": "\(stale.key)"])
-        }
+        // Resume: skip what an interrupted run finished, continue its multipart uploads of objects still to
+        // send (keeping the parts that match the local file), abort any other incomplete upload under the prefix.
         let existing = try await listObjects(prefix: listPrefix, client: client)
         let done = ProgressCounter(progress)
         var pending: [S3Object] = []
@@ -141,6 +158,26 @@ public struct S3Uploader: Sendable {
                 pending.append(object)
             }
         }
+        var resumable: [String: (uploadID: String, etags: [Int: String])] = [:]
+        let multipartPending = Dictionary(pending.filter { $0.size > multipartThreshold }.map { ($0.key, $0) },
+                                          uniquingKeysWith: { a, _ in a })
+        for stale in try await listMultipartUploads(prefix: listPrefix, client: client) {
+            if let object = multipartPending[stale.key], resumable[stale.key] == nil {
+                let parts = try await S3Multipart.reusableParts(of: object, uploadID: stale.uploadID,
+                                                                partSize: partSize(for: object.size), client: client)
+                resumable[stale.key] = (stale.uploadID, parts)
+                logger.debug("resuming a multipart upload", metadata: [
+                    "wf.s3.key": "\(stale.key)", "wf.s3.parts.kept": "\(parts.count)",
+                ])
+                continue
+            }
+            _ = try await client.send("DELETE", key: stale.key, query: [("uploadId", stale.uploadID)],
+                                      operation: "DELETE ?uploadId (stale multipart upload)")
+            result.staleUploadsAborted += 1
+            logger.debug("aborted a stale multipart upload", metadata: ["wf.s3.key": "\(stale.key)"])
+        }
+        result.uploadsResumed = resumable.count
+        result.partsReused = resumable.values.reduce(0) { $0 + $1.etags.count }
 
         for phase in S3Object.Phase.allCases {
             let batch = pending.filter { $0.phase == phase }
@@ -152,7 +189,15 @@ public struct S3Uploader: Sendable {
                         inFlight -= 1
                     }
                     inFlight += 1
-                    group.addTask { try await self.upload(object, client: client, progress: done) }
+                    let resume = resumable[object.key]
+                    group.addTask {
+                        do {
+                            return try await self.upload(object, resume: resume, client: client, progress: done)
+                        } catch {
+                            failed(error)
+                            throw error
+                        }
+                    }
                 }
                 for try await multipart in group where multipart { result.multipartObjects += 1 }
             }
@@ -171,11 +216,13 @@ public struct S3Uploader: Sendable {
     }
 
     /// Uploads one object; returns whether it went by multipart upload.
-    private func upload(_ object: S3Object, client: S3Client, progress: ProgressCounter) async throws -> Bool {
+    private func upload(_ object: S3Object, resume: (uploadID: String, etags: [Int: String])?, client: S3Client,
+                        progress: ProgressCounter) async throws -> Bool {
         let headers = ["Content-Type: \(object.contentType)", "Cache-Control: \(object.cacheControl)"]
         if object.size > multipartThreshold {
             try await S3Multipart(object: object, headers: headers, partSize: partSize(for: object.size),
-                                  concurrency: config.uploadConcurrency, client: client, progress: progress).run()
+                                  concurrency: config.uploadConcurrency, client: client, progress: progress,
+                                  resume: resume).run()
             return true
         }
         let path = object.path, size = object.size

@@ -46,9 +46,10 @@ struct S3Upload: AsyncParsableCommand {
                 "objects_uploaded": result.objectsUploaded, "objects_skipped": result.objectsSkipped,
                 "bytes_uploaded": result.bytesUploaded, "bytes_skipped": result.bytesSkipped,
                 "multipart_objects": result.multipartObjects, "stale_uploads_aborted": result.staleUploadsAborted,
+                "uploads_resumed": result.uploadsResumed, "parts_reused": result.partsReused,
                 "deleted_local": result.deletedLocal,
             ]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
             print(String(decoding: data, as: UTF8.self))
         } else {
             print(result.masterURL)
