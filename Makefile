@@ -6,7 +6,7 @@ SHELL := /bin/bash
 APT_BUILD := pkg-config libavcodec-dev libavformat-dev libavfilter-dev libavutil-dev libswscale-dev \
              libswresample-dev libsqlite3-dev libcurl4-openssl-dev
 APT_TEST  := ffmpeg openssh-server openssh-client samba smbclient
-PIP_TEST  := moto[server]==5.2.1 awscli==1.45.11
+PIP_TEST  := moto[server]==5.2.1 awscli==1.45.11 standardwebhooks==1.1.0
 
 SWIFT ?= swift
 CONFIG ?= var/config.toml

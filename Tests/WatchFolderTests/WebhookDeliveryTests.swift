@@ -148,11 +148,11 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
         try await withTempDir { dir in
             let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
             let unreachable = "http://127.0.0.1:1/hooks"
-            // 24 h × 0.00002 ≈ 1.7 s.
-            try await withSender(store, [webhookConfig(unreachable, events: ["job.queued"])], scale: 0.00002) {
+            // 24 h × 0.00005 ≈ 4.3 s; delays from 0.25 ms to 0.36 s.
+            try await withSender(store, [webhookConfig(unreachable, events: ["job.queued"])], scale: 0.00005) {
                 _ = try await store.enqueue([file("a.mp4", inode: 1), file("b.mp4", inode: 2)])
                 let outbox = WebhookOutbox(store: store)
-                #expect(try await eventually(timeout: 15) { try await outbox.list(state: .failed).count == 2 })
+                #expect(try await eventually(timeout: 25) { try await outbox.list(state: .failed).count == 2 })
                 let failed = try await outbox.list(state: .failed)
                 // The head was retried until its window closed; the one behind it waited its whole window out
                 // behind the head (order per endpoint), was tried once, and the queue moved on.
