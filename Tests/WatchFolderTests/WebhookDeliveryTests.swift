@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import ServiceLifecycleTestKit
 import Testing
 @testable import WatchFolder
@@ -187,4 +188,33 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
             }
         }
     }
+
+    /// With no endpoint the sender still runs until shutdown: a service that returned would stop the daemon.
+    @Test func withoutEndpointsTheSenderWaitsForShutdown() async throws {
+        try await withTempDir { dir in
+            let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
+            let sender = try WebhookSender(outbox: WebhookOutbox(store: store), webhooks: [], logger: quietLogger)
+            let finished = DoneFlag()
+            try await testGracefulShutdown { trigger in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        try await sender.run()
+                        finished.set()
+                    }
+                    try await Task.sleep(for: .milliseconds(300))
+                    #expect(!finished.isSet)
+                    trigger.triggerGracefulShutdown()
+                    try await group.waitForAll()
+                    #expect(finished.isSet)
+                }
+            }
+        }
+    }
+}
+
+/// A flag set once from another task.
+final class DoneFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
 }

@@ -47,6 +47,11 @@ public struct WebhookSender: Service {
     }
 
     public func run() async throws {
+        guard !endpoints.isEmpty else {
+            // Nothing to send; a service that returned early would stop the whole group.
+            try? await gracefulShutdown()
+            return
+        }
         await withDiscardingTaskGroup { group in
             for endpoint in endpoints {
                 group.addTask { await self.serve(endpoint) }
