@@ -4,6 +4,7 @@
 
 Prints "PORT <n>" once listening. Faults on demand:
   --fail-first N           answer 503 to the first N requests
+  --tls-cert C --tls-key K serve HTTPS with that (self-signed) certificate
   --hang-type T --hang-count K   hold the first K requests of event type T without answering for --hang-seconds,
                                  then drop the connection
 """
@@ -25,6 +26,8 @@ parser.add_argument("--fail-first", type=int, default=0)
 parser.add_argument("--hang-type", default="")
 parser.add_argument("--hang-count", type=int, default=0)
 parser.add_argument("--hang-seconds", type=float, default=60)
+parser.add_argument("--tls-cert", default="")
+parser.add_argument("--tls-key", default="")
 args = parser.parse_args()
 # The test process may spawn us from a thread that blocks signals; take SIGTERM/SIGINT as usual.
 signal.pthread_sigmask(signal.SIG_UNBLOCK, set(range(1, signal.NSIG)) - {signal.SIGKILL, signal.SIGSTOP})
@@ -89,5 +92,10 @@ class Handler(BaseHTTPRequestHandler):
 
 server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
 server.daemon_threads = True
+if args.tls_cert:
+    import ssl
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(args.tls_cert, args.tls_key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 print(f"PORT {server.server_address[1]}", flush=True)
 server.serve_forever()

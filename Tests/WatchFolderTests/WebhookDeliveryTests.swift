@@ -189,6 +189,36 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
         }
     }
 
+    /// HTTPS is verified: a receiver with a self-signed certificate (in no CA store) gets nothing.
+    @Test func httpsCertificatesAreVerified() async throws {
+        try await withTempDir { dir in
+            let cert = dir.appendingPathComponent("cert.pem"), key = dir.appendingPathComponent("key.pem")
+            let openssl = Process()
+            openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            openssl.arguments = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                                 "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                                 "-keyout", key.path, "-out", cert.path]
+            openssl.standardOutput = FileHandle.nullDevice
+            openssl.standardError = FileHandle.nullDevice
+            try openssl.run()
+            while openssl.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(openssl.terminationStatus == 0)
+            let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
+            let secret = WebhookSigner.generateSecret()
+            let receiver = try WebhookReceiver(secret: secret, in: dir, tls: (cert, key))
+            #expect(receiver.url.hasPrefix("https://"))
+            try await withSender(store, [webhookConfig(receiver.url, events: ["job.queued"], secret: secret)], scale: 0.01) {
+                _ = try await store.enqueue([file("a.mp4")])
+                let outbox = WebhookOutbox(store: store)
+                #expect(try await eventually { try await outbox.list(state: .pending).first?.delivery.attempts ?? 0 >= 2 })
+                let delivery = try #require(try await outbox.list(state: .pending).first)
+                #expect(delivery.delivery.lastStatus == nil)
+                #expect(delivery.delivery.lastError?.contains("curl error 60") == true, "\(delivery.delivery.lastError ?? "")")
+                #expect(receiver.received().isEmpty)
+            }
+        }
+    }
+
     /// With no endpoint the sender still runs until shutdown: a service that returned would stop the daemon.
     @Test func withoutEndpointsTheSenderWaitsForShutdown() async throws {
         try await withTempDir { dir in

@@ -27,13 +27,16 @@ final class WebhookReceiver {
     let process: Process
     let port: Int
     let log: URL
-    var url: String { "http://127.0.0.1:\(port)/hooks" }
+    let scheme: String
+    var url: String { "\(scheme)://127.0.0.1:\(port)/hooks" }
 
     /// - Parameters:
     ///   - failFirst: Answer 503 to this many first requests.
     ///   - hangType: Hold the first `hangCount` requests of this event type without answering.
+    ///   - tls: A certificate and key file: serve HTTPS (`url` is then `https://`).
     init(secret: String, in dir: URL, port: Int = 0, failFirst: Int = 0, hangType: String? = nil,
-         hangCount: Int = 0) throws {
+         hangCount: Int = 0, tls: (cert: URL, key: URL)? = nil) throws {
+        scheme = tls == nil ? "http" : "https"
         log = dir.appendingPathComponent("receiver-\(UUID().uuidString).jsonl")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process = Process()
@@ -41,6 +44,7 @@ final class WebhookReceiver {
         var arguments = ["python3", webhookPackageRoot.appendingPathComponent("Tests/Peers/webhook_receiver.py").path,
                          "--port", "\(port)", "--secret", secret, "--log", log.path, "--fail-first", "\(failFirst)"]
         if let hangType { arguments += ["--hang-type", hangType, "--hang-count", "\(hangCount)"] }
+        if let tls { arguments += ["--tls-cert", tls.cert.path, "--tls-key", tls.key.path] }
         process.arguments = arguments
         let out = Pipe()
         process.standardOutput = out
