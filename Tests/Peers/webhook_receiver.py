@@ -30,7 +30,7 @@ parser.add_argument("--tls-cert", default="")
 parser.add_argument("--tls-key", default="")
 args = parser.parse_args()
 # The test process may spawn us from a thread that blocks signals; take SIGTERM/SIGINT as usual.
-signal.pthread_sigmask(signal.SIG_UNBLOCK, set(range(1, signal.NSIG)) - {signal.SIGKILL, signal.SIGSTOP})
+signal.pthread_sigmask(signal.SIG_UNBLOCK, signal.valid_signals())
 
 verifier = Webhook(args.secret)
 lock = threading.Lock()
