@@ -118,4 +118,36 @@ import Testing
         let other = try #require(try JSONSerialization.jsonObject(with: WebhookMessage.body(for: started, manifest: sampleManifest)) as? [String: Any])
         #expect((other["data"] as? [String: Any])?["manifest"] == nil)
     }
+
+    /// `job.progress`: one per 10 % step, or after 30 s without one when the job moved (slow encodes).
+    @Test func progressIsReportedPerTenPercentOrEveryThirtySeconds() async throws {
+        try await withTempDir { dir in
+            let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
+            let id = try #require(try await store.enqueue([file("a.mp4")]).first?.id)
+            _ = try #require(try await store.claimNext(now: Date()))
+            func progressEvents() async throws -> Int { try await eventTypes(store, job: id).filter { $0 == "job.progress" }.count }
+            for step in 1...9 { try await store.updateProgress(id, fraction: Double(step) / 1000) }
+            #expect(try await progressEvents() == 0)
+            // 31 s since the start without a report: the next move is reported, the one after it is not.
+            try await store.pool.write { db in
+                try db.execute(sql: "UPDATE job SET started_at = ? WHERE id = ?", arguments: [Date().addingTimeInterval(-31), id])
+            }
+            try await store.updateProgress(id, fraction: 0.011)
+            try await store.updateProgress(id, fraction: 0.012)
+            #expect(try await progressEvents() == 1)
+            // 31 s since that report, but no movement: nothing.
+            try await store.pool.write { db in
+                try db.execute(sql: "UPDATE event SET created_at = ? WHERE type = 'job.progress'", arguments: [Date().addingTimeInterval(-31)])
+            }
+            try await store.updateProgress(id, fraction: 0.012)
+            #expect(try await progressEvents() == 1)
+            try await store.updateProgress(id, fraction: 0.013)
+            #expect(try await progressEvents() == 2)
+            // A 10 % step is reported at once.
+            try await store.updateProgress(id, fraction: 0.1)
+            #expect(try await progressEvents() == 3)
+            try await store.updateProgress(id, fraction: 0.15)
+            #expect(try await progressEvents() == 3)
+        }
+    }
 }
