@@ -9,12 +9,12 @@ final class E2EWebhookReceiver {
     let log: URL
     var url: String { "http://127.0.0.1:\(port)/hooks" }
 
-    init(secret: String, in dir: URL, hangType: String? = nil, hangCount: Int = 0) throws {
+    init(secret: String, in dir: URL, port: Int = 0, hangType: String? = nil, hangCount: Int = 0) throws {
         log = dir.appendingPathComponent("receiver-\(UUID().uuidString).jsonl")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         var arguments = ["python3", packageRoot.appendingPathComponent("Tests/Peers/webhook_receiver.py").path,
-                         "--secret", secret, "--log", log.path]
+                         "--port", "\(port)", "--secret", secret, "--log", log.path]
         if let hangType { arguments += ["--hang-type", hangType, "--hang-count", "\(hangCount)"] }
         process.arguments = arguments
         let out = Pipe()
@@ -44,6 +44,8 @@ final class E2EWebhookReceiver {
         var id: String
         var type: String?
         var verified: Bool
+        var timestamp: String
+        var signature: String
         /// 200, 503, 400 (not verified) or 0 (held without an answer).
         var answered: Int
     }
@@ -110,6 +112,63 @@ final class E2EWebhookReceiver {
             #expect((data["manifest"] as? [String: Any])?["renditions"] != nil)
             let durations = try #require(data["durations"] as? [String: Any])
             #expect(durations["processing_seconds"] as? Double != nil && durations["media_seconds"] as? Double != nil)
+            #expect(restarted.stop(SIGTERM) == 0)
+        }
+    }
+
+    /// The receiver is down during a real job and comes up after a daemon restart: it gets every event once, in
+    /// order. Then `webhooks --json` shows them delivered and `webhooks resend` sends one again (same id, new
+    /// timestamp and signature).
+    @Test func aReceiverDownDuringTheJobGetsEveryEventOnceAfterARestart() async throws {
+        try await withTemporaryDirectory { dir in
+            let secret = try watchfolder("webhook-secret").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let port = try E2EWebhookReceiver(secret: secret, in: dir).port  // free now: nothing listens
+            let url = "http://127.0.0.1:\(port)/hooks"
+            let f = try DaemonFolders(root: dir, extra: "[[webhook]]\nurl = \"\(url)\"\nsecret = \"\(secret)\"\n")
+            let daemon = try DaemonProcess(config: f.config)
+            try Clips.drop(at: f.inbox.appendingPathComponent("a.mp4"))
+            try waitUntil("the job completed, its events tried", timeout: 120) {
+                try states(f.config) == ["a.mp4": "completed"]
+                    && sql(f.database, "SELECT COUNT(*) FROM delivery WHERE attempts > 0") != [["0"]]
+            }
+            #expect(daemon.stop(SIGTERM) == 0)
+            let pending = try sql(f.database, "SELECT state, COUNT(*) FROM delivery GROUP BY state")
+            #expect(pending == [["pending", "3"]])
+            let lastError = try sql(f.database, "SELECT last_error FROM delivery WHERE attempts > 0 LIMIT 1")
+            #expect(lastError.first?.first?.contains("Couldn't connect") == true, "\(lastError)")
+
+            let receiver = try E2EWebhookReceiver(secret: secret, in: dir, port: port)
+            let restarted = try DaemonProcess(config: f.config)
+            // The first retry is due 5 s after the failed attempt.
+            try waitUntil("every event delivered after the restart", timeout: 60) { receiver.received().count >= 3 }
+            try await Task.sleep(for: .milliseconds(300))
+            let all = receiver.received()
+            let stored = try sql(f.database, "SELECT uid FROM event ORDER BY id").map { $0[0] }
+            #expect(all.map(\.id) == stored)  // each once, in order
+            #expect(all.map(\.type) == ["job.queued", "job.started", "job.completed"])
+            #expect(all.allSatisfy { $0.verified && $0.answered == 200 })
+
+            let list = try watchfolder("webhooks", "--json", "--config", f.config.path)
+            #expect(list.status == 0, "\(list.stderr)")
+            struct Row: Decodable { var id: Int; var webhook_id: String; var state: String; var url: String; var attempts: Int }
+            let rows = try JSONDecoder().decode([Row].self, from: Data(list.stdout.utf8))
+            #expect(rows.map(\.webhook_id) == stored.reversed())
+            #expect(rows.allSatisfy { $0.state == "delivered" && $0.url == url })
+            // Only the head of the queue was tried while the receiver was down; the others waited behind it.
+            #expect(rows.map(\.attempts).last ?? 0 >= 2)
+            #expect(rows.dropLast().allSatisfy { $0.attempts == 1 })
+            let delivered = try watchfolder("webhooks", "--state", "delivered", "--config", f.config.path)
+            #expect(delivered.stdout.split(separator: "\n").count == 4)  // header + 3
+
+            try await Task.sleep(for: .milliseconds(1100))  // the next unix second
+            let completed = try #require(rows.first)
+            let resend = try watchfolder("webhooks", "resend", "\(completed.id)", "--config", f.config.path)
+            #expect(resend.status == 0, "\(resend.stderr)")
+            #expect(resend.stdout.contains(completed.webhook_id))
+            try waitUntil("the resent event arrived", timeout: 20) { receiver.received().count == 4 }
+            let again = receiver.received()
+            #expect(again[3].id == again[2].id)
+            #expect(again[3].verified && again[3].timestamp != again[2].timestamp && again[3].signature != again[2].signature)
             #expect(restarted.stop(SIGTERM) == 0)
         }
     }

@@ -219,6 +219,44 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
         }
     }
 
+    /// Config reload: a removed endpoint gets no new events, an added one gets the events recorded from then on,
+    /// and an endpoint that comes back keeps its identity (URL) and its queue.
+    @Test func reloadAddsAndRemovesEndpoints() async throws {
+        try await withTempDir { dir in
+            let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
+            let secret = WebhookSigner.generateSecret()
+            let a = try WebhookReceiver(secret: secret, in: dir), b = try WebhookReceiver(secret: secret, in: dir)
+            let hookA = webhookConfig(a.url, events: ["job.queued"], secret: secret)
+            let hookB = webhookConfig(b.url, events: ["job.queued"], secret: secret)
+            let sender = try WebhookSender(outbox: WebhookOutbox(store: store), webhooks: [hookA],
+                                           policy: WebhookRetryPolicy(scale: 0.001), logger: quietLogger,
+                                           pollInterval: .milliseconds(50))
+            try await testGracefulShutdown { trigger in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await sender.run() }
+                    _ = try await store.enqueue([file("1.mp4", inode: 1)])
+                    try await a.wait { $0.count == 1 }
+                    try sender.reload([hookB])
+                    _ = try await store.enqueue([file("2.mp4", inode: 2)])
+                    try await b.wait { $0.count == 1 }
+                    try sender.reload([hookA, hookB])
+                    _ = try await store.enqueue([file("3.mp4", inode: 3)])
+                    try await a.wait { $0.count == 2 }
+                    try await b.wait { $0.count == 2 }
+                    try await Task.sleep(for: .milliseconds(200))
+                    let ids = try await eventUIDs(store)
+                    #expect(a.received().map(\.id) == [ids[0], ids[2]])
+                    #expect(b.received().map(\.id) == [ids[1], ids[2]])
+                    #expect(throws: WebhookSecretError.self) {
+                        try sender.reload([webhookConfig(a.url, secret: "whsec_!!")])
+                    }
+                    trigger.triggerGracefulShutdown()
+                    try await group.waitForAll()
+                }
+            }
+        }
+    }
+
     /// With no endpoint the sender still runs until shutdown: a service that returned would stop the daemon.
     @Test func withoutEndpointsTheSenderWaitsForShutdown() async throws {
         try await withTempDir { dir in

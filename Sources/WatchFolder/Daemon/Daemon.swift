@@ -32,7 +32,7 @@ public struct Daemon: Sendable {
         let intake = Intake(config: config.inbox, logger: logger) { event in
             await Self.handle(event, store: store, scheduler: scheduler, logger: logger)
         }
-        let reloader = ConfigReloader(config: config, scheduler: scheduler, logger: logger)
+        let reloader = ConfigReloader(config: config, scheduler: scheduler, webhooks: webhooks, logger: logger)
         FileHandle.standardOutput.write(Data(
             "watchfolder: drop videos into \(config.inbox.path.path); packages appear in \(config.outbox.path.path)\n".utf8))
         logger.info("watchfolder started", metadata: [
@@ -90,6 +90,7 @@ extension SourceFile {
 struct ConfigReloader: Service {
     let config: Config
     let scheduler: Scheduler
+    let webhooks: WebhookSender
     let logger: Logger
 
     func run() async throws {
@@ -104,6 +105,7 @@ struct ConfigReloader: Service {
                 settings.archivePath = current.archivePath
                 settings.workRoot = current.workRoot
                 scheduler.reload(settings)
+                try webhooks.reload(fresh.webhooks)
                 LogSetup.setLevel(fresh.log.level)
                 logger.notice("configuration reloaded", metadata: [
                     "wf.concurrency": "\(settings.concurrency)", "wf.log.level": "\(fresh.log.level.rawValue)",

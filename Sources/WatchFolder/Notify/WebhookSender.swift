@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 public import Logging
 public import ServiceLifecycle
 
@@ -12,12 +13,31 @@ public import ServiceLifecycle
 ///
 /// - Important: Delivery is at least once: a request the receiver got but whose answer was lost (crash,
 ///   timeout) is sent again with the same `webhook-id`. Receivers deduplicate on it.
-public struct WebhookSender: Service {
+public final class WebhookSender: Service, Sendable {
     /// One configured endpoint.
-    struct Endpoint: Sendable {
+    struct Endpoint: Sendable, Equatable {
         var id: Int64
         var url: String
+        var secret: String
         var signer: WebhookSigner
+
+        static func == (a: Self, b: Self) -> Bool { a.id == b.id && a.url == b.url && a.secret == b.secret }
+    }
+
+    /// The queue of one endpoint: stopped when its endpoint leaves the config.
+    final class EndpointQueue: Sendable {
+        let endpoint: Endpoint
+        let workers = CurlWorkers(count: 1, name: "wf-webhook")
+        private let stopped = Atomic<Bool>(false)
+
+        init(_ endpoint: Endpoint) { self.endpoint = endpoint }
+
+        var isStopped: Bool { stopped.load(ordering: .acquiring) }
+        /// Ends the queue's loop and aborts its request in flight (that delivery stays pending).
+        func stop() {
+            stopped.store(true, ordering: .releasing)
+            workers.cancel()
+        }
     }
 
     /// Seconds a request may take, connection included.
@@ -26,6 +46,8 @@ public struct WebhookSender: Service {
 
     let outbox: WebhookOutbox
     let endpoints: [Endpoint]
+    private let updates: AsyncStream<[Endpoint]>
+    private let updatesContinuation: AsyncStream<[Endpoint]>.Continuation
     let policy: WebhookRetryPolicy
     let logger: Logger
     /// How often an idle endpoint looks for new deliveries (also picks up `webhooks resend` from the CLI).
@@ -36,39 +58,69 @@ public struct WebhookSender: Service {
     /// - Throws: GRDB errors; ``WebhookSecretError`` for a malformed secret (the config loader rejects those).
     public init(outbox: WebhookOutbox, webhooks: [Config.Webhook], policy: WebhookRetryPolicy = .fromEnvironment(),
                 logger: Logger, pollInterval: Duration = .milliseconds(250)) throws {
-        let ids = try outbox.register(webhooks)
-        endpoints = try webhooks.map { hook in
-            Endpoint(id: ids[hook.url] ?? 0, url: hook.url, signer: try WebhookSigner(secret: hook.secret))
-        }
+        endpoints = try Self.register(webhooks, in: outbox)
+        (updates, updatesContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         self.outbox = outbox
         self.policy = policy
         self.logger = logger
         self.pollInterval = pollInterval
     }
 
-    public func run() async throws {
-        guard !endpoints.isEmpty else {
-            // Nothing to send; a service that returned early would stop the whole group.
-            try? await gracefulShutdown()
-            return
-        }
-        await withDiscardingTaskGroup { group in
-            for endpoint in endpoints {
-                group.addTask { await self.serve(endpoint) }
-            }
+    /// Config reload: `webhooks` become the endpoints. New URLs start receiving the events recorded from now on;
+    /// removed URLs stop (their pending deliveries wait until they are configured again); a URL whose secret
+    /// changed continues its queue with the new secret.
+    /// - Throws: GRDB errors; ``WebhookSecretError`` for a malformed secret. Nothing changes then.
+    public func reload(_ webhooks: [Config.Webhook]) throws {
+        for hook in webhooks { _ = try WebhookSigner(secret: hook.secret) }
+        updatesContinuation.yield(try Self.register(webhooks, in: outbox))
+    }
+
+    private static func register(_ webhooks: [Config.Webhook], in outbox: WebhookOutbox) throws -> [Endpoint] {
+        let signers = try webhooks.map { try WebhookSigner(secret: $0.secret) }
+        let ids = try outbox.register(webhooks)
+        return zip(webhooks, signers).map { hook, signer in
+            Endpoint(id: ids[hook.url] ?? 0, url: hook.url, secret: hook.secret, signer: signer)
         }
     }
 
-    /// The queue of one endpoint, until graceful shutdown.
-    private func serve(_ endpoint: Endpoint) async {
+    /// Runs one queue per endpoint until graceful shutdown, following ``reload(_:)``.
+    public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            var queues: [String: EndpointQueue] = [:]
+            func apply(_ endpoints: [Endpoint]) {
+                let wanted = Dictionary(endpoints.map { ($0.url, $0) }) { first, _ in first }
+                for (url, queue) in queues where wanted[url] != queue.endpoint {
+                    queue.stop()
+                    queues[url] = nil
+                }
+                for (url, endpoint) in wanted where queues[url] == nil {
+                    let queue = EndpointQueue(endpoint)
+                    queues[url] = queue
+                    group.addTask { await self.serve(queue) }
+                }
+            }
+            apply(endpoints)
+            // Ends at graceful shutdown; a sender without endpoints keeps running until then (a service that
+            // returned early would stop the whole group).
+            for await endpoints in updates.cancelOnGracefulShutdown() {
+                apply(endpoints)
+                logger.notice("webhook endpoints reloaded", metadata: ["wf.webhook.count": "\(endpoints.count)"])
+            }
+            for queue in queues.values { queue.stop() }
+        }
+    }
+
+    /// The queue of one endpoint, until graceful shutdown or ``EndpointQueue/stop()``.
+    private func serve(_ queue: EndpointQueue) async {
+        let endpoint = queue.endpoint
+        let workers = queue.workers
         var endpointLogger = logger
         endpointLogger[metadataKey: "wf.webhook.url"] = "\(endpoint.url)"
         let logger = endpointLogger
-        let workers = CurlWorkers(count: 1, name: "wf-webhook")
         defer { workers.shutdown() }
-        await cancelWhenGracefulShutdown {
-            await withTaskCancellationHandler {
-                while !Task.isCancelled {
+        await cancelWhenGracefulShutdown { [self] in
+            await withTaskCancellationHandler { [self] in
+                while !Task.isCancelled && !queue.isStopped {
                     do {
                         guard let head = try await outbox.head(endpoint: endpoint.id) else {
                             try await Task.sleep(for: pollInterval)
@@ -83,6 +135,8 @@ public struct WebhookSender: Service {
                     } catch is CancellationError {
                         return
                     } catch let error as CurlError where error.isCancellation {
+                        return
+                    } catch where queue.isStopped {
                         return
                     } catch {
                         logger.error("webhook queue error: \(error)")
