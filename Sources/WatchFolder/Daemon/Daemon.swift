@@ -41,9 +41,10 @@ public struct Daemon: Sendable {
             "wf.outbox": "\(config.outbox.path.path)",
             "wf.state": "\(config.state.path.path)",
         ])
-        // Stopped in reverse order: intake first, then the scheduler (which drains), the reloader, webhooks last.
+        // Stopped in reverse order: intake first, then the scheduler (which drains), webhooks, the reloader last.
+        // The reloader starts first: it traps SIGHUP, which would otherwise end the process.
         var groupConfig = ServiceGroupConfiguration(
-            services: [.init(service: webhooks), .init(service: reloader), .init(service: scheduler),
+            services: [.init(service: reloader), .init(service: webhooks), .init(service: scheduler),
                        .init(service: intake)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
