@@ -66,6 +66,17 @@ final class E2EWebhookReceiver {
     }
 }
 
+/// Polls `condition` every 50 ms without blocking a thread of the shared pool; throws after `timeout`.
+func eventuallyTrue(_ what: String, timeout: TimeInterval = 60, _ condition: () throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    if try condition() { return }
+    throw Timeout(description: "timed out after \(Int(timeout))s waiting until \(what)")
+}
+
 @Suite(.serialized) struct WebhookDaemonTests {
     /// A real job: the daemon is killed (-9) while `job.completed` is in flight; after the restart the receiver
     /// has exactly one `job.completed` id, and the payload points at the published package.
@@ -76,14 +87,14 @@ final class E2EWebhookReceiver {
             let f = try DaemonFolders(root: dir, extra: "[[webhook]]\nurl = \"\(receiver.url)\"\nsecret = \"\(secret)\"\n")
             let daemon = try DaemonProcess(config: f.config)
             try Clips.drop(at: f.inbox.appendingPathComponent("a.mp4"))
-            try waitUntil("job.completed reached the receiver", timeout: 120) {
+            try await eventuallyTrue("job.completed reached the receiver", timeout: 120) {
                 receiver.received().contains { $0.type == "job.completed" }
             }
             daemon.stop(SIGKILL)
             #expect(try sql(f.database, "SELECT d.state FROM delivery d JOIN event e ON e.id = d.event_id WHERE e.type = 'job.completed'") == [["pending"]])
 
             let restarted = try DaemonProcess(config: f.config)
-            try waitUntil("job.completed delivered after the restart", timeout: 60) {
+            try await eventuallyTrue("job.completed delivered after the restart", timeout: 60) {
                 receiver.received().contains { $0.type == "job.completed" && $0.answered == 200 }
             }
             let all = receiver.received()
@@ -127,7 +138,7 @@ final class E2EWebhookReceiver {
             let f = try DaemonFolders(root: dir, extra: "[[webhook]]\nurl = \"\(url)\"\nsecret = \"\(secret)\"\n")
             let daemon = try DaemonProcess(config: f.config)
             try Clips.drop(at: f.inbox.appendingPathComponent("a.mp4"))
-            try waitUntil("the job completed, its events tried", timeout: 120) {
+            try await eventuallyTrue("the job completed, its events tried", timeout: 120) {
                 try states(f.config) == ["a.mp4": "completed"]
                     && sql(f.database, "SELECT COUNT(*) FROM delivery WHERE attempts > 0") != [["0"]]
             }
@@ -140,7 +151,7 @@ final class E2EWebhookReceiver {
             let receiver = try E2EWebhookReceiver(secret: secret, in: dir, port: port)
             let restarted = try DaemonProcess(config: f.config)
             // The first retry is due 5 s after the failed attempt.
-            try waitUntil("every event delivered after the restart", timeout: 60) { receiver.received().count >= 3 }
+            try await eventuallyTrue("every event delivered after the restart", timeout: 60) { receiver.received().count >= 3 }
             try await Task.sleep(for: .milliseconds(300))
             let all = receiver.received()
             let stored = try sql(f.database, "SELECT uid FROM event ORDER BY id").map { $0[0] }
@@ -165,7 +176,7 @@ final class E2EWebhookReceiver {
             let resend = try watchfolder("webhooks", "resend", "\(completed.id)", "--config", f.config.path)
             #expect(resend.status == 0, "\(resend.stderr)")
             #expect(resend.stdout.contains(completed.webhook_id))
-            try waitUntil("the resent event arrived", timeout: 20) { receiver.received().count == 4 }
+            try await eventuallyTrue("the resent event arrived", timeout: 20) { receiver.received().count == 4 }
             let again = receiver.received()
             #expect(again[3].id == again[2].id)
             #expect(again[3].verified && again[3].timestamp != again[2].timestamp && again[3].signature != again[2].signature)
