@@ -40,6 +40,7 @@ test: setup-test
 	$(SWIFT) test --skip-build
 
 bench: setup-test release
+	@scripts/ensure-apt time
 	@for b in bench/*.sh; do echo "== $$b"; bash "$$b" || exit 1; done
 
 clean:
