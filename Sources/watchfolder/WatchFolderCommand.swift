@@ -17,7 +17,7 @@ struct WatchFolderCommand: AsyncParsableCommand {
         version: WatchFolderVersion.string,
         subcommands: [
             Run.self, Transcode.self, Probe.self, CheckConfig.self, Status.self, Jobs.self, Retry.self, Cancel.self,
-            WebhookSecret.self, S3Upload.self,
+            WebhookSecret.self, Webhooks.self, S3Upload.self,
         ]
     )
 

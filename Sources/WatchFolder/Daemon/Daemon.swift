@@ -25,6 +25,8 @@ public struct Daemon: Sendable {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         }
         let store = try SQLiteJobStore(url: config.state.databaseURL)
+        // Before anything records events: registers the endpoints whose deliveries those events create.
+        let webhooks = try WebhookSender(outbox: WebhookOutbox(store: store), webhooks: config.webhooks, logger: logger)
         let scheduler = Scheduler(store: store, builder: TranscoderBuilder(logger: logger),
                                   publisher: OutboxPublisher(config: config.outbox),
                                   settings: SchedulerSettings(config: config), logger: logger)
@@ -32,7 +34,7 @@ public struct Daemon: Sendable {
         let intake = Intake(config: config.inbox, logger: logger) { event in recorder.handle(event) }
         // Trap SIGHUP before saying we are up: its default action would end the process.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
-        let reloader = ConfigReloader(config: config, scheduler: scheduler, logger: logger, hangups: hangups)
+        let reloader = ConfigReloader(config: config, scheduler: scheduler, webhooks: webhooks, logger: logger, hangups: hangups)
         FileHandle.standardOutput.write(Data(
             "watchfolder: drop videos into \(config.inbox.path.path); packages appear in \(config.outbox.path.path)\n".utf8))
         logger.info("watchfolder started", metadata: [
@@ -42,25 +44,16 @@ public struct Daemon: Sendable {
             "wf.state": "\(config.state.path.path)",
         ])
         // Stopped in reverse order: intake first, then the recorder (records what intake still reported), the
-        // scheduler (lets running jobs finish), the reloader last.
+        // scheduler (lets running jobs finish), webhooks (deliver what the last jobs caused), the reloader last.
         var groupConfig = ServiceGroupConfiguration(
-            services: [.init(service: reloader), .init(service: scheduler), .init(service: recorder), .init(service: intake)],
+            services: [.init(service: reloader), .init(service: webhooks), .init(service: scheduler),
+                       .init(service: recorder), .init(service: intake)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
         groupConfig.maximumGracefulShutdownDuration = .seconds(config.transcode.shutdownGraceSeconds + 15)
         try await ServiceGroup(configuration: groupConfig).run()
         logger.info("watchfolder stopped")
-    }
-
-    /// Records what intake found and wakes the scheduler.
-    static func handle(_ event: IntakeEvent, store: any JobStore, scheduler: Scheduler, logger: Logger) async {
-        switch event {
-        case let .settled(file): await record([file], store: store, scheduler: scheduler, logger: logger)
-        case let .rescanned(all): await record(all, store: store, scheduler: scheduler, logger: logger)
-        case let .paused(reason): logger.error("intake paused: \(reason)")
-        case .resumed: logger.notice("intake resumed")
-        }
     }
 
     /// Records `files` as jobs (nothing twice), logs the new ones and wakes the scheduler.
@@ -137,6 +130,7 @@ extension SourceFile {
 struct ConfigReloader: Service {
     let config: Config
     let scheduler: Scheduler
+    let webhooks: WebhookSender
     let logger: Logger
     let hangups: UnixSignalsSequence
 
@@ -152,6 +146,7 @@ struct ConfigReloader: Service {
                 settings.archivePath = current.archivePath
                 settings.workRoot = current.workRoot
                 scheduler.reload(settings)
+                try webhooks.reload(fresh.webhooks)
                 LogSetup.setLevel(fresh.log.level)
                 logger.notice("configuration reloaded", metadata: [
                     "wf.concurrency": "\(settings.concurrency)", "wf.log.level": "\(fresh.log.level.rawValue)",

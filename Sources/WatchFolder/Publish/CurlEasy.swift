@@ -25,6 +25,8 @@ struct CurlRequest: Sendable {
     /// (`CURLE_OPERATION_TIMEDOUT`, checked in the progress callback; whole transfers have no time limit).
     var stallSeconds: Int = 30
     var connectTimeoutSeconds: Int = 10
+    /// Seconds the whole transfer may take (`CURLOPT_TIMEOUT`); nil: no limit beyond the stall rule.
+    var timeoutSeconds: Int?
     /// Response bodies larger than this are cut (S3 answers are small XML documents).
     var maxResponseBytes: Int = 32 << 20
 }
@@ -169,6 +171,9 @@ final class CurlEasy {
         try check("CURLOPT_URL", CCurl_setopt_string(raw, CURLOPT_URL, request.url))
         try check("CURLOPT_NOSIGNAL", CCurl_setopt_long(raw, CURLOPT_NOSIGNAL, 1))
         try check("CURLOPT_CONNECTTIMEOUT", CCurl_setopt_long(raw, CURLOPT_CONNECTTIMEOUT, request.connectTimeoutSeconds))
+        if let timeout = request.timeoutSeconds {
+            try check("CURLOPT_TIMEOUT", CCurl_setopt_long(raw, CURLOPT_TIMEOUT, timeout))
+        }
         try check("CURLOPT_HTTPHEADER", CCurl_setopt_slist(raw, CURLOPT_HTTPHEADER, headerList))
         if let sigv4 = request.awsSigV4 {
             try check("CURLOPT_AWS_SIGV4", CCurl_setopt_string(raw, CURLOPT_AWS_SIGV4, sigv4))

@@ -20,7 +20,8 @@ public protocol JobStore: Sendable {
     @discardableResult
     func transition(_ id: Int64, _ change: JobTransition) async throws -> Job
 
-    /// Records progress of a running job; a `job.progress` event every 10 %.
+    /// Records progress of a running job; a `job.progress` event at each 10 % step, or after 30 s without one
+    /// if it moved.
     func updateProgress(_ id: Int64, fraction: Double) async throws
 
     /// `watchfolder cancel`: a queued job is cancelled at once; a running or publishing one is flagged and

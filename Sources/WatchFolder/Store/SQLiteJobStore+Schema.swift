@@ -61,6 +61,8 @@ extension SQLiteJobStore {
                 t.column("done_at", .datetime)
             }
         }
+        // Webhook endpoints and deliveries (Notify/WebhookSchema.swift): deliveries are inserted by a trigger on `event`.
+        migrator.registerMigration(WebhookSchema.migrationName, migrate: WebhookSchema.migrate)
         return migrator
     }
 }

@@ -166,15 +166,24 @@ public struct SQLiteJobStore: JobStore {
         }
     }
 
+    /// Seconds after which progress is reported even without crossing a 10 % step.
+    static let progressHeartbeat: TimeInterval = 30
+
     public func updateProgress(_ id: Int64, fraction: Double) async throws {
         try await pool.write { db in
             guard var job = try Job.fetchOne(db, key: id), job.state == .running else { return }
             let clamped = min(max(fraction, 0), 1)
             let crossedStep = Int(clamped * 10) > Int(job.progress * 10)
+            let now = Date()
+            // A slow encode still reports every 30 s (when it moved), so receivers see it is alive.
+            let lastReport = try Date.fetchOne(db, sql: """
+                SELECT MAX(created_at) FROM event WHERE job_id = ? AND type = 'job.progress'
+                """, arguments: [id]) ?? job.startedAt ?? job.updatedAt
+            let heartbeat = clamped > job.progress && now.timeIntervalSince(lastReport) >= Self.progressHeartbeat
             job.progress = clamped
-            job.updatedAt = Date()
+            job.updatedAt = now
             try job.update(db, columns: ["progress", "updated_at"])
-            if crossedStep {
+            if crossedStep || heartbeat {
                 var event = JobEvent.make(.progress, for: job, now: job.updatedAt)
                 try event.insert(db)
             }
