@@ -1,7 +1,7 @@
 public import Foundation
-import Logging
+public import Logging
 import Pipeline
-import ServiceLifecycle
+public import ServiceLifecycle
 import UnixSignals
 
 /// The appliance: intake → job store → scheduler → engine → outbox, as one `ServiceGroup`.
@@ -11,9 +11,13 @@ import UnixSignals
 /// (folders need a restart).
 public struct Daemon: Sendable {
     public let config: Config
+    let makeServices: @Sendable (SQLiteJobStore, Logger) -> [any Service]
 
-    public init(config: Config) {
+    /// - Parameter services: More services over the daemon's store (the status server); started first,
+    ///   stopped last.
+    public init(config: Config, services: @escaping @Sendable (SQLiteJobStore, Logger) -> [any Service] = { _, _ in [] }) {
         self.config = config
+        self.makeServices = services
     }
 
     public func run() async throws {
@@ -39,9 +43,12 @@ public struct Daemon: Sendable {
             "wf.outbox": "\(config.outbox.path.path)",
             "wf.state": "\(config.state.path.path)",
         ])
-        // Stopped in reverse order: intake first, then the scheduler (which drains), the reloader last.
+        let extra = makeServices(store, logger)
+        // Stopped in reverse order: intake first, then the scheduler (which drains), the reloader, the extra
+        // services (the status server) last.
         var groupConfig = ServiceGroupConfiguration(
-            services: [.init(service: reloader), .init(service: scheduler), .init(service: intake)],
+            services: extra.map { .init(service: $0) }
+                + [.init(service: reloader), .init(service: scheduler), .init(service: intake)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
