@@ -42,7 +42,9 @@ import Testing
                     let browser = try RunningProcess("python3", [driverURL.path, url, output.path, "150"])
                     try await Task.sleep(for: .seconds(3))  // the page is open before the job starts
                     try await bench.enqueue("second.mp4")
-                    return await browser.finish(timeout: .seconds(180))
+                    let output = await browser.finish(timeout: .seconds(180))
+                    if output.isEmpty { Issue.record("the browser driver failed: \(browser.errors)") }
+                    return output
                 }
             }
 
@@ -145,7 +147,9 @@ try:
       unlabelled: [...document.querySelectorAll('button, input, progress, img')].filter(e =>
         !(e.getAttribute('aria-label') || e.getAttribute('alt') || (e.tagName === 'BUTTON' && e.textContent.trim()) ||
           (e.id && document.querySelector('label[for="' + e.id + '"]')))).map(e => e.outerHTML.slice(0, 80)),
-      overflow: document.documentElement.scrollWidth > window.innerWidth + 1
+      overflow: document.documentElement.scrollWidth > window.innerWidth + 1 ||
+        [...document.querySelectorAll('li.job, li.job *')].some(e => e.getBoundingClientRect().right > window.innerWidth + 1 &&
+          !e.closest('.thumbs'))
     }))()"""
 
     call("Page.enable"); call("Runtime.enable")

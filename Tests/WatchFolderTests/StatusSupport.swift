@@ -100,7 +100,8 @@ final class RunningProcess: @unchecked Sendable {
     let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("wf-status-\(UUID().uuidString)")
 
     init(_ executable: String, _ arguments: [String]) throws {
-        guard let url = ["/usr/bin/", "/bin/", "/usr/local/bin/"].map({ URL(fileURLWithPath: $0 + executable) })
+        guard let url = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+            .map({ URL(fileURLWithPath: String($0)).appendingPathComponent(executable) })
             .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
             throw StatusTestError("\(executable) is not installed; `make test` installs it")
         }
@@ -108,10 +109,17 @@ final class RunningProcess: @unchecked Sendable {
         process.executableURL = url
         process.arguments = arguments
         process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = FileHandle.nullDevice
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: errURL)
         process.standardInput = FileHandle.nullDevice
         try process.run()
     }
+
+    let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("wf-status-\(UUID().uuidString).err")
+    /// What the process wrote on stderr.
+    var errors: String { (try? String(contentsOf: errURL, encoding: .utf8)) ?? "" }
+
+    deinit { try? FileManager.default.removeItem(at: errURL) }
 
     /// Output so far.
     var output: String { (try? String(contentsOf: outURL, encoding: .utf8)) ?? "" }

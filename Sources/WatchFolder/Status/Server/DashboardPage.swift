@@ -35,8 +35,8 @@ enum DashboardPage {
         .counters li{background:var(--bg);border:1px solid var(--line);border-radius:8px;padding:4px 10px;min-width:84px}
         .counters b{display:block;font-size:1.2rem}.counters span{color:var(--muted);font-size:.85rem}
         #conn{font-size:.85rem;color:var(--muted)}
-        ul.jobs{list-style:none;margin:0;padding:0;display:grid;gap:10px}
-        .job{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px}
+        ul.jobs{list-style:none;margin:0;padding:0;display:grid;grid-template-columns:minmax(0,1fr);gap:10px}
+        .job{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px;min-width:0;overflow-wrap:anywhere}
         .row{display:flex;flex-wrap:wrap;gap:6px 12px;align-items:baseline}
         .name{font-weight:600;word-break:break-all;margin-right:auto}
         .state{font-size:.8rem;font-weight:700;text-transform:uppercase;letter-spacing:.04em;padding:2px 8px;border-radius:99px;border:1px solid currentColor}
@@ -45,7 +45,7 @@ enum DashboardPage {
         progress{width:100%;height:14px;margin:8px 0 2px;accent-color:var(--accent)}
         .media{display:flex;flex-wrap:wrap;gap:8px;margin-top:8px;align-items:flex-start}
         .poster{width:160px;max-width:40vw;border-radius:6px;border:1px solid var(--line)}
-        .thumbs{display:flex;gap:4px;overflow-x:auto;max-width:100%}.thumbs img{height:54px;border-radius:4px;border:1px solid var(--line)}
+        .thumbs{display:flex;gap:4px;overflow-x:auto;max-width:100%;min-width:0;flex:1 1 200px}.thumbs img{height:54px;border-radius:4px;border:1px solid var(--line)}
         .renditions{margin:6px 0 0;padding:0;list-style:none;display:flex;flex-wrap:wrap;gap:6px}.renditions li{font-size:.85rem;border:1px solid var(--line);border-radius:6px;padding:1px 6px}
         .url{display:flex;gap:6px;margin-top:8px;width:100%}.url input{flex:1;min-width:0;font:inherit;font-size:.85rem;padding:6px;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg)}
         button{font:inherit;padding:6px 14px;border-radius:6px;border:1px solid var(--accent);background:var(--accent);color:#fff;cursor:pointer}
@@ -82,7 +82,7 @@ enum DashboardPage {
           for (const k of kids) if (k) e.append(k); return e; };
         const STATES = ["queued", "running", "publishing", "completed", "failed", "cancelled"];
         const pct = p => Math.round((p || 0) * 100) + "%";
-        const dur = s => { if (s == null) return ""; s = Math.round(s); const m = Math.floor(s / 60); return m ? m + " min " + (s % 60) + " s" : s + " s"; };
+        const dur = s => { if (s == null) return ""; if (s < 10) return s.toFixed(1) + " s"; s = Math.round(s); const m = Math.floor(s / 60); return m ? m + " min " + (s % 60) + " s" : s + " s"; };
         const name = s => s.split("/").pop();
         let reloadTimer = null;
 

@@ -81,7 +81,7 @@ final class ProgressEstimator: Sendable {
         if let duration = duration(id: id, path: job.sourcePath), duration > 0 {
             speed = (job.progress * duration / elapsed * 100).rounded() / 100
         }
-        return Estimate(speed: speed, etaSeconds: eta.rounded())
+        return Estimate(speed: speed, etaSeconds: (eta * 10).rounded() / 10)
     }
 
     private func duration(id: Int64, path: String) -> Double? {
