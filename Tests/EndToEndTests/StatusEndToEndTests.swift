@@ -64,7 +64,16 @@ import Testing
             let metrics = try curl(root + "/metrics").body
             #expect(metrics.contains(#"watchfolder_jobs{state="completed"} 1"#))
             #expect(metrics.contains(#"watchfolder_transcodes_total{encoder="libx264"} 1"#))
-            #expect(metrics.contains("\nwatchfolder_inbox_rescans_total ") && !metrics.contains("\nwatchfolder_inbox_rescans_total 0\n"))
+            // A process of its own: these counters are this daemon's alone.
+            func value(_ name: String) -> Double? {
+                metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+            }
+            let clipSize = try FileManager.default.attributesOfItem(atPath: Clips.shared.path)[.size] as? Int
+            #expect(value("watchfolder_bytes_in_total") == clipSize.map(Double.init))
+            #expect((value("watchfolder_bytes_out_total") ?? 0) > 0)
+            #expect((value("watchfolder_inbox_rescans_total") ?? 0) >= 1)
+            #expect((value("watchfolder_inbox_events_total") ?? 0) >= 1)
+            #expect(value("watchfolder_running_jobs") == 0)
 
             // The whole history, replayed from the first event.
             let events = try tool("curl", ["-sN", "--max-time", "3", "-H", "Last-Event-ID: 0"] + auth + [root + "/api/events"])
