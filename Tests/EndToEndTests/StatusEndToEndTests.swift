@@ -85,6 +85,25 @@ import Testing
         }
     }
 
+    @Test func aPortInUseStopsTheDaemonWithOneLine() async throws {
+        try await withTemporaryDirectory { dir in
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent("first"), withIntermediateDirectories: true)
+            let first = try DaemonFolders(root: dir.appendingPathComponent("first"))
+            let daemon = try DaemonProcess(config: first.config)
+            defer { daemon.stop() }
+            try waitUntil("the first daemon listens", timeout: 20) { daemon.stdout.contains("dashboard at http://") }
+            let port = try #require(daemon.stdout.split(separator: ":").last.flatMap { Int($0.prefix { $0.isNumber }) })
+            let second = dir.appendingPathComponent("second")
+            try FileManager.default.createDirectory(at: second, withIntermediateDirectories: true)
+            let config = try writeConfig(in: second, extra: "[http]\nlisten = \"127.0.0.1:\(port)\"\n")
+            let result = try watchfolder("run", "--config", config.path, timeout: 30)
+            #expect(result.status == 1)
+            let last = result.stderr.split(separator: "\n").last.map(String.init) ?? ""
+            #expect(last.hasPrefix("watchfolder: status server: cannot listen on 127.0.0.1:\(port): "), "\(last)")
+            #expect(last.contains("Address already in use"))
+        }
+    }
+
     @Test func aNonLoopbackListenWithoutATokenIsRefused() async throws {
         try await withTemporaryDirectory { dir in
             let config = try writeConfig(in: dir, extra: "[http]\nlisten = \"0.0.0.0:0\"\n")

@@ -18,12 +18,16 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.load()
-        try StatusServer.check(config.http)
-        try await Daemon(config: config) { store, logger in
-            [StatusServer(config: config, store: store, logger: logger) { port in
-                let host = config.http.host.contains(":") ? "[\(config.http.host)]" : config.http.host
-                FileHandle.standardOutput.write(Data("watchfolder: dashboard at http://\(host):\(port)/\n".utf8))
-            }]
-        }.run()
+        do {
+            try StatusServer.check(config.http)
+            try await Daemon(config: config) { store, logger in
+                [StatusServer(config: config, store: store, logger: logger) { port in
+                    let host = config.http.host.contains(":") ? "[\(config.http.host)]" : config.http.host
+                    FileHandle.standardOutput.write(Data("watchfolder: dashboard at http://\(host):\(port)/\n".utf8))
+                }]
+            }.run()
+        } catch let error as StatusServerError {
+            throw CLIFailure.work(error.description)
+        }
     }
 }

@@ -26,11 +26,15 @@ public struct StatusServer: Service {
         self.onRunning = onRunning
     }
 
-    /// - Throws: ``StatusServerError`` when the address is reachable from other machines without a token;
-    ///   NIO's error when the port cannot be bound.
+    /// - Throws: ``StatusServerError`` when the address is reachable from other machines without a token, or
+    ///   when it cannot be bound (port in use).
     public func run() async throws {
         try Self.check(config.http)
-        try await application().run()
+        do {
+            try await application().run()
+        } catch let error as IOError {
+            throw StatusServerError(message: "status server: cannot listen on \(config.http.listen): \(error.description)")
+        }
     }
 
     /// The hummingbird application (tests drive it with `HummingbirdTesting`).
