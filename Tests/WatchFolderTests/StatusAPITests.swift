@@ -1,8 +1,6 @@
 import Foundation
 import Hummingbird
-import HummingbirdTesting
 import Logging
-import NIOCore
 import Testing
 @testable import WatchFolder
 @testable import WatchFolderStatus
@@ -15,7 +13,7 @@ import Testing
             let bench = try StatusBench(root: dir, token: Self.token)
             try await bench.drop("a.mp4")
             try await bench.drop("b.mp4")
-            try await bench.server().application().test(.live) { client async throws in
+            try await withStatusServer(bench.server()) { client async throws in
                 let response = try await client.get("/api/health")
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
@@ -36,7 +34,7 @@ import Testing
             try await bench.drop("a.mp4")
             try await bench.complete(thumbnails: 1)  // job 1 completed
             try await bench.drop("b.mp4")            // job 2 queued
-            try await bench.server().application().test(.live) { client async throws in
+            try await withStatusServer(bench.server()) { client async throws in
                 let routes: [(HTTPRequest.Method, String, HTTPResponse.Status)] = [
                     (.get, "/api/jobs", .ok), (.get, "/api/jobs/1", .ok), (.get, "/api/jobs/1/poster", .ok),
                     (.get, "/api/jobs/1/thumbnails/1", .ok), (.post, "/api/jobs/2/cancel", .ok),
@@ -75,7 +73,7 @@ import Testing
         try await withTempDir { dir in
             let bench = try StatusBench(root: dir)
             try await bench.drop("a.mp4")
-            try await bench.server().application().test(.live) { client async throws in
+            try await withStatusServer(bench.server()) { client async throws in
                 #expect(try await client.get("/api/jobs").status == .ok)
                 #expect(try await client.get("/").text.contains("<title>watchfolder</title>"))
             }
@@ -85,7 +83,7 @@ import Testing
     @Test func loginFormSetsAnHttpOnlyStrictCookieThatAuthenticates() async throws {
         try await withTempDir { dir in
             let bench = try StatusBench(root: dir, token: Self.token)
-            try await bench.server().application().test(.live) { client async throws in
+            try await withStatusServer(bench.server()) { client async throws in
                 let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
                 let refused = try await client.send("/login", .post, headers: form, body: "token=wrong")
                 #expect(refused.status == .unauthorized)
@@ -116,7 +114,7 @@ import Testing
             let bench = try StatusBench(root: dir)
             for name in ["a", "b", "c", "d", "e"] { try await bench.drop("\(name).mp4") }
             _ = try await bench.store.transition(2, .failed(error: "no video stream", encoder: nil, effect: nil))
-            try await bench.server().application().test(.live) { client async throws in
+            try await withStatusServer(bench.server()) { client async throws in
                 let first = try await client.get("/api/jobs?limit=2").json()
                 let firstJobs = try #require(first["jobs"] as? [[String: Any]])
                 #expect(firstJobs.map { $0["id"] as? Int } == [5, 4])
@@ -148,7 +146,7 @@ import Testing
             let bench = try StatusBench(root: dir)
             try await bench.drop("clip.mp4")
             let job = try await bench.complete(thumbnails: 3)
-            try await bench.server().application().test(.live) { client async throws in
+            try await withStatusServer(bench.server()) { client async throws in
                 let body = try await client.get("/api/jobs/\(job.id!)").json()
                 #expect(body["state"] as? String == "completed")
                 #expect(body["attempts"] as? Int == 1)
@@ -173,7 +171,7 @@ import Testing
         try await withTempDir { dir in
             let bench = try StatusBench(root: dir)
             try await bench.drop("a.mp4")  // job 1, queued: no package
-            try await bench.server().application().test(.live) { client async throws in
+            try await withStatusServer(bench.server()) { client async throws in
                 for uri in ["/api/jobs/99", "/api/jobs/abc", "/api/jobs/0", "/api/jobs/-1", "/api/jobs/99/poster",
                             "/api/jobs/1/poster", "/api/jobs/1/thumbnails/1", "/api/nothing", "/nope"] {
                     let response = try await client.get(uri)
@@ -204,13 +202,13 @@ import Testing
             let bench = try StatusBench(root: dir)
             try await bench.drop("clip.mp4")
             try await bench.complete(thumbnails: 2)
-            try await bench.server().application().test(.live) { client async throws in
+            try await withStatusServer(bench.server()) { client async throws in
                 let poster = try await client.get("/api/jobs/1/poster")
                 #expect(poster.status == .ok)
                 #expect(poster.headers[.contentType] == "image/jpeg")
-                #expect(Data(poster.body.readableBytesView) == StatusBench.jpeg("poster 1"))
+                #expect(poster.data == StatusBench.jpeg("poster 1"))
                 let second = try await client.get("/api/jobs/1/thumbnails/2")
-                #expect(Data(second.body.readableBytesView) == StatusBench.jpeg("thumb 2 of 1"))
+                #expect(second.data == StatusBench.jpeg("thumb 2 of 1"))
                 for n in ["0", "3", "x"] {
                     #expect(try await client.get("/api/jobs/1/thumbnails/\(n)").status == .notFound, "\(n)")
                 }
@@ -224,7 +222,7 @@ import Testing
             try await bench.drop("first.mp4")   // 1
             try await bench.drop("second.mp4")  // 2
             _ = try await bench.store.claimNext(now: Date())  // job 1 runs, job 2 stays queued
-            try await bench.server().application().test(.live) { client async throws in
+            try await withStatusServer(bench.server()) { client async throws in
                 // A running job: cancellation is requested (202), the scheduler stops it.
                 let running = try await client.send("/api/jobs/1/cancel", .post)
                 #expect(running.status == .accepted)
@@ -258,7 +256,7 @@ import Testing
             await FileEffectRunner(store: bench.store, logger: .init(label: "test")).runPending(job: job.id!)
             let failedCopy = bench.config.inbox.failedPath.appendingPathComponent("sub/broken.mp4")
             #expect(FileManager.default.fileExists(atPath: failedCopy.path))
-            try await bench.server().application().test(.live) { client async throws in
+            try await withStatusServer(bench.server()) { client async throws in
                 let response = try await client.send("/api/jobs/1/retry", .post)
                 #expect(response.status == .ok)
                 #expect(try response.json()["state"] as? String == "queued")
@@ -275,7 +273,7 @@ import Testing
             var config = bench.config
             config.http.host = "0.0.0.0"
             bench = StatusBench(copying: bench, config: config)
-            let error = await #expect(throws: StatusServerError.self) { try await bench.server().run() }
+            let error = await #expect(throws: StatusServerError.self) { try await bench.server()({ _ in }).run() }
             #expect(error?.description.contains("reachable from other machines") == true)
             #expect(throws: Never.self) { try StatusServer.check(.init(host: "0.0.0.0", port: 8080, token: "t")) }
             #expect(throws: Never.self) { try StatusServer.check(.init(host: "127.0.0.1", port: 8080, token: nil)) }

@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import HummingbirdTesting
 import Pipeline
 import Testing
 @testable import WatchFolder
@@ -29,8 +28,8 @@ import Testing
             let driverURL = dir.appendingPathComponent("cdp_driver.py")
             try Self.driver.write(to: driverURL, atomically: true, encoding: .utf8)
 
-            let report: String = try await bench.server().application().test(.live) { client async throws in
-                let url = "http://127.0.0.1:\(try #require(client.port))/"
+            let report: String = try await withStatusServer(bench.server()) { client async throws in
+                let url = "http://127.0.0.1:\(client.port)/"
                 return try await withScheduler(bench.scheduler()) {
                     try await bench.enqueue("first.mp4")
                     try await bench.enqueue("broken.mp4")

@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import HummingbirdTesting
 import Testing
 @testable import WatchFolder
 @testable import WatchFolderStatus
@@ -12,8 +11,8 @@ import Testing
             let bench = try StatusBench(root: dir)
             let job = try await bench.drop("a.mp4")  // event 1: job.queued
             let id = try #require(job.id)
-            try await bench.server().application().test(.live) { client async throws in
-                let url = "http://127.0.0.1:\(try #require(client.port))/api/events"
+            try await withStatusServer(bench.server()) { client async throws in
+                let url = "http://127.0.0.1:\(client.port)/api/events"
                 let live = try RunningProcess("curl", ["-sN", "--max-time", "30", url])
                 #expect(await live.waitFor(": watchfolder events after 1\n"))
                 _ = try await bench.store.claimNext(now: Date())  // event 2: job.started
@@ -46,8 +45,8 @@ import Testing
     @Test func streamEndsOnGracefulShutdownAndSendsKeepAlives() async throws {
         try await withTempDir { dir in
             let bench = try StatusBench(root: dir)
-            let connected: RunningProcess = try await bench.server().application(keepAlive: .milliseconds(200)).test(.live) { client async throws in
-                let url = "http://127.0.0.1:\(try #require(client.port))/api/events"
+            let connected: RunningProcess = try await withStatusServer(bench.server(keepAlive: .milliseconds(200))) { client async throws in
+                let url = "http://127.0.0.1:\(client.port)/api/events"
                 let curl = try RunningProcess("curl", ["-sN", "--max-time", "30", url])
                 #expect(await curl.waitFor(": keep-alive\n\n"), "\(curl.output)")
                 return curl
@@ -64,8 +63,8 @@ import Testing
     @Test func keepAliveTicksPickUpEventsWrittenByAnotherProcess() async throws {
         try await withTempDir { dir in
             let bench = try StatusBench(root: dir)
-            try await bench.server().application(keepAlive: .milliseconds(300)).test(.live) { client async throws in
-                let url = "http://127.0.0.1:\(try #require(client.port))/api/events"
+            try await withStatusServer(bench.server(keepAlive: .milliseconds(300))) { client async throws in
+                let url = "http://127.0.0.1:\(client.port)/api/events"
                 let curl = try RunningProcess("curl", ["-sN", "--max-time", "30", url])
                 #expect(await curl.waitFor(": watchfolder events after 0\n"))
                 // Another store on the same file (as the CLI would be): its writes are not observed by the server's pool.

@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import HummingbirdTesting
 import Logging
 import ServiceLifecycleTestKit
 import Testing
@@ -22,7 +21,7 @@ import Testing
             try await bench.drop("a.mp4")
             try await bench.drop("b.mp4")
             _ = try await bench.store.claimNext(now: Date())
-            try await bench.server().application().test(.live) { client async throws in
+            try await withStatusServer(bench.server()) { client async throws in
                 let response = try await client.get("/metrics")
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
@@ -47,7 +46,7 @@ import Testing
             let bench = try StatusBench(root: dir)
             _ = try await bench.clip("clip.mp4", seconds: 2)
             let source = try #require(try FileManager.default.attributesOfItem(atPath: bench.inbox.appendingPathComponent("clip.mp4").path)[.size] as? Int)
-            try await bench.server().application().test(.live) { client async throws in
+            try await withStatusServer(bench.server()) { client async throws in
                 let before = try await parsePrometheus(client.get("/metrics").text)
                 try await bench.enqueue("clip.mp4")
                 #expect(try await parsePrometheus(client.get("/metrics").text)["watchfolder_queue_depth"] == 1)

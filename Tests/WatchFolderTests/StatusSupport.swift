@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
+import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import Logging
 import Pipeline
 import ServiceLifecycleTestKit
@@ -33,10 +33,15 @@ struct StatusBench {
         }
     }
 
-    func server(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> StatusServer {
-        var logger = Logger(label: "status-test")
-        logger.logLevel = .warning
-        return StatusServer(config: config, store: store, logger: logger, onRunning: onRunning)
+    /// A server factory for ``withStatusServer(_:_:)``.
+    func server(keepAlive: Duration = .seconds(15)) -> (@escaping @Sendable (Int) async -> Void) -> StatusServer {
+        { onRunning in
+            var logger = Logger(label: "status-test")
+            logger.logLevel = .warning
+            var server = StatusServer(config: config, store: store, logger: logger, onRunning: onRunning)
+            server.keepAlive = keepAlive
+            return server
+        }
     }
 
     /// Writes `path` into the inbox (`bytes`, or a few bytes of text) and records it as a queued job.
@@ -73,24 +78,70 @@ struct StatusBench {
     static func jpeg(_ tag: String) -> Data { Data([0xFF, 0xD8, 0xFF, 0xE0]) + Data(tag.utf8) }
 }
 
-extension TestResponse {
-    var text: String { String(buffer: body) }
+/// An HTTP response as curl saw it.
+struct HTTPResult: Sendable {
+    var status: HTTPResponse.Status
+    var headers: HTTPFields
+    var data: Data
+    var text: String { String(decoding: data, as: UTF8.self) }
     /// The body as a JSON object.
     func json() throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not a JSON object: \(text)")
+        try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "not a JSON object: \(text)")
     }
 }
 
-extension TestClientProtocol {
-    func get(_ uri: String, token: String? = nil, headers: HTTPFields = [:]) async throws -> TestResponse {
+/// Talks to a status server under test with curl (an independent HTTP client; no redirects followed, no cookie jar).
+struct StatusClient: Sendable {
+    let port: Int
+
+    func get(_ uri: String, token: String? = nil, headers: HTTPFields = [:]) async throws -> HTTPResult {
         try await send(uri, .get, token: token, headers: headers)
     }
 
     func send(_ uri: String, _ method: HTTPRequest.Method, token: String? = nil, headers: HTTPFields = [:],
-              body: String? = nil) async throws -> TestResponse {
-        var headers = headers
-        if let token { headers[.authorization] = "Bearer \(token)" }
-        return try await execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+              body: String? = nil) async throws -> HTTPResult {
+        var arguments = ["-s", "-i", "--max-time", "20", "-X", method.rawValue]
+        if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
+        for field in headers { arguments += ["-H", "\(field.name): \(field.value)"] }
+        if let body { arguments += ["--data-binary", body] }
+        let result = try await runTool("curl", arguments + ["http://127.0.0.1:\(port)\(uri)"])
+        let raw = result.data
+        guard let split = raw.range(of: Data("\r\n\r\n".utf8)) else {
+            throw StatusTestError("curl \(method) \(uri): no HTTP response (exit \(result.status))")
+        }
+        let head = String(decoding: raw[..<split.lowerBound], as: UTF8.self).components(separatedBy: "\r\n")
+        let code = head.first.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
+        var fields = HTTPFields()
+        for line in head.dropFirst() {
+            guard let colon = line.firstIndex(of: ":"), let name = HTTPField.Name(String(line[..<colon])) else { continue }
+            fields.append(HTTPField(name: name, value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        }
+        return HTTPResult(status: HTTPResponse.Status(code: code), headers: fields, data: Data(raw[split.upperBound...]))
+    }
+}
+
+/// Runs `server` (its real `run()`, on port 0) while `body` talks to it, then shuts it down gracefully.
+func withStatusServer<T: Sendable>(_ make: (@escaping @Sendable (Int) async -> Void) -> StatusServer,
+                                   _ body: @Sendable (StatusClient) async throws -> T) async throws -> T {
+    let (ports, port) = AsyncStream.makeStream(of: Int.self)
+    let server = make { port.yield($0); port.finish() }
+    return try await testGracefulShutdown { trigger in
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await server.run(); return nil }
+            var bound: Int?
+            for await p in ports { bound = p }
+            guard let bound else { throw StatusTestError("the status server did not start") }
+            do {
+                let value = try await body(StatusClient(port: bound))
+                trigger.triggerGracefulShutdown()
+                try await group.waitForAll()
+                return value
+            } catch {
+                trigger.triggerGracefulShutdown()
+                try? await group.waitForAll()
+                throw error
+            }
+        }
     }
 }
 
@@ -152,7 +203,7 @@ struct StatusTestError: Error, CustomStringConvertible {
 }
 
 /// Runs a command to completion and returns its stdout (python parsers, ffmpeg fixtures).
-func runTool(_ executable: String, _ arguments: [String], stdin: String? = nil) async throws -> (status: Int32, output: String) {
+func runTool(_ executable: String, _ arguments: [String], stdin: String? = nil) async throws -> (status: Int32, output: String, data: Data) {
     let process = Process()
     guard let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
         .map({ URL(fileURLWithPath: String($0)).appendingPathComponent(executable) })
@@ -171,7 +222,8 @@ func runTool(_ executable: String, _ arguments: [String], stdin: String? = nil) 
     if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
     try input.fileHandleForWriting.close()
     while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-    return (process.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
+    let data = (try? Data(contentsOf: out)) ?? Data()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self), data)
 }
 
 /// Parses Prometheus text with the reference parser (`prometheus_client` from PyPI) and returns every sample as

@@ -15,6 +15,8 @@ public struct StatusServer: Service {
     let store: SQLiteJobStore
     let logger: Logger
     let onRunning: @Sendable (Int) async -> Void
+    /// How often an idle event stream gets a `: keep-alive` comment.
+    var keepAlive: Duration = .seconds(15)
 
     /// - Parameters:
     ///   - store: The daemon's store; the server reads its `DatabasePool` and observes it for live updates.
@@ -31,7 +33,7 @@ public struct StatusServer: Service {
     public func run() async throws {
         try Self.check(config.http)
         do {
-            try await application().run()
+            try await application(keepAlive: keepAlive).run()
         } catch let error as IOError {
             throw StatusServerError(message: "status server: cannot listen on \(config.http.listen): \(error.description)")
         }
