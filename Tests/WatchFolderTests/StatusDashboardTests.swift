@@ -64,7 +64,7 @@ import Testing
             #expect(snapshots.contains { $0["conn"] as? String == "live" })
 
             // Then it completes, live: poster, thumbnails, renditions, master URL; the failed job has its reason and Retry.
-            let last = try #require(snapshots.last { $0["phone"] == nil })
+            let last = try #require(snapshots.last { $0["phone"] == nil && $0["retryFocused"] == nil })
             let second = try #require(card(last, "second.mp4"), "\(last)")
             #expect(second["state"] as? String == "completed")
             #expect(second["poster"] as? Bool == true)
@@ -83,6 +83,11 @@ import Testing
             #expect((last["unlabelled"] as? [String] ?? ["?"]).isEmpty, "\(last["unlabelled"] ?? "")")
             let phone = try #require(snapshots.last { $0["phone"] as? Bool == true })
             #expect(phone["overflow"] as? Bool == false)
+
+            // Retry by keyboard on the failed job requeued it (job.queued again).
+            #expect(snapshots.contains { $0["retryFocused"] as? Bool == true })
+            let brokenEvents = try await eventTypes(bench.store, job: 2)
+            #expect(brokenEvents.filter { $0 == "job.queued" }.count == 2, "\(brokenEvents)")
 
             for key in ["running", "done", "phone"] {
                 let path = try #require(shots[key], "no \(key) screenshot")
@@ -171,6 +176,17 @@ try:
             time.sleep(0.5)
             phone = evaluate(SNAPSHOT); phone["t"] = time.time(); phone["phone"] = True; snapshots.append(phone)
             shots["phone"] = screenshot("dashboard-phone.png")
+            call("Emulation.clearDeviceMetricsOverride")
+            # Keyboard: focus the failed job's Retry button and press Enter.
+            focused = evaluate("""(() => { const card = [...document.querySelectorAll('li.job')].find(li => li.dataset.state === 'failed');
+              const b = card && [...card.querySelectorAll('button')].find(b => b.textContent === 'Retry'); if (!b) return false;
+              b.focus(); return document.activeElement === b; })()""")
+            if focused:
+                for kind in ("keyDown", "keyUp"):
+                    call("Input.dispatchKeyEvent", type=kind, key="Enter", code="Enter", windowsVirtualKeyCode=13,
+                         nativeVirtualKeyCode=13, **({"text": "\r"} if kind == "keyDown" else {}))
+            snapshots.append({"retryFocused": bool(focused), "t": time.time(), "marker": True, "jobs": []})
+            time.sleep(1.5)
             break
         time.sleep(0.2)
     print(json.dumps({"snapshots": snapshots, "screenshots": shots}))
