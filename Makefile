@@ -5,8 +5,8 @@ SHELL := /bin/bash
 # What the build needs, and what the tests use as independent oracles and peers.
 APT_BUILD := pkg-config libavcodec-dev libavformat-dev libavfilter-dev libavutil-dev libswscale-dev \
              libswresample-dev libsqlite3-dev libcurl4-openssl-dev
-APT_TEST  := ffmpeg openssh-server openssh-client samba smbclient openssl
-PIP_TEST  := moto[server]==5.2.1 awscli==1.45.11 standardwebhooks==1.1.0
+APT_TEST  := ffmpeg openssh-server openssh-client samba smbclient openssl chromium
+PIP_TEST  := moto[server]==5.2.1 awscli==1.45.11 standardwebhooks==1.1.0 prometheus_client websocket-client
 
 SWIFT ?= swift
 CONFIG ?= var/config.toml

@@ -24,6 +24,10 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ],
     targets: [
         // C at the edge: tiny shims over what Swift cannot import directly.
@@ -67,7 +71,30 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            exclude: ["Status/Server"],
+            swiftSettings: swiftSettings
+        ),
+
+        // The status server (hummingbird): JSON API, SSE, /metrics, the dashboard. A target of its own so that
+        // hummingbird's imports stay out of the WatchFolder module (they change which clang module owns
+        // `struct stat` there, breaking MemberImportVisibility lookups of st_dev & co. in Intake).
+        .target(
+            name: "WatchFolderStatus",
+            dependencies: [
+                "WatchFolder",
+                "Pipeline",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Sources/WatchFolder/Status/Server",
             swiftSettings: swiftSettings
         ),
 
@@ -77,6 +104,7 @@ let package = Package(
             dependencies: [
                 "Pipeline",
                 "WatchFolder",
+                "WatchFolderStatus",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -92,9 +120,12 @@ let package = Package(
             name: "WatchFolderTests",
             dependencies: [
                 "WatchFolder",
+                "WatchFolderStatus",
                 "Pipeline",
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),

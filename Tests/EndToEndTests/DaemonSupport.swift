@@ -125,6 +125,9 @@ struct DaemonFolders {
          extra: String = "") throws {
         self.root = root
         config = try writeConfig(in: root, inbox: "settle_seconds = \(settle)\n\(extraInbox)", extra: """
+            [http]
+            listen = "127.0.0.1:0"
+
             [transcode]
             hardware = "cpu"
             preset = "\(preset)"

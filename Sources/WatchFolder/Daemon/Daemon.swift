@@ -1,7 +1,7 @@
 public import Foundation
-import Logging
+public import Logging
 import Pipeline
-import ServiceLifecycle
+public import ServiceLifecycle
 import Synchronization
 import UnixSignals
 
@@ -12,9 +12,13 @@ import UnixSignals
 /// (folders need a restart).
 public struct Daemon: Sendable {
     public let config: Config
+    let makeServices: @Sendable (SQLiteJobStore, Logger) -> [any Service]
 
-    public init(config: Config) {
+    /// - Parameter services: More services over the daemon's store (the status server); started first,
+    ///   stopped last.
+    public init(config: Config, services: @escaping @Sendable (SQLiteJobStore, Logger) -> [any Service] = { _, _ in [] }) {
         self.config = config
+        self.makeServices = services
     }
 
     public func run() async throws {
@@ -43,11 +47,15 @@ public struct Daemon: Sendable {
             "wf.outbox": "\(config.outbox.path.path)",
             "wf.state": "\(config.state.path.path)",
         ])
-        // Stopped in reverse order: intake first, then the recorder (records what intake still reported), the
-        // scheduler (lets running jobs finish), webhooks (deliver what the last jobs caused), the reloader last.
+        let extra = makeServices(store, logger)
+        // Stopped in reverse order: systemd hears STOPPING first, then intake stops, the recorder records what
+        // intake still reported, the scheduler lets running jobs finish, webhooks deliver what the last jobs
+        // caused, the reloader and the extra services (the status server) last.
         var groupConfig = ServiceGroupConfiguration(
-            services: [.init(service: reloader), .init(service: webhooks), .init(service: scheduler),
-                       .init(service: recorder), .init(service: intake)],
+            services: extra.map { .init(service: $0) }
+                + [.init(service: reloader), .init(service: webhooks), .init(service: scheduler),
+                   .init(service: recorder), .init(service: intake),
+                   .init(service: SystemdService(status: "watching \(config.inbox.path.path)", logger: logger))],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )

@@ -4,6 +4,7 @@ import Logging
 extension IntakeEngine {
     /// Applies a batch of inotify events; a `Q_OVERFLOW` among them ends in a full rescan.
     func handle(_ events: [InotifyEvent]) {
+        WatchFolderMetrics.inboxEventsRead(events.count)
         let now = monotonicNanoseconds()
         var overflow = false
         for event in events {

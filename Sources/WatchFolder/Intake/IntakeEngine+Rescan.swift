@@ -8,6 +8,7 @@ extension IntakeEngine {
     /// - Parameter replacingBatch: true for start-up, overflow and resume; a poll pass while a previous pass
     ///   is still settling only feeds the settle waits.
     func rescan(replacingBatch: Bool) {
+        if replacingBatch { WatchFolderMetrics.inboxRescanned() }
         let now = monotonicNanoseconds()
         let previousWatches = watches
         if replacingBatch { watches = [:] }

@@ -62,6 +62,7 @@ extension Scheduler {
         switch outcome {
         case let .built(package):
             noteEncoder(package.encoder)
+            WatchFolderMetrics.packageBuilt(manifestJSON: package.manifestJSON, sourceBytes: job.size)
             await publish(job, package: package, from: request.output)
         case let .stopped(reason) where reason == .cancelRequested:
             await record(job, .cancelled(reason: "cancelled by request"), "job cancelled")

@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import WatchFolder
+import WatchFolderStatus
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,6 +18,16 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.load()
-        try await Daemon(config: config).run()
+        do {
+            try StatusServer.check(config.http)
+            try await Daemon(config: config) { store, logger in
+                [StatusServer(config: config, store: store, logger: logger) { port in
+                    let host = config.http.host.contains(":") ? "[\(config.http.host)]" : config.http.host
+                    FileHandle.standardOutput.write(Data("watchfolder: dashboard at http://\(host):\(port)/\n".utf8))
+                }]
+            }.run()
+        } catch let error as StatusServerError {
+            throw CLIFailure.work(error.description)
+        }
     }
 }
