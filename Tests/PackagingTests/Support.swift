@@ -19,6 +19,7 @@ struct ToolFailure: Error, CustomStringConvertible {
 
 /// The absolute path of `tool` on PATH or in the sbin folders, or nil.
 func which(_ tool: String) -> String? {
+    if tool.hasPrefix("/") { return FileManager.default.isExecutableFile(atPath: tool) ? tool : nil }
     let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
     for dir in path + ["/usr/sbin", "/sbin", "/usr/bin", "/bin"] {
         let candidate = dir + "/" + tool
