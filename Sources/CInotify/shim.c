@@ -1,6 +1,18 @@
 #include "CInotify.h"
 
+#include <sys/eventfd.h>
+#include <sys/vfs.h>
+
 const char *CInotify_event_name(const struct inotify_event *e) { return e->len > 0 ? e->name : ""; }
+
+int CInotify_eventfd_nonblocking(unsigned int initval) { return eventfd(initval, EFD_NONBLOCK | EFD_CLOEXEC); }
+
+int CInotify_statfs_type(const char *path, int64_t *type) {
+    struct statfs s;
+    int rc = statfs(path, &s);
+    if (rc == 0) *type = (int64_t)(uint32_t)s.f_type;  // f_type is a 32-bit magic stored in a signed long
+    return rc;
+}
 
 const uint32_t CInotify_IN_CLOSE_WRITE = IN_CLOSE_WRITE;
 const uint32_t CInotify_IN_MOVED_TO = IN_MOVED_TO;

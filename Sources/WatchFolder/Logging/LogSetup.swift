@@ -5,6 +5,15 @@ import Synchronization
 /// Bootstraps swift-log once per process from `[log]`: text lines or JSON lines on stderr.
 public enum LogSetup {
     private static let done = Mutex(false)
+    private static let level = Mutex(Logger.Level.info)
+
+    /// The level every handler made by ``bootstrap(_:)`` uses; changed at run time by SIGHUP.
+    public static var currentLevel: Logger.Level { level.withLock { $0 } }
+
+    /// Changes the level of every logger at once (config reload).
+    public static func setLevel(_ newLevel: Config.Log.Level) {
+        level.withLock { $0 = Logger.Level(rawValue: newLevel.rawValue) ?? .info }
+    }
 
     public static func bootstrap(_ config: Config.Log) {
         let first = done.withLock { done in
@@ -12,15 +21,34 @@ public enum LogSetup {
             return !done
         }
         guard first else { return }
-        let level = Logger.Level(rawValue: config.level.rawValue) ?? .info
+        setLevel(config.level)
         LoggingSystem.bootstrap { label in
-            var handler: any LogHandler = config.format == .json
+            let handler: any LogHandler = config.format == .json
                 ? JSONLogHandler(label: label)
                 : StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            return ReloadableLevelHandler(inner: handler)
         }
     }
+}
+
+/// Wraps a handler so that its level follows ``LogSetup/currentLevel``.
+struct ReloadableLevelHandler: LogHandler {
+    var inner: any LogHandler
+    /// Set on one logger only (`logger.logLevel = .debug`); else the process-wide level.
+    var override: Logger.Level?
+    var logLevel: Logger.Level {
+        get { override ?? LogSetup.currentLevel }
+        set { override = newValue }
+    }
+    var metadata: Logger.Metadata {
+        get { inner.metadata }
+        set { inner.metadata = newValue }
+    }
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { inner[metadataKey: key] }
+        set { inner[metadataKey: key] = newValue }
+    }
+    func log(event: LogEvent) { inner.log(event: event) }
 }
 
 /// One JSON object per line on stderr, for log shippers: `{"ts":..,"level":..,"label":..,"msg":..,...metadata}`.

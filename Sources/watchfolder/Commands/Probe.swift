@@ -1,10 +1,16 @@
 import ArgumentParser
+import Foundation
 import Pipeline
+import WatchFolder
 
 struct Probe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show what the engine sees in a file and the ladder it would make.",
         discussion: """
+            Prints container, duration, streams, codec, pixel format, bit depth, frame rate (VFR or not), field
+            order, sample/display aspect, rotation, audio layout and the planned renditions. A file the engine
+            cannot transcode (no video stream, audio-only, broken) exits 1 with one line saying why.
+
             Example:
               watchfolder probe phone-clip.mov --json
             """
@@ -12,8 +18,52 @@ struct Probe: AsyncParsableCommand {
 
     @Argument(help: "The video to inspect.") var input: String
     @Flag(help: "Print JSON instead of text.") var json = false
+    @Option(help: ArgumentHelp("Plan with the ladder in this config's [transcode].", valueName: "path"))
+    var config: String?
+
+    struct Output: Encodable {
+        var probe: MediaInfo
+        var ladder: [PlannedRung]
+    }
 
     func run() async throws {
-        throw CLIFailure.work("probe: the engine is not built yet")
+        var ladder = Rung.defaultLadder
+        if let config { ladder = try ConfigLoader.load(path: config).transcode.options.ladder }
+        let info: MediaInfo
+        do {
+            info = try Prober.probe(URL(fileURLWithPath: input))
+        } catch {
+            throw CLIFailure.work("\(error)")
+        }
+        let plan = LadderPlanner.plan(info, ladder: ladder)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(Output(probe: info, ladder: plan)), as: UTF8.self))
+            return
+        }
+        let v = info.video
+        var lines = [
+            "file:        \(info.file)",
+            "container:   \(info.container)",
+            String(format: "duration:    %.3f s", info.durationSeconds),
+            "streams:     " + info.streams.map { "#\($0.index) \($0.type) \($0.codec)" }.joined(separator: ", "),
+            "video:       #\(v.streamIndex) \(v.codec)\(v.profile.map { " (\($0))" } ?? "") \(v.width)x\(v.height)",
+            "pixels:      \(v.pixelFormat), \(v.bitDepth)-bit \(v.chroma)",
+            String(format: "frame rate:  %.3f fps (%@)%@", v.frameRate, v.frameRateRatio.description,
+                   v.variableFrameRate ? ", variable (VFR)" : ", constant"),
+            "fields:      \(v.fieldOrder)\(v.interlaced ? " (interlaced: deinterlaced with bwdif)" : "")",
+            "aspect:      SAR \(v.sampleAspect), DAR \(v.displayAspect)",
+            "rotation:    \(v.rotation)°",
+            "display:     \(v.displayWidth)x\(v.displayHeight)",
+        ]
+        if let a = info.audio {
+            lines.append("audio:       #\(a.streamIndex) \(a.codec) \(a.sampleRate) Hz, \(a.channels) ch (\(a.layout))")
+        } else {
+            lines.append("audio:       none")
+        }
+        lines.append("ladder:      " + plan.map { "\($0.name) \($0.width)x\($0.height) @ \(Bitrate.format($0.videoBitrate))" }
+            .joined(separator: ", "))
+        print(lines.joined(separator: "\n"))
     }
 }

@@ -1,19 +1,68 @@
 import ArgumentParser
+import Foundation
+import Logging
 import WatchFolder
+
+/// Opens the job store of `config` for a CLI command (same database as the running daemon, WAL).
+private func openStore(_ config: Config) throws -> SQLiteJobStore {
+    do { return try SQLiteJobStore(url: config.state.databaseURL) } catch {
+        throw CLIFailure.work("cannot open the job store \(config.state.databaseURL.path): \(error)")
+    }
+}
+
+private func percent(_ fraction: Double) -> String { "\(Int((fraction * 100).rounded()))%" }
+
+private func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Counts per state, the queue and running jobs with progress.",
         discussion: """
+            Reads the job store; safe while the daemon runs.
+
             Example:
               watchfolder status --config /etc/watchfolder/config.toml
             """
     )
     @OptionGroup var options: ConfigOption
+    @Flag(help: "Print JSON: {counts, running, queued}.") var json = false
+
+    struct Report: Encodable {
+        var counts: [String: Int]
+        var running: [JobPayload]
+        var queued: [JobPayload]
+    }
 
     func run() async throws {
-        _ = try options.load()
-        throw CLIFailure.work("status: the job store is not built yet")
+        let config = try options.load()
+        let store = try openStore(config)
+        let counts = try await store.counts()
+        let active = try await store.jobs(in: .running) + store.jobs(in: .publishing)
+        let queued = try await store.jobs(in: .queued)
+        if json {
+            try printJSON(Report(counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }),
+                                 running: active.map(JobPayload.init), queued: queued.map(JobPayload.init)))
+            return
+        }
+        print(Job.State.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: "  "))
+        if !active.isEmpty {
+            print("running:")
+            for job in active {
+                print("  #\(job.id ?? 0)  \(job.state.rawValue)  \(percent(job.progress))  attempt \(job.attempts)  \(job.sourcePath)")
+            }
+        }
+        if !queued.isEmpty {
+            print("queue (\(queued.count)):")
+            for job in queued.prefix(20) {
+                let retry = job.error.map { "  retrying after: \($0)" } ?? ""
+                print("  #\(job.id ?? 0)  \(job.sourcePath)\(retry)")
+            }
+            if queued.count > 20 { print("  ... and \(queued.count - 20) more") }
+        }
     }
 }
 
@@ -21,6 +70,9 @@ struct Jobs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List jobs, newest first.",
         discussion: """
+            JSON fields: id, source, state, attempts, error, encoder, progress, output, master, renditions,
+            duration_seconds, created_at, started_at, finished_at.
+
             Example:
               watchfolder jobs --state failed --json
             """
@@ -31,8 +83,25 @@ struct Jobs: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func run() async throws {
-        _ = try options.load()
-        throw CLIFailure.work("jobs: the job store is not built yet")
+        var filter: Job.State?
+        if let state {
+            guard let s = Job.State(rawValue: state) else {
+                throw CLIFailure.usage("--state must be one of \(Job.State.allCases.map(\.rawValue).joined(separator: ", ")), not '\(state)'")
+            }
+            filter = s
+        }
+        guard limit >= 0 else { throw CLIFailure.usage("--limit must be at least 0, not \(limit)") }
+        let config = try options.load()
+        let jobs = try await openStore(config).list(state: filter, limit: limit)
+        if json {
+            try printJSON(jobs.map(JobPayload.init))
+            return
+        }
+        print("ID\tSTATE\tATTEMPTS\tPROGRESS\tSOURCE\tDETAIL")
+        for job in jobs {
+            let detail = job.state == .completed ? (job.outputLocation ?? "") : (job.error ?? "")
+            print("\(job.id ?? 0)\t\(job.state.rawValue)\t\(job.attempts)\t\(percent(job.progress))\t\(job.sourcePath)\t\(detail)")
+        }
     }
 }
 
@@ -40,6 +109,8 @@ struct Retry: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Requeue a failed job (its source is moved back from the failed folder).",
         discussion: """
+            Also requeues a cancelled job. Attempts start again from zero.
+
             Example:
               watchfolder retry 42
             """
@@ -48,8 +119,21 @@ struct Retry: AsyncParsableCommand {
     @Argument(help: "The job id.") var id: Int64
 
     func run() async throws {
-        _ = try options.load()
-        throw CLIFailure.work("retry: the job store is not built yet")
+        let config = try options.load()
+        let store = try openStore(config)
+        guard let job = try await store.job(id) else { throw CLIFailure.work("no job \(id)") }
+        let settings = SchedulerSettings(config: config)
+        let effect = job.state == .failed ? settings.restoreEffect(for: job) : nil
+        do {
+            try await store.transition(id, .retried(effect: effect))
+        } catch let error as StoreError {
+            throw CLIFailure.work("retry: \(error)")
+        }
+        await FileEffectRunner(store: store, logger: .init(label: "watchfolder.cli")).runPending(job: id)
+        if try await !store.pendingEffects(job: id).isEmpty {
+            throw CLIFailure.work("job \(id) requeued, but its source could not be moved back into the inbox yet")
+        }
+        print("job \(id) requeued: \(job.sourcePath)")
     }
 }
 
@@ -57,6 +141,9 @@ struct Cancel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Cancel a queued or running job.",
         discussion: """
+            A queued job is cancelled at once; a running job is stopped by the daemon within a second.
+            The source stays in the inbox.
+
             Example:
               watchfolder cancel 42
             """
@@ -65,7 +152,16 @@ struct Cancel: AsyncParsableCommand {
     @Argument(help: "The job id.") var id: Int64
 
     func run() async throws {
-        _ = try options.load()
-        throw CLIFailure.work("cancel: the job store is not built yet")
+        let config = try options.load()
+        let store = try openStore(config)
+        let job: Job
+        do { job = try await store.requestCancel(id) } catch let error as StoreError {
+            throw CLIFailure.work("cancel: \(error)")
+        }
+        if job.state == .cancelled {
+            print("job \(id) cancelled: \(job.sourcePath)")
+        } else {
+            print("job \(id) is \(job.state.rawValue): the daemon stops it (\(job.sourcePath))")
+        }
     }
 }

@@ -1,0 +1,206 @@
+import CAV
+import Foundation
+
+/// Fills a ``MediaInfo`` from libavformat (the only place that turns `AVStream` fields into probe facts).
+enum ProbeReader {
+    static func read(path: String, name: String, size: Int64) throws(PipelineError) -> MediaInfo {
+        let input: InputFile
+        do {
+            input = try InputFile(path: path)
+        } catch {
+            throw openFailure(error, name: name)
+        }
+        var streams: [MediaInfo.Stream] = []
+        for i in 0..<input.streamCount {
+            let par = input.stream(i).pointee.codecpar!.pointee
+            streams.append(.init(index: i, type: mediaTypeName(par.codec_type),
+                                 codec: String(cString: avcodec_get_name(par.codec_id))))
+        }
+        guard let videoIndex = pickVideo(input) else {
+            let hasAudio = streams.contains { $0.type == "audio" }
+            if hasAudio {
+                throw PipelineError(.noVideo, file: name, "no video stream found (audio-only files are not supported)")
+            }
+            throw PipelineError(.noVideo, file: name, streams.isEmpty
+                ? "no video stream found (not a video file, or its index is missing)"
+                : "no decodable video stream found (streams: \(streams.map { "\($0.type) \($0.codec)" }.joined(separator: ", ")))")
+        }
+        let video = videoInfo(input, index: videoIndex)
+        let formatDuration = input.raw.pointee.duration > 0 ? Double(input.raw.pointee.duration) / Double(AV_TIME_BASE) : 0
+        var v = video
+        if v.durationSeconds <= 0 { v.durationSeconds = formatDuration }
+        var info = MediaInfo(
+            file: name,
+            container: String(cString: input.raw.pointee.iformat.pointee.name),
+            durationSeconds: formatDuration > 0 ? formatDuration : v.durationSeconds,
+            bitRate: input.raw.pointee.bit_rate > 0 ? Int(input.raw.pointee.bit_rate) : nil,
+            sizeBytes: size, streams: streams, video: v, audio: nil)
+        if let a = input.bestStream(AVMEDIA_TYPE_AUDIO), avcodec_find_decoder(input.stream(a).pointee.codecpar.pointee.codec_id) != nil {
+            info.audio = audioInfo(input, index: a)
+        }
+        scanFrameTiming(input, info: &info)
+        return info
+    }
+
+    /// Maps an open failure onto a reason a person understands.
+    static func openFailure(_ error: MediaError, name: String) -> PipelineError {
+        let ext = (name as NSString).pathExtension.lowercased()
+        if error.code == AVStatus.invalidData || error.code == CAV_AVERROR(EIO) {
+            if ["mp4", "mov", "m4v", "3gp", "mj2"].contains(ext) {
+                return PipelineError(.badInput, file: name, "no video stream found (moov atom missing?)")
+            }
+            return PipelineError(.badInput, file: name, "not a media file libav can read (\(error.message))")
+        }
+        if error.code == CAV_AVERROR(ENOENT) || error.code == CAV_AVERROR(EACCES) {
+            return PipelineError(.unreadableInput, file: name, "cannot open the file (\(error.message))")
+        }
+        return PipelineError(.badInput, file: name, "cannot read the file (\(error.call): \(error.message))")
+    }
+
+    /// The first real video stream (not cover art) that has a decoder and a size.
+    static func pickVideo(_ input: InputFile) -> Int? {
+        var candidates: [Int] = []
+        if let best = input.bestStream(AVMEDIA_TYPE_VIDEO) { candidates.append(best) }
+        candidates += (0..<input.streamCount).filter { !candidates.contains($0) }
+        for i in candidates {
+            let st = input.stream(i).pointee
+            let par = st.codecpar.pointee
+            guard par.codec_type == AVMEDIA_TYPE_VIDEO, st.disposition & AV_DISPOSITION_ATTACHED_PIC == 0,
+                  par.width > 0, par.height > 0, avcodec_find_decoder(par.codec_id) != nil else { continue }
+            return i
+        }
+        return nil
+    }
+
+    static func mediaTypeName(_ t: AVMediaType) -> String {
+        switch t {
+        case AVMEDIA_TYPE_VIDEO: "video"
+        case AVMEDIA_TYPE_AUDIO: "audio"
+        case AVMEDIA_TYPE_SUBTITLE: "subtitle"
+        case AVMEDIA_TYPE_ATTACHMENT: "attachment"
+        default: "data"
+        }
+    }
+
+    static func videoInfo(_ input: InputFile, index: Int) -> MediaInfo.Video {
+        let st = input.stream(index)
+        let par = st.pointee.codecpar.pointee
+        let fmt = AVPixelFormat(rawValue: par.format)
+        let desc = av_pix_fmt_desc_get(fmt)
+        let depth = desc.map { Int($0.pointee.comp.0.depth) } ?? 8
+        let chroma: String = desc.map { d in
+            switch (d.pointee.log2_chroma_w, d.pointee.log2_chroma_h) {
+            case (1, 1): "4:2:0"
+            case (1, 0): "4:2:2"
+            case (0, 0): "4:4:4"
+            case (2, 0): "4:1:1"
+            default: "other"
+            }
+        } ?? "unknown"
+        var sar = st.pointee.sample_aspect_ratio
+        if sar.num <= 0 || sar.den <= 0 { sar = par.sample_aspect_ratio }
+        if sar.num <= 0 || sar.den <= 0 { sar = AVRational(num: 1, den: 1) }
+        let w = Int(par.width), h = Int(par.height)
+        var darNum: Int32 = 0, darDen: Int32 = 0
+        av_reduce(&darNum, &darDen, Int64(w) * Int64(sar.num), Int64(h) * Int64(sar.den), 1 << 20)
+        let rotation = rotationOf(st)
+        var dw = Int((Double(w) * Double(sar.num) / Double(sar.den)).rounded()), dh = h
+        if rotation == 90 || rotation == 270 { swap(&dw, &dh) }
+        let field: String = switch par.field_order {
+        case AV_FIELD_PROGRESSIVE: "progressive"
+        case AV_FIELD_TT: "tt"
+        case AV_FIELD_BB: "bb"
+        case AV_FIELD_TB: "tb"
+        case AV_FIELD_BT: "bt"
+        default: "unknown"
+        }
+        let tb = st.pointee.time_base
+        let duration = st.pointee.duration > 0 && st.pointee.duration != AVStatus.noPTS
+            ? Double(st.pointee.duration) * Double(tb.num) / Double(tb.den) : 0
+        let avg = q2d(st.pointee.avg_frame_rate), real = q2d(st.pointee.r_frame_rate)
+        let profileName = avcodec_profile_name(par.codec_id, par.profile).map { String(cString: $0) }
+        var v = MediaInfo.Video(
+            streamIndex: index, codec: String(cString: avcodec_get_name(par.codec_id)), profile: profileName,
+            pixelFormat: av_get_pix_fmt_name(fmt).map { String(cString: $0) } ?? "unknown",
+            bitDepth: depth, chroma: chroma, width: w, height: h,
+            sampleAspect: .init(Int(sar.num), Int(sar.den)), displayAspect: .init(Int(darNum), Int(darDen)),
+            frameRate: 0, frameRateRatio: .init(0, 1), averageFrameRate: avg, variableFrameRate: false,
+            fieldOrder: field, interlaced: ["tt", "bb", "tb", "bt"].contains(field), rotation: rotation,
+            displayWidth: dw, displayHeight: dh, durationSeconds: duration)
+        setOutputRate(&v, real: real, realQ: st.pointee.r_frame_rate)
+        return v
+    }
+
+    /// Picks the constant output rate: the source's rate snapped to a standard one, else its average.
+    static func setOutputRate(_ v: inout MediaInfo.Video, real: Double, realQ: AVRational) {
+        let valid: (Double) -> Bool = { $0 > 1 && $0 <= 240 }
+        var rate = valid(v.averageFrameRate) ? v.averageFrameRate : (valid(real) ? real : 25)
+        if !v.variableFrameRate, valid(real), valid(v.averageFrameRate), abs(real - v.averageFrameRate) / real < 0.01 {
+            rate = real
+        }
+        if v.variableFrameRate { rate = min(rate, 60) }
+        let standard: [(Int, Int)] = [(24000, 1001), (24, 1), (25, 1), (30000, 1001), (30, 1), (50, 1), (60000, 1001),
+                                      (60, 1), (15, 1), (12, 1), (10, 1), (48, 1), (100, 1), (120, 1)]
+        if let s = standard.first(where: { abs(Double($0.0) / Double($0.1) - rate) / rate < 0.01 }) {
+            v.frameRateRatio = .init(s.0, s.1)
+        } else {
+            let q = av_d2q(rate, 100_000)
+            v.frameRateRatio = .init(Int(q.num), Int(q.den))
+        }
+        v.frameRate = v.frameRateRatio.value
+    }
+
+    /// Clockwise display rotation from the display matrix side data, else the `rotate` tag; 0/90/180/270.
+    static func rotationOf(_ st: UnsafeMutablePointer<AVStream>) -> Int {
+        var theta = 0.0
+        var size: Int = 0
+        if let data = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &size), size >= 36 {
+            let r = data.withMemoryRebound(to: Int32.self, capacity: 9) { av_display_rotation_get($0) }
+            if r.isFinite { theta = -r }
+        } else if let tag = av_dict_get(st.pointee.metadata, "rotate", nil, 0), let v = Double(String(cString: tag.pointee.value)) {
+            theta = v
+        }
+        theta -= 360 * (theta / 360 + 0.9 / 360).rounded(.down)
+        let snapped = Int((theta / 90).rounded()) * 90 % 360
+        return snapped
+    }
+
+    static func audioInfo(_ input: InputFile, index: Int) -> MediaInfo.Audio {
+        let par = input.stream(index).pointee.codecpar!
+        var buffer = [CChar](repeating: 0, count: 128)
+        var layout = par.pointee.ch_layout
+        if layout.order == AV_CHANNEL_ORDER_UNSPEC { av_channel_layout_default(&layout, par.pointee.ch_layout.nb_channels) }
+        av_channel_layout_describe(&layout, &buffer, buffer.count)
+        return MediaInfo.Audio(
+            streamIndex: index, codec: String(cString: avcodec_get_name(par.pointee.codec_id)),
+            sampleRate: Int(par.pointee.sample_rate), channels: Int(par.pointee.ch_layout.nb_channels),
+            layout: String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
+            bitRate: par.pointee.bit_rate > 0 ? Int(par.pointee.bit_rate) : nil)
+    }
+
+    /// Reads up to 150 video packets to tell constant from variable frame rate (sorted pts deltas that vary).
+    static func scanFrameTiming(_ input: InputFile, info: inout MediaInfo) {
+        guard let packet = try? Packet() else { return }
+        let index = info.video.streamIndex
+        var stamps: [Int64] = []
+        var reads = 0
+        while stamps.count < 150, reads < 2000, (try? input.read(into: packet)) == true {
+            reads += 1
+            defer { packet.unref() }
+            guard Int(packet.raw.pointee.stream_index) == index else { continue }
+            let t = packet.raw.pointee.pts != AVStatus.noPTS ? packet.raw.pointee.pts : packet.raw.pointee.dts
+            if t != AVStatus.noPTS { stamps.append(t) }
+        }
+        stamps.sort()
+        let deltas = zip(stamps.dropFirst(), stamps).map { $0 - $1 }.filter { $0 > 0 }
+        guard deltas.count >= 4, let lo = deltas.min(), let hi = deltas.max() else { return }
+        // Field-coded or rounded timestamps jitter by a tick; VFR varies by far more.
+        if Double(hi) > Double(lo) * 1.5 && hi - lo > 2 {
+            info.video.variableFrameRate = true
+            let st = input.stream(index)
+            setOutputRate(&info.video, real: q2d(st.pointee.r_frame_rate), realQ: st.pointee.r_frame_rate)
+        }
+    }
+
+    static func q2d(_ q: AVRational) -> Double { q.den == 0 ? 0 : Double(q.num) / Double(q.den) }
+}

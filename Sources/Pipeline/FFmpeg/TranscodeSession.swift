@@ -1,0 +1,408 @@
+import CAV
+import Foundation
+import Logging
+
+/// Everything one decode-once pass needs (built by ``Transcoder`` from the probe and the plan).
+struct SessionPlan {
+    var path: String
+    var name: String
+    var info: MediaInfo
+    var rungs: [PlannedRung]
+    var encoder: String
+    var options: TranscodeOptions
+    var workDirectory: URL
+    /// Thumbnail times in output seconds, ascending.
+    var thumbnailTimes: [Double]
+    var posterTime: Double
+}
+
+/// What the pass produced, for the playlists and the manifest.
+struct SessionResult {
+    /// `avc1.PPCCLL` per rung.
+    var videoCodecs: [String]
+    var hasAudio: Bool
+    var videoFrames: Int
+    var outputSeconds: Double
+    var decodeErrors: Int
+    var thumbnails: [String]
+    var poster: String?
+}
+
+/// One source → N renditions in a single pass: demux + decode once, one video filter graph split per rung,
+/// N H.264 encoders, one AAC encode shared by every rung's `hls` muxer (FFmpeg `doc/examples/transcode.c`).
+///
+/// Not `Sendable`: it lives and dies on the thread that runs the job.
+final class TranscodeSession {
+    let plan: SessionPlan
+    let cancellation: CancellationFlag
+    let logger: Logger
+    /// Called with the output media time (seconds) as video frames are encoded.
+    let onProgress: (Double) -> Void
+
+    private var input: InputFile!
+    private var videoDecoder: CodecContext!
+    private var audioDecoder: CodecContext?
+    private var audioIndex = -1
+    private var videoEncoders: [CodecContext] = []
+    private var audioEncoder: CodecContext?
+    private var muxers: [OutputMuxer] = []
+    private var videoGraph: FilterGraph?
+    private var audioGraph: FilterGraph?
+    private var audioGraphFailed = false
+    private let frame: Frame
+    private let filtered: Frame
+    private let packet: Packet
+    private let outPacket: Packet
+    private let lastThumbFrame: Frame
+    private var haveThumbFrame = false
+    private var lastForcedSegment: [Int]
+    private var framesEncoded = 0
+    private var decodeErrors = 0
+    private var origin: Int64 = 0
+    private var nextThumbnail = 0
+    private var thumbnails: [String] = []
+    private var poster: String?
+
+    init(plan: SessionPlan, cancellation: CancellationFlag, logger: Logger, onProgress: @escaping (Double) -> Void) throws(MediaError) {
+        self.plan = plan
+        self.cancellation = cancellation
+        self.logger = logger
+        self.onProgress = onProgress
+        frame = try Frame()
+        filtered = try Frame()
+        packet = try Packet()
+        outPacket = try Packet()
+        lastThumbFrame = try Frame()
+        lastForcedSegment = Array(repeating: -1, count: plan.rungs.count)
+    }
+
+    private var thumbSink: Int { plan.rungs.count }
+    private var frameRate: AVRational {
+        AVRational(num: Int32(plan.info.video.frameRateRatio.num), den: Int32(plan.info.video.frameRateRatio.den))
+    }
+
+    private func checkCancelled() throws(MediaError) {
+        if cancellation.isCancelled { throw MediaError(stage: "cancel", call: "transcode", code: AVStatus.exit, message: "cancelled") }
+    }
+
+    /// Runs the whole pass; on return every muxer has written its trailer.
+    func run() throws(MediaError) -> SessionResult {
+        input = try InputFile(path: plan.path, cancellation: cancellation)
+        let videoIndex = plan.info.video.streamIndex
+        videoDecoder = try CodecContext.decoder(for: input.stream(videoIndex))
+        if let audio = plan.info.audio {
+            do {
+                audioDecoder = try CodecContext.decoder(for: input.stream(audio.streamIndex))
+                audioIndex = audio.streamIndex
+            } catch {
+                logger.warning("audio stream not decodable; the package will have no audio", metadata: ["wf.error": "\(error)"])
+            }
+        }
+        for i in 0..<input.streamCount where i != videoIndex && i != audioIndex {
+            input.stream(i).pointee.discard = AVDISCARD_ALL
+        }
+        let start = input.raw.pointee.start_time
+        origin = start == AVStatus.noPTS ? 0 : start
+        try openOutputs()
+
+        while true {
+            try checkCancelled()
+            let more: Bool
+            do {
+                more = try input.read(into: packet)
+            } catch {
+                try checkCancelled()
+                logger.warning("read error; treating it as the end of the file", metadata: ["wf.error": "\(error)"])
+                break
+            }
+            guard more else { break }
+            let index = Int(packet.raw.pointee.stream_index)
+            if index == videoIndex {
+                try decodeVideo(packet)
+            } else if index == audioIndex {
+                try decodeAudio(packet)
+            }
+            packet.unref()
+        }
+        try checkCancelled()
+        try decodeVideo(nil)
+        if audioDecoder != nil { try decodeAudio(nil) }
+        guard framesEncoded > 0 || videoGraph != nil else {
+            throw MediaError(stage: "decode", call: "avcodec_receive_frame", code: AVStatus.invalidData,
+                             message: "no video frame could be decoded (\(decodeErrors) damaged packets)")
+        }
+        if let videoGraph {
+            try videoGraph.push(nil)
+            try drainVideo()
+        }
+        if let audioGraph {
+            try audioGraph.push(nil)
+            try drainAudio()
+        }
+        for i in videoEncoders.indices { try encodeVideo(nil, rung: i) }
+        if audioEncoder != nil { try encodeAudio(nil) }
+        for muxer in muxers { try muxer.writeTrailer() }
+        try finishThumbnails()
+        let rate = Double(frameRate.num) / Double(frameRate.den)
+        return SessionResult(
+            videoCodecs: videoEncoders.map(Encoders.avc1Codecs), hasAudio: audioEncoder != nil,
+            videoFrames: framesEncoded, outputSeconds: Double(framesEncoded) / rate, decodeErrors: decodeErrors,
+            thumbnails: thumbnails, poster: poster)
+    }
+
+    // MARK: outputs
+
+    private func openOutputs() throws(MediaError) {
+        let ext = plan.options.segmentFormat == .fmp4 ? "m4s" : "ts"
+        for rung in plan.rungs {
+            let dir = plan.workDirectory.appendingPathComponent(rung.name)
+            try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            muxers.append(try OutputMuxer(format: "hls", path: dir.appendingPathComponent("index.m3u8").path, cancellation: cancellation))
+        }
+        let global = muxers.first?.wantsGlobalHeader ?? true
+        let rate = plan.info.video.frameRate
+        let gop = max(1, Int((plan.options.segmentSeconds * rate).rounded(.up)))
+        for rung in plan.rungs {
+            videoEncoders.append(try Encoders.video(VideoEncoderSettings(
+                encoder: plan.encoder, width: rung.width, height: rung.height, frameRate: frameRate,
+                bitrate: rung.videoBitrate, maxrate: rung.maxrate, bufsize: rung.bufsize, preset: plan.options.preset,
+                gop: gop, globalHeader: global)))
+        }
+        if audioDecoder != nil { audioEncoder = try Encoders.aac(bitrate: plan.options.audioBitrate, globalHeader: global) }
+        for (i, muxer) in muxers.enumerated() {
+            try muxer.addStream(from: videoEncoders[i])
+            if let audioEncoder { try muxer.addStream(from: audioEncoder) }
+            let dir = plan.workDirectory.appendingPathComponent(plan.rungs[i].name)
+            try muxer.writeHeader(options: [
+                ("hls_time", String(plan.options.segmentSeconds)),
+                ("hls_list_size", "0"),
+                ("hls_playlist_type", "vod"),
+                ("hls_segment_type", plan.options.segmentFormat == .fmp4 ? "fmp4" : "mpegts"),
+                ("hls_flags", "independent_segments"),
+                ("hls_segment_filename", dir.appendingPathComponent("seg_%05d.\(ext)").path),
+                ("hls_fmp4_init_filename", "init.mp4"),
+            ])
+        }
+    }
+
+    // MARK: video
+
+    private func decodeVideo(_ packet: Packet?) throws(MediaError) {
+        let sent = videoDecoder.send(packet)
+        if sent < 0 && sent != AVStatus.eagain && sent != AVStatus.eof {
+            decodeErrors += 1  // a damaged packet: skip it, as ffmpeg does
+            if packet != nil { return }
+        }
+        var errors = 0
+        while true {
+            let r: Received
+            do { r = try videoDecoder.receive(frame) } catch {
+                decodeErrors += 1; errors += 1
+                if errors > 1000 { throw error }
+                continue
+            }
+            guard r == .item else { return }
+            defer { frame.unref() }
+            let ts = frame.raw.pointee.best_effort_timestamp
+            guard ts != AVStatus.noPTS else { continue }
+            frame.raw.pointee.pts = ts - av_rescale_q(origin, AVRational(num: 1, den: Int32(AV_TIME_BASE)),
+                                                      input.stream(plan.info.video.streamIndex).pointee.time_base)
+            if videoGraph == nil { videoGraph = try makeVideoGraph(first: frame) }
+            try videoGraph!.push(frame)
+            try drainVideo()
+            try checkCancelled()
+        }
+    }
+
+    private func makeVideoGraph(first: Frame) throws(MediaError) -> FilterGraph {
+        let f = first.raw.pointee
+        let v = plan.info.video
+        let tb = input.stream(v.streamIndex).pointee.time_base
+        var sar = f.sample_aspect_ratio
+        if sar.num <= 0 || sar.den <= 0 { sar = AVRational(num: Int32(v.sampleAspect.num), den: Int32(v.sampleAspect.den)) }
+        let fmt = av_get_pix_fmt_name(AVPixelFormat(rawValue: f.format)).map { String(cString: $0) } ?? "yuv420p"
+        let args = "video_size=\(f.width)x\(f.height):pix_fmt=\(fmt):time_base=\(tb.num)/\(tb.den):pixel_aspect=\(sar.num)/\(sar.den)"
+        var chain: [String] = []
+        if v.interlaced || f.interlaced_frame != 0 { chain.append("bwdif=mode=send_frame:parity=auto:deint=all") }
+        switch v.rotation {
+        case 90: chain.append("transpose=clock")
+        case 180: chain.append("hflip,vflip")
+        case 270: chain.append("transpose=cclock")
+        default: break
+        }
+        chain.append("fps=fps=\(frameRate.num)/\(frameRate.den):start_time=0")
+        if sar.num != sar.den {  // anamorphic: resample to square pixels once, at display size
+            var w = Int((Double(f.width) * Double(sar.num) / Double(sar.den)).rounded()), h = Int(f.height)
+            if v.rotation == 90 || v.rotation == 270 { (w, h) = (Int(f.height), Int((Double(f.width) * Double(sar.num) / Double(sar.den)).rounded())) }
+            chain.append("scale=\(w + w % 2):\(h + h % 2)")
+        }
+        chain.append("setsar=1,format=yuv420p")
+        let n = plan.rungs.count + 1
+        var desc = "[in]" + chain.joined(separator: ",") + ",split=\(n)" + (0..<n).map { "[s\($0)]" }.joined() + ";"
+        for (i, rung) in plan.rungs.enumerated() {
+            desc += "[s\(i)]scale=\(rung.width):\(rung.height),setsar=1[v\(i)];"
+        }
+        desc += "[s\(n - 1)]null[thumb]"
+        logger.debug("video filter graph", metadata: ["wf.graph": "\(desc)", "wf.buffer": "\(args)"])
+        return try FilterGraph(audio: false, sourceArgs: args, description: desc,
+                               sinkLabels: plan.rungs.indices.map { "v\($0)" } + ["thumb"])
+    }
+
+    private func drainVideo() throws(MediaError) {
+        guard let graph = videoGraph else { return }
+        for i in plan.rungs.indices {
+            while try graph.pull(i, into: filtered) == .item {
+                let tb = graph.timeBase(of: i)
+                let encTb = videoEncoders[i].raw.pointee.time_base
+                let seconds = Double(filtered.raw.pointee.pts) * Double(tb.num) / Double(tb.den)
+                let segment = Int((seconds / plan.options.segmentSeconds + 1e-9).rounded(.down))
+                if segment > lastForcedSegment[i] {
+                    lastForcedSegment[i] = segment
+                    filtered.raw.pointee.pict_type = AV_PICTURE_TYPE_I  // IDR at every segment boundary
+                } else {
+                    filtered.raw.pointee.pict_type = AV_PICTURE_TYPE_NONE
+                }
+                filtered.raw.pointee.pts = av_rescale_q(filtered.raw.pointee.pts, tb, encTb)
+                try encodeVideo(filtered, rung: i)
+                filtered.unref()
+                if i == 0 {
+                    framesEncoded += 1
+                    onProgress(seconds)
+                }
+            }
+        }
+        while try graph.pull(thumbSink, into: filtered) == .item {
+            try tapThumbnail(filtered, timeBase: graph.timeBase(of: thumbSink))
+            filtered.unref()
+        }
+    }
+
+    private func encodeVideo(_ frame: Frame?, rung i: Int) throws(MediaError) {
+        try videoEncoders[i].send(frame)
+        while try videoEncoders[i].receive(outPacket) == .item {
+            try muxers[i].write(outPacket, stream: 0)
+        }
+    }
+
+    // MARK: thumbnails
+
+    private func tapThumbnail(_ f: Frame, timeBase tb: AVRational) throws(MediaError) {
+        let t = Double(f.raw.pointee.pts) * Double(tb.num) / Double(tb.den)
+        av_frame_unref(lastThumbFrame.raw)
+        av_frame_ref(lastThumbFrame.raw, f.raw)
+        haveThumbFrame = true
+        if poster == nil, t >= plan.posterTime { try writePoster() }
+        if nextThumbnail < plan.thumbnailTimes.count, t >= plan.thumbnailTimes[nextThumbnail] {
+            try writeThumbnail()
+        }
+    }
+
+    private func writeThumbnail() throws(MediaError) {
+        let f = lastThumbFrame.raw.pointee
+        let w = 320
+        let h = max(2, Int((Double(w) * Double(f.height) / Double(max(1, f.width)) / 2).rounded()) * 2)
+        let name = String(format: "thumbnails/thumb_%02d.jpg", nextThumbnail + 1)
+        try JPEGWriter.write(lastThumbFrame, width: w, height: h, to: plan.workDirectory.appendingPathComponent(name).path)
+        thumbnails.append(name)
+        nextThumbnail += 1
+    }
+
+    private func writePoster() throws(MediaError) {
+        let f = lastThumbFrame.raw.pointee
+        try JPEGWriter.write(lastThumbFrame, width: Int(f.width), height: Int(f.height),
+                             to: plan.workDirectory.appendingPathComponent("poster.jpg").path)
+        poster = "poster.jpg"
+    }
+
+    /// Targets past the last decoded frame (a short or damaged source) take the last frame.
+    private func finishThumbnails() throws(MediaError) {
+        guard haveThumbFrame else { return }
+        if poster == nil { try writePoster() }
+        while nextThumbnail < plan.thumbnailTimes.count { try writeThumbnail() }
+    }
+
+    // MARK: audio
+
+    private func decodeAudio(_ packet: Packet?) throws(MediaError) {
+        guard let decoder = audioDecoder else { return }
+        let sent = decoder.send(packet)
+        if sent < 0 && sent != AVStatus.eagain && sent != AVStatus.eof {
+            decodeErrors += 1
+            if packet != nil { return }
+        }
+        var errors = 0
+        while true {
+            let r: Received
+            do { r = try decoder.receive(frame) } catch {
+                decodeErrors += 1; errors += 1
+                if errors > 1000 { return }
+                continue
+            }
+            guard r == .item else { return }
+            defer { frame.unref() }
+            let ts = frame.raw.pointee.best_effort_timestamp
+            guard ts != AVStatus.noPTS, !audioGraphFailed else { continue }
+            let tb = input.stream(audioIndex).pointee.time_base
+            frame.raw.pointee.pts = ts - av_rescale_q(origin, AVRational(num: 1, den: Int32(AV_TIME_BASE)), tb)
+            if frame.raw.pointee.ch_layout.order == AV_CHANNEL_ORDER_UNSPEC {
+                let n = frame.raw.pointee.ch_layout.nb_channels
+                av_channel_layout_uninit(&frame.raw.pointee.ch_layout)
+                av_channel_layout_default(&frame.raw.pointee.ch_layout, n)
+            }
+            if audioGraph == nil {
+                do {
+                    audioGraph = try makeAudioGraph(first: frame, timeBase: tb)
+                } catch {
+                    audioGraphFailed = true
+                    logger.warning("audio cannot be converted; audio is dropped", metadata: ["wf.error": "\(error)"])
+                    continue
+                }
+            }
+            do {
+                try audioGraph!.push(frame)
+            } catch {
+                decodeErrors += 1  // e.g. a mid-stream format change: drop the frame, keep going
+                continue
+            }
+            try drainAudio()
+        }
+    }
+
+    private func makeAudioGraph(first: Frame, timeBase tb: AVRational) throws(MediaError) -> FilterGraph {
+        let f = first.raw.pointee
+        var buffer = [CChar](repeating: 0, count: 128)
+        var layout = f.ch_layout
+        av_channel_layout_describe(&layout, &buffer, buffer.count)
+        let layoutName = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let fmt = av_get_sample_fmt_name(AVSampleFormat(rawValue: f.format)).map { String(cString: $0) } ?? "fltp"
+        let args = "time_base=\(tb.num)/\(tb.den):sample_rate=\(f.sample_rate):sample_fmt=\(fmt):channel_layout=\(layoutName)"
+        let desc = "[in]aresample=48000:async=1:first_pts=0,aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo[a]"
+        let graph = try FilterGraph(audio: true, sourceArgs: args, description: desc, sinkLabels: ["a"])
+        if let enc = audioEncoder { graph.setFrameSize(enc.raw.pointee.frame_size, of: 0) }
+        return graph
+    }
+
+    private func drainAudio() throws(MediaError) {
+        guard let graph = audioGraph, audioEncoder != nil else { return }
+        while try graph.pull(0, into: filtered) == .item {
+            let tb = graph.timeBase(of: 0)
+            filtered.raw.pointee.pts = av_rescale_q(filtered.raw.pointee.pts, tb, audioEncoder!.raw.pointee.time_base)
+            try encodeAudio(filtered)
+            filtered.unref()
+        }
+    }
+
+    /// One AAC encode; each packet is copied into every rendition's muxer.
+    private func encodeAudio(_ frame: Frame?) throws(MediaError) {
+        guard let enc = audioEncoder else { return }
+        try enc.send(frame)
+        while try enc.receive(outPacket) == .item {
+            for muxer in muxers.dropLast() {
+                let copy = try Packet()
+                try MediaError.check(av_packet_ref(copy.raw, outPacket.raw), stage: "mux", "av_packet_ref")
+                try muxer.write(copy, stream: 1)
+            }
+            try muxers.last!.write(outPacket, stream: 1)
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+
+/// One rendition's segments as the muxer cut them, measured on disk.
+struct MediaPlaylist {
+    struct Segment {
+        var uri: String
+        var duration: Double
+        var bytes: Int64
+    }
+
+    var segments: [Segment]
+    /// `init.mp4` for fMP4 renditions.
+    var initSegment: String?
+    var initBytes: Int64 = 0
+
+    /// Reads the segment list libavformat's `hls` muxer wrote to `url` and sizes each file.
+    static func read(from url: URL) throws -> MediaPlaylist {
+        let dir = url.deletingLastPathComponent()
+        let text = try String(contentsOf: url, encoding: .utf8)
+        var segments: [Segment] = []
+        var pending: Double?
+        var initSegment: String?
+        for raw in text.split(whereSeparator: \.isNewline) {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("#EXTINF:") {
+                pending = Double(line.dropFirst(8).split(separator: ",").first ?? "")
+            } else if line.hasPrefix("#EXT-X-MAP:"), let r = line.range(of: "URI=\"") {
+                initSegment = String(line[r.upperBound...].prefix { $0 != "\"" })
+            } else if !line.isEmpty, !line.hasPrefix("#"), let duration = pending {
+                let name = (line as NSString).lastPathComponent
+                segments.append(Segment(uri: name, duration: duration, bytes: size(dir.appendingPathComponent(name))))
+                pending = nil
+            }
+        }
+        var list = MediaPlaylist(segments: segments, initSegment: initSegment.map { ($0 as NSString).lastPathComponent })
+        if let i = list.initSegment { list.initBytes = size(dir.appendingPathComponent(i)) }
+        return list
+    }
+
+    static func size(_ url: URL) -> Int64 {
+        ((try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? NSNumber)?.int64Value ?? 0
+    }
+
+    var duration: Double { segments.reduce(0) { $0 + $1.duration } }
+    var bytes: Int64 { segments.reduce(initBytes) { $0 + $1.bytes } }
+
+    /// Highest segment bitrate (bits per second); the init segment counts towards the first.
+    var peakBitrate: Int {
+        var peak = 0.0
+        for (i, s) in segments.enumerated() where s.duration > 0 {
+            peak = max(peak, Double(s.bytes + (i == 0 ? initBytes : 0)) * 8 / s.duration)
+        }
+        return Int(peak.rounded(.up))
+    }
+
+    /// Total bits over total duration.
+    var averageBitrate: Int { duration > 0 ? Int((Double(bytes) * 8 / duration).rounded(.up)) : 0 }
+
+    /// The VOD playlist we publish: TARGETDURATION >= every EXTINF (rounded up), ENDLIST.
+    func render(version: Int) -> String {
+        let target = max(1, Int(segments.map(\.duration).max()?.rounded(.up) ?? 1))
+        var out = """
+            #EXTM3U
+            #EXT-X-VERSION:\(version)
+            #EXT-X-TARGETDURATION:\(target)
+            #EXT-X-MEDIA-SEQUENCE:0
+            #EXT-X-PLAYLIST-TYPE:VOD
+            #EXT-X-INDEPENDENT-SEGMENTS
+
+            """
+        if let initSegment { out += "#EXT-X-MAP:URI=\"\(initSegment)\"\n" }
+        for s in segments {
+            out += String(format: "#EXTINF:%.6f,\n", s.duration) + s.uri + "\n"
+        }
+        return out + "#EXT-X-ENDLIST\n"
+    }
+}

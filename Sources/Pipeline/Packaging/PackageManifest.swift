@@ -1,0 +1,60 @@
+/// `manifest.json`: what a package contains and how it was made. Returned by ``Transcoder/transcode(_:progress:)``.
+public struct PackageManifest: Sendable, Codable, Hashable {
+    /// One HLS rendition.
+    public struct Rendition: Sendable, Codable, Hashable {
+        /// `720p`: also the folder of its playlist and segments.
+        public var name: String
+        public var width: Int
+        public var height: Int
+        /// Target video bitrate, bits per second.
+        public var bitrate: Int
+        /// Measured peak segment bitrate (the master's BANDWIDTH).
+        public var peakBandwidth: Int
+        /// Measured average bitrate (the master's AVERAGE-BANDWIDTH).
+        public var averageBandwidth: Int
+        /// Bytes of all its segments (and init segment).
+        public var bytes: Int64
+        /// Relative path of its media playlist: `720p/index.m3u8`.
+        public var playlist: String
+        public var segments: Int
+        /// The CODECS attribute: `avc1.64001F,mp4a.40.2`.
+        public var codecs: String
+    }
+
+    /// Seconds spent in each phase.
+    public struct Timings: Sendable, Codable, Hashable {
+        public var probeSeconds: Double
+        public var transcodeSeconds: Double
+        public var packageSeconds: Double
+        public var totalSeconds: Double
+        /// Media seconds per wall second.
+        public var speed: Double
+    }
+
+    public var version: Int = 1
+    public var source: MediaInfo
+    public var renditions: [PlannedRendition]
+    /// Output duration (sum of the top rendition's segments), seconds.
+    public var durationSeconds: Double
+    /// The source video's duration, seconds.
+    public var sourceDurationSeconds: Double
+    /// `libx264`, `h264_nvenc`...: the encoder that produced the package (after any CPU fallback).
+    public var encoder: String
+    /// Why a GPU encoder was abandoned for libx264, when that happened.
+    public var fallbackReason: String?
+    /// `ts` or `fmp4`.
+    public var segmentFormat: String
+    public var segmentSeconds: Double
+    public var hasAudio: Bool
+    /// Relative path of the master playlist: `master.m3u8`.
+    public var master: String = "master.m3u8"
+    /// Relative paths: `thumbnails/thumb_01.jpg`...
+    public var thumbnails: [String]
+    /// Relative path: `poster.jpg`.
+    public var poster: String?
+    /// Damaged packets or frames skipped while decoding.
+    public var decodeErrors: Int
+    public var timings: Timings
+
+    public typealias PlannedRendition = Rendition
+}

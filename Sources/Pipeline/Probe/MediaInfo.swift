@@ -1,0 +1,85 @@
+/// What the engine sees in a source file (`watchfolder probe`, and the `source` of `manifest.json`).
+public struct MediaInfo: Sendable, Codable, Hashable {
+    /// The file name (last path component).
+    public var file: String
+    /// The demuxer's short name(s): `mov,mp4,m4a,3gp,3g2,mj2`, `mpegts`, `avi`...
+    public var container: String
+    /// Container duration in seconds (0 when unknown).
+    public var durationSeconds: Double
+    /// Overall bitrate in bits per second, when the container knows it.
+    public var bitRate: Int?
+    public var sizeBytes: Int64
+    /// Every stream in the file.
+    public var streams: [Stream]
+    /// The video stream the engine transcodes.
+    public var video: Video
+    /// The audio stream the engine transcodes, if any.
+    public var audio: Audio?
+
+    /// One stream of the container.
+    public struct Stream: Sendable, Codable, Hashable {
+        public var index: Int
+        /// `video`, `audio`, `subtitle`, `data`, `attachment`.
+        public var type: String
+        public var codec: String
+    }
+
+    /// A rational number (sample or display aspect ratio, frame rate).
+    public struct Ratio: Sendable, Codable, Hashable, CustomStringConvertible {
+        public var num: Int
+        public var den: Int
+        public init(_ num: Int, _ den: Int) { self.num = num; self.den = den }
+        public var value: Double { den == 0 ? 0 : Double(num) / Double(den) }
+        public var description: String { "\(num):\(den)" }
+    }
+
+    /// The transcoded video stream.
+    public struct Video: Sendable, Codable, Hashable {
+        public var streamIndex: Int
+        public var codec: String
+        public var profile: String?
+        /// `yuv420p`, `yuv422p10le`...
+        public var pixelFormat: String
+        /// Bits per component (8, 10, 12).
+        public var bitDepth: Int
+        /// `4:2:0`, `4:2:2`, `4:4:4`.
+        public var chroma: String
+        /// Coded size, in stored pixels.
+        public var width: Int
+        public var height: Int
+        /// Sample (pixel) aspect ratio; 1:1 for square pixels.
+        public var sampleAspect: Ratio
+        /// Display aspect ratio of the picture as stored (before rotation).
+        public var displayAspect: Ratio
+        /// Frames per second the output will have (the source's rate, or its average for VFR).
+        public var frameRate: Double
+        /// `frameRate` as an exact ratio (`30000:1001`).
+        public var frameRateRatio: Ratio
+        /// The container's average frame rate.
+        public var averageFrameRate: Double
+        /// True when frame durations vary (phone clips, screen recordings).
+        public var variableFrameRate: Bool
+        /// `progressive`, `tt`, `bb`, `tb`, `bt` or `unknown`.
+        public var fieldOrder: String
+        /// True when the source is interlaced (deinterlaced when transcoding).
+        public var interlaced: Bool
+        /// Clockwise rotation to apply for display (0, 90, 180, 270), from the display matrix or `rotate` tag.
+        public var rotation: Int
+        /// Size as displayed: square pixels, after rotation.
+        public var displayWidth: Int
+        public var displayHeight: Int
+        /// Duration of the video stream in seconds.
+        public var durationSeconds: Double
+    }
+
+    /// The transcoded audio stream.
+    public struct Audio: Sendable, Codable, Hashable {
+        public var streamIndex: Int
+        public var codec: String
+        public var sampleRate: Int
+        public var channels: Int
+        /// `stereo`, `5.1(side)`, `mono`...
+        public var layout: String
+        public var bitRate: Int?
+    }
+}

@@ -1,0 +1,39 @@
+public import Foundation
+
+/// One file to turn into one HLS package.
+public struct TranscodeRequest: Sendable {
+    /// The source video.
+    public var input: URL
+    /// Where the finished package appears (must not exist yet; its parent is created).
+    public var outputDirectory: URL
+    /// Scratch dir on the same filesystem as `outputDirectory`; the package is built here, then renamed into
+    /// place. It is removed on failure or cancellation.
+    public var workDirectory: URL
+    public var options: TranscodeOptions
+
+    public init(input: URL, outputDirectory: URL, workDirectory: URL, options: TranscodeOptions = TranscodeOptions()) {
+        self.input = input
+        self.outputDirectory = outputDirectory
+        self.workDirectory = workDirectory
+        self.options = options
+    }
+}
+
+/// How far a transcode has come.
+public struct TranscodeProgress: Sendable, Hashable, Codable {
+    /// 0...1 of the source duration.
+    public var fraction: Double
+    /// Output media time reached, seconds.
+    public var mediaSeconds: Double
+    /// Media seconds per wall-clock second (x realtime).
+    public var speed: Double
+    /// Estimated seconds left, once the speed is known.
+    public var eta: Double?
+
+    public init(fraction: Double, mediaSeconds: Double, speed: Double, eta: Double?) {
+        self.fraction = fraction
+        self.mediaSeconds = mediaSeconds
+        self.speed = speed
+        self.eta = eta
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+public import Logging
+
+/// Turns one source file into one HLS package: probe, plan, decode once and encode every rung in one pass,
+/// package, validate, and rename into place.
+public struct Transcoder: Sendable {
+    let logger: Logger
+    let assumedGPUEncoders: Set<String>?
+
+    public init(logger: Logger) {
+        self.logger = logger
+        self.assumedGPUEncoders = nil
+    }
+
+    /// A transcoder whose hardware selection believes exactly `assumingGPUEncoders` opened (instead of probing).
+    /// For tests and diagnosis of the GPU → CPU fallback on machines without a GPU.
+    public init(logger: Logger, assumingGPUEncoders: Set<String>) {
+        self.logger = logger
+        self.assumedGPUEncoders = assumingGPUEncoders
+    }
+
+    /// Transcodes `request.input` into `request.outputDirectory`.
+    ///
+    /// The encode runs on a thread of its own (it blocks for minutes). The package is built in
+    /// `request.workDirectory` and renamed to `request.outputDirectory` only when complete; on any failure the
+    /// work directory is removed and nothing appears. A GPU encoder that fails is retried on libx264 (logged;
+    /// the manifest says `libx264` and why).
+    /// - Parameter progress: receives ``TranscodeProgress`` a few times a second; finished when this returns.
+    /// - Returns: the manifest (also written as `manifest.json`).
+    /// - Throws: ``PipelineError`` (one-line `description`, e.g. `broken.mp4: no video stream found (moov atom
+    ///   missing?)`); `CancellationError` when the task is cancelled (stops within a second).
+    public func transcode(_ request: TranscodeRequest,
+                          progress: AsyncStream<TranscodeProgress>.Continuation? = nil) async throws -> PackageManifest {
+        defer { progress?.finish() }
+        let flag = CancellationFlag()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PackageManifest, any Error>) in
+                let thread = Thread {
+                    continuation.resume(with: Result { try self.runBlocking(request, flag: flag, progress: progress) })
+                }
+                thread.name = "wf-transcode"
+                thread.stackSize = 8 << 20
+                thread.start()
+            }
+        } onCancel: {
+            flag.cancel()
+        }
+    }
+
+    func runBlocking(_ request: TranscodeRequest, flag: CancellationFlag,
+                     progress: AsyncStream<TranscodeProgress>.Continuation?) throws -> PackageManifest {
+        LibAV.configure()
+        let name = request.input.lastPathComponent
+        let work = request.workDirectory
+        let fm = FileManager.default
+        var logger = self.logger
+        logger[metadataKey: "wf.file"] = "\(name)"
+        do {
+            try? fm.removeItem(at: work)
+            try fm.createDirectory(at: work.appendingPathComponent("thumbnails"), withIntermediateDirectories: true)
+        } catch {
+            throw PipelineError(.output, file: name, "cannot create the work directory \(work.path): \(error.localizedDescription)")
+        }
+        do {
+            let manifest = try build(request, flag: flag, progress: progress, logger: logger)
+            if flag.isCancelled { throw CancellationError() }
+            try fm.createDirectory(at: request.outputDirectory.deletingLastPathComponent(), withIntermediateDirectories: true)
+            do {
+                try fm.moveItem(at: work, to: request.outputDirectory)
+            } catch {
+                throw PipelineError(.output, file: name, "cannot move the package to \(request.outputDirectory.path): \(error.localizedDescription)")
+            }
+            return manifest
+        } catch {
+            try? fm.removeItem(at: work)
+            if flag.isCancelled { throw CancellationError() }
+            if let media = error as? MediaError { throw LibAV.pipelineError(media, file: name) }
+            throw error
+        }
+    }
+
+    private static func runSession(_ plan: SessionPlan, flag: CancellationFlag, logger: Logger,
+                                   onProgress: @escaping (Double) -> Void) -> Result<SessionResult, MediaError> {
+        do {
+            return .success(try TranscodeSession(plan: plan, cancellation: flag, logger: logger, onProgress: onProgress).run())
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private func build(_ request: TranscodeRequest, flag: CancellationFlag,
+                       progress: AsyncStream<TranscodeProgress>.Continuation?, logger: Logger) throws -> PackageManifest {
+        let started = Date()
+        let options = request.options
+        let name = request.input.lastPathComponent
+        let info = try Prober.probe(request.input)
+        let probed = Date()
+        let rungs = LadderPlanner.plan(info, ladder: options.ladder.isEmpty ? Rung.defaultLadder : options.ladder)
+        let available = assumedGPUEncoders ?? (options.hardware == .cpu ? [] : HardwareProbe.available)
+        var encoder = try HardwareProbe.select(options.hardware, available: available)
+        let duration = info.video.durationSeconds > 0 ? info.video.durationSeconds : info.durationSeconds
+        let count = max(0, options.thumbnails)
+        var plan = SessionPlan(
+            path: request.input.path, name: name, info: info, rungs: rungs, encoder: encoder, options: options,
+            workDirectory: request.workDirectory,
+            thumbnailTimes: (0..<count).map { duration * (Double($0) + 0.5) / Double(count) },
+            posterTime: duration * 0.1)
+        logger.debug("transcoding", metadata: [
+            "wf.encoder": "\(encoder)", "wf.rungs": "\(rungs.map(\.name).joined(separator: ","))",
+        ])
+
+        let throttle = ProgressThrottle()
+        let onProgress: (Double) -> Void = { seconds in
+            guard let progress else { return }
+            let now = Date()
+            guard now.timeIntervalSince(throttle.last) >= 0.25 else { return }
+            throttle.last = now
+            let elapsed = max(now.timeIntervalSince(probed), 0.001)
+            let speed = seconds / elapsed
+            let eta: Double? = speed > 0 && duration > 0 ? max(0, duration - seconds) / speed : nil
+            progress.yield(TranscodeProgress(fraction: duration > 0 ? min(1, max(0, seconds / duration)) : 0,
+                                             mediaSeconds: seconds, speed: speed, eta: eta))
+        }
+
+        var fallbackReason: String?
+        var result: SessionResult
+        switch Self.runSession(plan, flag: flag, logger: logger, onProgress: onProgress) {
+        case .success(let r):
+            result = r
+        case .failure(let error):
+            guard encoder != HardwareProbe.cpuEncoder, !flag.isCancelled else { throw error }
+            fallbackReason = "\(encoder): \(error.description)"
+            logger.warning("GPU encoder failed; redoing the job on libx264", metadata: ["wf.reason": "\(error.description)"])
+            try? FileManager.default.removeItem(at: request.workDirectory)
+            try FileManager.default.createDirectory(at: request.workDirectory.appendingPathComponent("thumbnails"),
+                                                    withIntermediateDirectories: true)
+            encoder = HardwareProbe.cpuEncoder
+            plan.encoder = encoder
+            result = try Self.runSession(plan, flag: flag, logger: logger, onProgress: onProgress).get()
+        }
+        let encoded = Date()
+
+        // The output must not come up short of the source (truncated or damaged files).
+        let frame = 1 / info.video.frameRate
+        let shortfall = duration - result.outputSeconds
+        if duration > 0, shortfall > max(duration * 0.005, 1.5 * frame) {
+            throw PipelineError(.duration, file: name, String(
+                format: "only %.2f s of %.2f s could be decoded (the file is truncated or damaged)", result.outputSeconds, duration))
+        }
+        let package = try PackageWriter.write(
+            directory: request.workDirectory, rungs: rungs, result: result, options: options,
+            frameRate: info.video.frameRate, file: name)
+        let done = Date()
+        progress?.yield(TranscodeProgress(fraction: 1, mediaSeconds: result.outputSeconds,
+                                          speed: result.outputSeconds / max(encoded.timeIntervalSince(probed), 0.001), eta: 0))
+        var manifest = PackageManifest(
+            source: info, renditions: package, durationSeconds: result.outputSeconds, sourceDurationSeconds: duration,
+            encoder: encoder, fallbackReason: fallbackReason, segmentFormat: options.segmentFormat.rawValue,
+            segmentSeconds: options.segmentSeconds, hasAudio: result.hasAudio, thumbnails: result.thumbnails,
+            poster: result.poster, decodeErrors: result.decodeErrors,
+            timings: .init(probeSeconds: probed.timeIntervalSince(started), transcodeSeconds: encoded.timeIntervalSince(probed),
+                           packageSeconds: done.timeIntervalSince(encoded), totalSeconds: done.timeIntervalSince(started),
+                           speed: result.outputSeconds / max(encoded.timeIntervalSince(probed), 0.001)))
+        manifest.master = "master.m3u8"
+        try PackageWriter.writeManifest(manifest, directory: request.workDirectory, file: name)
+        return manifest
+    }
+}
+
+/// When progress was last reported (touched only by the job's thread).
+private final class ProgressThrottle {
+    var last = Date.distantPast
+}

@@ -1,0 +1,133 @@
+import Foundation
+import Logging
+import Pipeline
+
+extension Scheduler {
+    private enum Outcome: Sendable {
+        case built(BuiltPackage)
+        case failed(any Error)
+        case stopped(StopReason)
+    }
+
+    /// Runs one claimed job to its next state; records every result itself.
+    func execute(_ job: Job, stops: AsyncStream<StopReason>) async {
+        guard let id = job.id else { return }
+        let settings = self.settings
+        let source = settings.inbox.appendingPathComponent(job.sourcePath)
+        let jobDir = settings.workDirectory(id)
+        defer { try? FileManager.default.removeItem(at: jobDir) }
+        guard FileManager.default.fileExists(atPath: source.path) else {
+            await record(job, .cancelled(reason: "the source file disappeared before it was processed"), "job cancelled")
+            return
+        }
+        var options = settings.options
+        if job.attempts > 1, let encoder = job.encoder, encoder != "libx264", options.hardware != .cpu {
+            options.hardware = .cpu  // a GPU failure retries on the CPU
+        }
+        let request = BuildRequest(source: source, output: jobDir.appendingPathComponent("package"),
+                                   work: jobDir.appendingPathComponent("tmp"), options: options)
+        try? FileManager.default.removeItem(at: jobDir)
+        try? FileManager.default.createDirectory(at: jobDir, withIntermediateDirectories: true)
+
+        let (progressStream, progress) = AsyncStream.makeStream(of: Double.self, bufferingPolicy: .bufferingNewest(1))
+        let outcome = await withTaskGroup(of: Outcome?.self) { group -> Outcome in
+            group.addTask {
+                defer { progress.finish() }
+                do {
+                    return .built(try await self.builder.build(request) { progress.yield($0) })
+                } catch {
+                    return .failed(error)
+                }
+            }
+            group.addTask {
+                for await reason in stops { return .stopped(reason) }
+                return nil
+            }
+            group.addTask {
+                var last = ContinuousClock.now - .seconds(10)
+                for await fraction in progressStream where ContinuousClock.now - last > .seconds(1) {
+                    last = .now
+                    try? await self.store.updateProgress(id, fraction: fraction)
+                }
+                return nil
+            }
+            var result: Outcome = .failed(CancellationError())
+            while let next = await group.next() {
+                if let next { result = next; break }
+            }
+            group.cancelAll()
+            return result
+        }
+
+        switch outcome {
+        case let .built(package):
+            await publish(job, package: package, from: request.output)
+        case let .stopped(reason) where reason == .cancelRequested:
+            await record(job, .cancelled(reason: "cancelled by request"), "job cancelled")
+        case .stopped:
+            await record(job, .requeued(refund: true), "job requeued (shutdown)")
+        case let .failed(error):
+            if Task.isCancelled {
+                await record(job, .requeued(refund: true), "job requeued (stopped)")
+                return
+            }
+            let encoder = (error as? BuildFailure)?.encoder
+            await fail(job, reason: "\(error)", encoder: encoder, settings: settings)
+        }
+    }
+
+    /// Retries with backoff, or fails for good after the last attempt.
+    func fail(_ job: Job, reason: String, encoder: String?, settings: SchedulerSettings) async {
+        let line = reason.split(separator: "\n").first.map(String.init) ?? reason
+        if job.attempts < settings.maxAttempts {
+            let delay = settings.backoff(afterAttempt: job.attempts)
+            await record(job, .retry(error: line, encoder: encoder, delay: delay), "job retrying",
+                         level: .warning, ["wf.error": "\(line)", "wf.retry.in": "\(delay)"])
+        } else {
+            await record(job, .failed(error: line, encoder: encoder,
+                                      effect: settings.failEffect(for: job, reason: line, encoder: encoder)),
+                         "job failed", level: .error, ["wf.error": "\(line)"])
+        }
+    }
+
+    /// running → publishing → completed, then the source's `on_success` effect.
+    func publish(_ job: Job, package: BuiltPackage, from directory: URL) async {
+        guard let id = job.id else { return }
+        let info = PackageInfo(jobID: id, sourcePath: job.sourcePath, createdAt: job.createdAt, masterName: package.masterName)
+        do {
+            let location = try await publisher.reserve(info)
+            let publishing = try await store.transition(id, .publishing(location: location, encoder: package.encoder,
+                                                                        manifest: package.manifestJSON))
+            log(publishing, "job publishing", ["wf.output": "\(location)"])
+            let published = try await publisher.publish(directory, to: location, package: info)
+            await complete(job, published)
+        } catch {
+            let current = (try? await store.job(id)) ?? job
+            await fail(current, reason: "publishing failed: \(error)", encoder: package.encoder, settings: settings)
+        }
+    }
+
+    /// publishing → completed with the `on_success` effect, carried out at once.
+    func complete(_ job: Job, _ published: PublishedLocation) async {
+        await record(job, .completed(location: published.location, master: published.master,
+                                     effect: settings.successEffect(for: job)),
+                     "job completed", ["wf.output": "\(published.location)"])
+    }
+
+    /// Applies a transition, logs it, and carries out the file effects it recorded.
+    func record(_ job: Job, _ change: JobTransition, _ message: String, level: Logger.Level = .info,
+                _ metadata: Logger.Metadata = [:]) async {
+        guard let id = job.id else { return }
+        do {
+            let updated = try await store.transition(id, change)
+            var meta = metadata
+            meta["wf.job.state"] = "\(updated.state.rawValue)"
+            meta["wf.job.attempts"] = "\(updated.attempts)"
+            if let encoder = updated.encoder { meta["wf.job.encoder"] = "\(encoder)" }
+            log(updated, message, level: level, meta)
+            await effects.runPending(job: id)
+        } catch {
+            log(job, "cannot record transition: \(error)", level: .error)
+        }
+    }
+}

@@ -1,0 +1,123 @@
+public import Foundation
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+
+/// The bounded pool: takes queued jobs oldest first and runs at most `concurrency` of them at once, each as a
+/// child of one task group; builds, publishes, retries with backoff, fails after `max_attempts`.
+///
+/// On start it recovers what a previous life left: `running` jobs go back to the queue (or fail when they have
+/// used all their attempts: a file that crashes the daemon), `publishing` jobs whose package is already
+/// published complete without being built again. On graceful shutdown it stops claiming, lets running jobs
+/// finish for `shutdown_grace_seconds`, then stops and requeues them.
+public final class Scheduler: Service, Sendable {
+    /// Why a running job is stopped from outside.
+    enum StopReason: Sendable { case cancelRequested, shutdown }
+
+    public let store: any JobStore
+    let builder: any PackageBuilder
+    let publisher: any Publisher
+    let effects: FileEffectRunner
+    let logger: Logger
+    private let settingsBox: Mutex<SchedulerSettings>
+    private let wakeStream: AsyncStream<Void>
+    private let wakeContinuation: AsyncStream<Void>.Continuation
+    /// Running jobs and the way to stop each.
+    private let running = Mutex<[Int64: AsyncStream<StopReason>.Continuation]>([:])
+
+    public init(store: any JobStore, builder: any PackageBuilder, publisher: any Publisher,
+                settings: SchedulerSettings, logger: Logger) {
+        self.store = store
+        self.builder = builder
+        self.publisher = publisher
+        self.logger = logger
+        self.effects = FileEffectRunner(store: store, logger: logger)
+        self.settingsBox = Mutex(settings)
+        (wakeStream, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    public var settings: SchedulerSettings { settingsBox.withLock { $0 } }
+
+    /// Applies new settings (SIGHUP); running jobs keep theirs, a new concurrency takes effect at once.
+    public func reload(_ settings: SchedulerSettings) {
+        settingsBox.withLock { $0 = settings }
+        wake()
+    }
+
+    /// Asks the pool to look at the queue (new jobs, a finished job).
+    public func wake() { wakeContinuation.yield() }
+
+    /// Ids of the jobs running now.
+    public var runningJobs: [Int64] { running.withLock { Array($0.keys) } }
+
+    public func run() async throws {
+        try await recover()
+        await withTaskGroup(of: Void.self) { outer in
+            outer.addTask { await self.pollLoop() }
+            outer.addTask { await self.shutdownWatcher() }
+            await self.pool()
+            outer.cancelAll()
+        }
+        logger.debug("scheduler stopped")
+    }
+
+    /// Claims and runs jobs until the wake stream ends (graceful shutdown), then waits for running jobs.
+    private func pool() async {
+        await withDiscardingTaskGroup { group in
+            wake()
+            for await _ in wakeStream {
+                while running.withLock({ $0.count }) < settings.concurrency {
+                    let job: Job?
+                    do { job = try await store.claimNext(now: Date()) } catch {
+                        logger.error("cannot claim a job: \(error)")
+                        break
+                    }
+                    guard let job, let id = job.id else { break }
+                    let (stops, stop) = AsyncStream.makeStream(of: StopReason.self, bufferingPolicy: .bufferingNewest(1))
+                    running.withLock { $0[id] = stop }
+                    log(job, "job started", ["wf.job.attempt": "\(job.attempts)"])
+                    group.addTask {
+                        await self.execute(job, stops: stops)
+                        _ = self.running.withLock { $0.removeValue(forKey: id) }
+                        self.wake()
+                    }
+                }
+            }
+        }
+    }
+
+    /// Wakes the pool regularly (retry backoff, jobs requeued by the CLI), stops jobs whose cancellation was
+    /// requested and carries out file effects left pending.
+    private func pollLoop() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: settings.pollInterval)
+            if Task.isCancelled { return }
+            wake()
+            if let ids = try? await store.cancelRequests() {
+                for id in ids { stop(id, .cancelRequested) }
+            }
+            await effects.runPending()
+        }
+    }
+
+    /// On graceful shutdown: stop claiming; after the grace period, stop and requeue what still runs.
+    private func shutdownWatcher() async {
+        do { try await gracefulShutdown() } catch { return }
+        logger.info("shutting down: waiting up to \(settings.shutdownGraceSeconds) s for \(runningJobs.count) running job(s)")
+        wakeContinuation.finish()
+        try? await Task.sleep(for: .seconds(settings.shutdownGraceSeconds))
+        if Task.isCancelled { return }
+        for id in runningJobs { stop(id, .shutdown) }
+    }
+
+    private func stop(_ id: Int64, _ reason: StopReason) {
+        running.withLock { $0[id] }?.yield(reason)
+    }
+
+    /// Logs one transition line with the job id and file name.
+    func log(_ job: Job, _ message: String, level: Logger.Level = .info, _ metadata: Logger.Metadata = [:]) {
+        var meta: Logger.Metadata = ["wf.job.id": "\(job.id ?? 0)", "wf.job.file": "\(job.sourcePath)"]
+        meta.merge(metadata) { $1 }
+        logger.log(level: level, "\(message)", metadata: meta)
+    }
+}

@@ -1,0 +1,74 @@
+public import Foundation
+public import Pipeline
+
+/// The part of ``Config`` the scheduler uses; replaced as a whole on SIGHUP.
+public struct SchedulerSettings: Sendable, Hashable {
+    public var concurrency: Int
+    public var maxAttempts: Int
+    public var shutdownGraceSeconds: Double
+    /// Delay before attempt n+1 is `retryBackoffSeconds * 2^(n-1)`, at most 5 minutes.
+    public var retryBackoffSeconds: Double
+    public var options: TranscodeOptions
+    public var inbox: URL
+    public var failedPath: URL
+    public var archivePath: URL?
+    public var onSuccess: Config.Inbox.OnSuccess
+    /// `state/work`: one folder per running job.
+    public var workRoot: URL
+    /// How often running jobs are checked for `watchfolder cancel` and the queue for due retries.
+    public var pollInterval: Duration = .milliseconds(500)
+
+    public init(config: Config) {
+        concurrency = config.transcode.concurrency
+        maxAttempts = config.transcode.maxAttempts
+        shutdownGraceSeconds = config.transcode.shutdownGraceSeconds
+        retryBackoffSeconds = 2
+        options = config.transcode.options
+        inbox = config.inbox.path
+        failedPath = config.inbox.failedPath
+        archivePath = config.inbox.archivePath
+        onSuccess = config.inbox.onSuccess
+        workRoot = config.state.workURL
+    }
+
+    /// The retry delay after `attempts` failed attempts.
+    public func backoff(afterAttempt attempts: Int) -> TimeInterval {
+        min(retryBackoffSeconds * pow(2, Double(max(0, attempts - 1))), 300)
+    }
+
+    /// The job's folder under the work root.
+    public func workDirectory(_ id: Int64) -> URL { workRoot.appendingPathComponent("\(id)") }
+
+    /// What `on_success` does to the source of a completed job.
+    public func successEffect(for job: Job) -> PlannedEffect? {
+        let source = inbox.appendingPathComponent(job.sourcePath)
+        switch onSuccess {
+        case .keep: return nil
+        case .delete: return PlannedEffect(.delete, source: source)
+        case .archive:
+            guard let archivePath else { return nil }
+            return PlannedEffect(.archive, source: source, target: archivePath.appendingPathComponent(job.sourcePath))
+        }
+    }
+
+    /// Moves the source to the failed folder with `NAME.error.txt` (reason, attempts, encoder) beside it.
+    public func failEffect(for job: Job, reason: String, encoder: String?) -> PlannedEffect {
+        let note = """
+            file: \(job.sourcePath)
+            job: \(job.id ?? 0)
+            reason: \(reason)
+            attempts: \(job.attempts)
+            encoder: \(encoder ?? job.encoder ?? "none")
+            failed at: \(JobPayload.iso(Date()))
+
+            """
+        return PlannedEffect(.fail, source: inbox.appendingPathComponent(job.sourcePath),
+                             target: failedPath.appendingPathComponent(job.sourcePath), note: note)
+    }
+
+    /// Moves a failed job's source back into the inbox (`watchfolder retry`).
+    public func restoreEffect(for job: Job) -> PlannedEffect {
+        PlannedEffect(.restore, source: failedPath.appendingPathComponent(job.sourcePath),
+                      target: inbox.appendingPathComponent(job.sourcePath))
+    }
+}

@@ -1,0 +1,37 @@
+public import Foundation
+public import Logging
+import Pipeline
+
+/// The engine (``Pipeline/Transcoder``) as the scheduler's ``PackageBuilder``.
+public struct TranscoderBuilder: PackageBuilder {
+    let transcoder: Transcoder
+
+    public init(logger: Logger) {
+        transcoder = Transcoder(logger: logger)
+    }
+
+    public func build(_ request: BuildRequest, progress: @escaping @Sendable (Double) -> Void) async throws -> BuiltPackage {
+        let (stream, continuation) = AsyncStream.makeStream(of: TranscodeProgress.self, bufferingPolicy: .bufferingNewest(1))
+        return try await withThrowingTaskGroup(of: BuiltPackage?.self) { group in
+            group.addTask {
+                for await p in stream { progress(p.fraction) }
+                return nil
+            }
+            group.addTask {
+                defer { continuation.finish() }
+                let manifest = try await transcoder.transcode(
+                    TranscodeRequest(input: request.source, outputDirectory: request.output,
+                                     workDirectory: request.work, options: request.options),
+                    progress: continuation)
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                let json = try? String(decoding: encoder.encode(manifest), as: UTF8.self)
+                return BuiltPackage(encoder: manifest.encoder, manifestJSON: json, masterName: manifest.master)
+            }
+            var result: BuiltPackage?
+            for try await next in group where next != nil { result = next }
+            guard let result else { throw CancellationError() }
+            return result
+        }
+    }
+}

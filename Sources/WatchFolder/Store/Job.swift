@@ -1,0 +1,119 @@
+public import Foundation
+public import GRDB
+
+/// One file dropped into the inbox and everything that happened to it: a row of the `job` table.
+///
+/// Plain `Sendable` value; the ``JobStore`` is the single source of truth and hands out copies.
+public struct Job: Codable, Sendable, Hashable, Identifiable, FetchableRecord, MutablePersistableRecord {
+    /// The life of a job. `queued → running → publishing → completed`; `running → queued` (retry with
+    /// backoff); `running → failed` after the last attempt; `queued/running → cancelled`.
+    public enum State: String, Codable, Sendable, Hashable, CaseIterable, DatabaseValueConvertible {
+        case queued, running, publishing, completed, failed, cancelled
+
+        /// Completed, failed or cancelled: nothing more happens without `retry`.
+        public var isFinal: Bool { self == .completed || self == .failed || self == .cancelled }
+    }
+
+    public static let databaseTableName = "job"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public enum Columns {
+        public static let id = Column("id")
+        public static let sourcePath = Column("source_path")
+        public static let state = Column("state")
+        public static let createdAt = Column("created_at")
+        public static let nextAttemptAt = Column("next_attempt_at")
+        public static let cancelRequested = Column("cancel_requested")
+        public static let released = Column("released")
+    }
+
+    public var id: Int64?
+    /// Path of the source relative to the inbox (`a/b/clip.mp4`).
+    public var sourcePath: String
+    public var device: Int64
+    public var inode: Int64
+    public var size: Int64
+    public var mtimeNs: Int64
+    public var state: State
+    /// Attempts started so far; incremented when a job is claimed, so a file that kills the daemon counts.
+    public var attempts: Int
+    /// The last failure, one line.
+    public var error: String?
+    /// 0...1 while running.
+    public var progress: Double
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    /// A queued job is not claimed before this (retry backoff).
+    public var nextAttemptAt: Date?
+    /// Where the package was (or is being) published: a path under the outbox, or an S3 key prefix.
+    public var outputLocation: String?
+    /// URL or path of the master playlist once published.
+    public var masterLocation: String?
+    /// The video encoder of the last attempt (`libx264`, `h264_nvenc`...).
+    public var encoder: String?
+    /// The engine's package manifest (JSON) once the transcode succeeded.
+    public var manifest: String?
+    /// `watchfolder cancel` asked the daemon to stop this running job.
+    public var cancelRequested: Bool
+    /// The source has left the inbox (archived, deleted, moved to failed): the same bytes dropped again are a new job.
+    public var released: Bool
+
+    /// The file name of the source, without its folders.
+    public var sourceName: String { (sourcePath as NSString).lastPathComponent }
+
+    public init(sourcePath: String, device: Int64, inode: Int64, size: Int64, mtimeNs: Int64, now: Date = Date()) {
+        self.sourcePath = sourcePath
+        self.device = device
+        self.inode = inode
+        self.size = size
+        self.mtimeNs = mtimeNs
+        self.state = .queued
+        self.attempts = 0
+        self.progress = 0
+        self.createdAt = now
+        self.updatedAt = now
+        self.cancelRequested = false
+        self.released = false
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// A file in the inbox as the store sees it: its path relative to the inbox and its fingerprint.
+public struct SourceFile: Sendable, Hashable {
+    public var relativePath: String
+    public var device: UInt64
+    public var inode: UInt64
+    public var size: Int64
+    public var mtimeNanoseconds: Int64
+
+    public init(relativePath: String, device: UInt64, inode: UInt64, size: Int64, mtimeNanoseconds: Int64) {
+        self.relativePath = relativePath
+        self.device = device
+        self.inode = inode
+        self.size = size
+        self.mtimeNanoseconds = mtimeNanoseconds
+    }
+
+    /// Fingerprints `relativePath` under `root` with `stat`; nil when it is not a regular file.
+    public static func stat(_ relativePath: String, in root: URL) -> SourceFile? {
+        var st = Foundation.stat()
+        guard lstat(root.appendingPathComponent(relativePath).path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            return nil
+        }
+        return SourceFile(relativePath: relativePath, device: UInt64(st.st_dev), inode: UInt64(st.st_ino),
+                          size: Int64(st.st_size),
+                          mtimeNanoseconds: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
+    }
+}
+
+extension DerivableRequest<Job> {
+    /// Jobs in `state`.
+    public func inState(_ state: Job.State) -> Self { filter(Job.Columns.state == state) }
+    /// Oldest first: FIFO by arrival.
+    public func oldestFirst() -> Self { order(Job.Columns.createdAt, Job.Columns.id) }
+    public func newestFirst() -> Self { order(Job.Columns.id.desc) }
+}

@@ -1,0 +1,66 @@
+import GRDB
+
+extension SQLiteJobStore {
+    /// Versioned, string-named migrations. Never edit a released migration: add a new one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-jobs-events-effects") { db in
+            let states = Job.State.allCases.map { "'\($0.rawValue)'" }.joined(separator: ",")
+            try db.create(table: "job") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("source_path", .text).notNull().check { length($0) > 0 }
+                t.column("device", .integer).notNull()
+                t.column("inode", .integer).notNull()
+                t.column("size", .integer).notNull()
+                t.column("mtime_ns", .integer).notNull()
+                t.column("state", .text).notNull().check(sql: "state IN (\(states))")
+                t.column("attempts", .integer).notNull().defaults(to: 0).check { $0 >= 0 }
+                t.column("error", .text)
+                t.column("progress", .double).notNull().defaults(to: 0)
+                t.column("created_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+                t.column("started_at", .datetime)
+                t.column("finished_at", .datetime)
+                t.column("next_attempt_at", .datetime)
+                t.column("output_location", .text)
+                t.column("master_location", .text)
+                t.column("encoder", .text)
+                t.column("manifest", .text)
+                t.column("cancel_requested", .boolean).notNull().defaults(to: false)
+                t.column("released", .boolean).notNull().defaults(to: false)
+            }
+            try db.create(index: "job_on_state_created_at", on: "job", columns: ["state", "created_at"])
+            // One job per file while its source is in the inbox: the same file seen twice is one job.
+            try db.execute(sql: """
+                CREATE UNIQUE INDEX job_on_source_fingerprint
+                ON job(source_path, device, inode, size, mtime_ns) WHERE released = 0
+                """)
+            try db.create(index: "job_on_source_path", on: "job", columns: ["source_path"])
+
+            let kinds = JobEvent.Kind.allCases.map { "'\($0.rawValue)'" }.joined(separator: ",")
+            try db.create(table: "event") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("uid", .text).notNull().unique()
+                t.column("job_id", .integer).notNull().indexed().references("job", onDelete: .cascade)
+                t.column("type", .text).notNull().check(sql: "type IN (\(kinds))")
+                t.column("payload", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+            }
+
+            let effects = FileEffect.Kind.allCases.map { "'\($0.rawValue)'" }.joined(separator: ",")
+            try db.create(table: "effect") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("job_id", .integer).notNull().indexed().references("job", onDelete: .cascade)
+                t.column("kind", .text).notNull().check(sql: "kind IN (\(effects))")
+                t.column("source", .text).notNull()
+                t.column("target", .text)
+                t.column("device", .integer).notNull()
+                t.column("inode", .integer).notNull()
+                t.column("note", .text)
+                t.column("created_at", .datetime).notNull()
+                t.column("done_at", .datetime)
+            }
+        }
+        return migrator
+    }
+}

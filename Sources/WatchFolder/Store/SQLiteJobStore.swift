@@ -1,0 +1,242 @@
+public import Foundation
+public import GRDB
+
+/// The embedded job store: one SQLite file in WAL mode (a GRDB `DatabasePool`), shared by the daemon and the
+/// CLI. Readers never block the writer; every write is one short IMMEDIATE transaction.
+public struct SQLiteJobStore: JobStore {
+    public let pool: DatabasePool
+
+    /// Opens (creating if needed) the database at `url` and migrates it.
+    /// - Throws: GRDB's `DatabaseError` when the file cannot be opened or migrated.
+    public init(url: URL) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.label = "watchfolder.store"
+        pool = try DatabasePool(path: url.path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+    }
+
+    public func enqueue(_ files: [SourceFile]) async throws -> [Job] {
+        guard !files.isEmpty else { return [] }
+        return try await pool.write { db in
+            var created: [Job] = []
+            let now = Date()
+            for file in files {
+                let device = Int64(bitPattern: file.device), inode = Int64(bitPattern: file.inode)
+                let known = try Job.filter(Job.Columns.sourcePath == file.relativePath && Job.Columns.released == false)
+                    .fetchAll(db)
+                if known.contains(where: { $0.device == device && $0.inode == inode && $0.size == file.size
+                    && $0.mtimeNs == file.mtimeNanoseconds }) {
+                    continue  // the same file seen again
+                }
+                if var queued = known.first(where: { $0.state == .queued }) {
+                    // Replaced while queued: the job follows the new file.
+                    queued.device = device
+                    queued.inode = inode
+                    queued.size = file.size
+                    queued.mtimeNs = file.mtimeNanoseconds
+                    queued.updatedAt = now
+                    try queued.update(db)
+                    continue
+                }
+                var job = Job(sourcePath: file.relativePath, device: device, inode: inode, size: file.size,
+                              mtimeNs: file.mtimeNanoseconds, now: now)
+                try job.insert(db)
+                var event = JobEvent.make(.queued, for: job, now: now)
+                try event.insert(db)
+                created.append(job)
+            }
+            return created
+        }
+    }
+
+    public func claimNext(now: Date) async throws -> Job? {
+        try await pool.write { db in
+            guard var job = try Job.fetchOne(db, sql: """
+                SELECT * FROM job
+                WHERE state = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+                  AND NOT EXISTS (SELECT 1 FROM effect WHERE effect.job_id = job.id AND effect.done_at IS NULL)
+                ORDER BY created_at, id LIMIT 1
+                """, arguments: [now]) else { return nil }
+            job.state = .running
+            job.attempts += 1
+            job.progress = 0
+            job.startedAt = now
+            job.finishedAt = nil
+            job.nextAttemptAt = nil
+            job.updatedAt = now
+            try job.update(db)
+            var event = JobEvent.make(.started, for: job, now: now)
+            try event.insert(db)
+            return job
+        }
+    }
+
+    @discardableResult
+    public func transition(_ id: Int64, _ change: JobTransition) async throws -> Job {
+        try await pool.write { db in
+            guard var job = try Job.fetchOne(db, key: id) else { throw StoreError.noSuchJob(id) }
+            let now = Date()
+            var event: JobEvent.Kind?
+            var effect: PlannedEffect?
+            switch change {
+            case let .publishing(location, encoder, manifest):
+                guard job.state == .running else { throw StoreError.invalid(job, "publish") }
+                job.state = .publishing
+                job.outputLocation = location
+                job.encoder = encoder ?? job.encoder
+                job.manifest = manifest
+                job.progress = 1
+            case let .completed(location, master, onSuccess):
+                guard job.state == .publishing else { throw StoreError.invalid(job, "complete") }
+                job.state = .completed
+                job.outputLocation = location
+                job.masterLocation = master
+                job.error = nil
+                job.finishedAt = now
+                job.cancelRequested = false
+                event = .completed
+                effect = onSuccess
+            case let .retry(error, encoder, delay):
+                guard job.state == .running || job.state == .publishing else { throw StoreError.invalid(job, "retry") }
+                job.state = .queued
+                job.error = error
+                job.encoder = encoder ?? job.encoder
+                job.nextAttemptAt = now.addingTimeInterval(delay)
+                job.progress = 0
+                event = .retrying
+            case let .failed(error, encoder, fail):
+                guard !job.state.isFinal else { throw StoreError.invalid(job, "fail") }
+                job.state = .failed
+                job.error = error
+                job.encoder = encoder ?? job.encoder
+                job.finishedAt = now
+                job.cancelRequested = false
+                event = .failed
+                effect = fail
+            case let .cancelled(reason):
+                guard !job.state.isFinal else { throw StoreError.invalid(job, "cancel") }
+                job.state = .cancelled
+                job.error = reason
+                job.finishedAt = now
+                job.cancelRequested = false
+                event = .cancelled
+            case let .requeued(refund):
+                guard job.state == .running || job.state == .publishing else { throw StoreError.invalid(job, "requeue") }
+                job.state = .queued
+                if refund { job.attempts = max(0, job.attempts - 1) }
+                job.progress = 0
+                job.nextAttemptAt = nil
+            case let .retried(restore):
+                guard job.state == .failed || job.state == .cancelled else { throw StoreError.invalid(job, "retry") }
+                job.state = .queued
+                job.attempts = 0
+                job.error = nil
+                job.progress = 0
+                job.finishedAt = nil
+                job.nextAttemptAt = nil
+                job.outputLocation = nil
+                job.masterLocation = nil
+                job.manifest = nil
+                job.released = false
+                event = .queued
+                effect = restore
+            }
+            if let effect {
+                if effect.kind != .restore { job.released = true }
+                var row = FileEffect(jobId: id, kind: effect.kind, source: effect.source, target: effect.target,
+                                     device: job.device, inode: job.inode, note: effect.note, now: now)
+                try row.insert(db)
+            }
+            job.updatedAt = now
+            try job.update(db)
+            if let event {
+                var row = JobEvent.make(event, for: job, now: now)
+                try row.insert(db)
+            }
+            return job
+        }
+    }
+
+    public func updateProgress(_ id: Int64, fraction: Double) async throws {
+        try await pool.write { db in
+            guard var job = try Job.fetchOne(db, key: id), job.state == .running else { return }
+            let clamped = min(max(fraction, 0), 1)
+            let crossedStep = Int(clamped * 10) > Int(job.progress * 10)
+            job.progress = clamped
+            job.updatedAt = Date()
+            try job.update(db, columns: ["progress", "updated_at"])
+            if crossedStep {
+                var event = JobEvent.make(.progress, for: job, now: job.updatedAt)
+                try event.insert(db)
+            }
+        }
+    }
+
+    public func requestCancel(_ id: Int64) async throws -> Job {
+        let job = try await pool.write { db -> Job? in
+            guard var job = try Job.fetchOne(db, key: id) else { throw StoreError.noSuchJob(id) }
+            guard !job.state.isFinal else { throw StoreError.invalid(job, "cancel") }
+            guard job.state != .queued else { return nil }
+            job.cancelRequested = true
+            job.updatedAt = Date()
+            try job.update(db)
+            return job
+        }
+        if let job { return job }
+        return try await transition(id, .cancelled(reason: "cancelled by request"))
+    }
+
+    public func cancelRequests() async throws -> [Int64] {
+        try await pool.read { db in
+            try Int64.fetchAll(db, sql: "SELECT id FROM job WHERE cancel_requested AND state IN ('running', 'publishing')")
+        }
+    }
+
+    public func job(_ id: Int64) async throws -> Job? {
+        try await pool.read { db in try Job.fetchOne(db, key: id) }
+    }
+
+    public func list(state: Job.State?, limit: Int) async throws -> [Job] {
+        try await pool.read { db in
+            var request = Job.all().newestFirst()
+            if let state { request = request.inState(state) }
+            return try request.limit(max(0, limit)).fetchAll(db)
+        }
+    }
+
+    public func jobs(in state: Job.State) async throws -> [Job] {
+        try await pool.read { db in try Job.all().inState(state).oldestFirst().fetchAll(db) }
+    }
+
+    public func counts() async throws -> [Job.State: Int] {
+        try await pool.read { db in
+            var counts = Dictionary(uniqueKeysWithValues: Job.State.allCases.map { ($0, 0) })
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM job GROUP BY state") {
+                if let state = Job.State(rawValue: row["state"]) { counts[state] = row["n"] }
+            }
+            return counts
+        }
+    }
+
+    public func pendingEffects(job id: Int64?) async throws -> [FileEffect] {
+        try await pool.read { db in
+            var request = FileEffect.filter(FileEffect.Columns.doneAt == nil)
+            if let id { request = request.filter(FileEffect.Columns.jobId == id) }
+            return try request.order(Column("id")).fetchAll(db)
+        }
+    }
+
+    public func markEffectDone(_ id: Int64) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE effect SET done_at = ? WHERE id = ?", arguments: [Date(), id])
+        }
+    }
+
+    public func events(after id: Int64, limit: Int) async throws -> [JobEvent] {
+        try await pool.read { db in
+            try JobEvent.filter(Column("id") > id).order(Column("id")).limit(limit).fetchAll(db)
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import Testing
+
+/// A `watchfolder run` process under test, its output captured in files.
+final class DaemonProcess: @unchecked Sendable {
+    let process = Process()
+    let config: URL
+    let stdoutURL: URL
+    let stderrURL: URL
+
+    /// Starts `watchfolder run --config config` and waits until it has said where to drop files.
+    init(config: URL) throws {
+        self.config = config
+        let dir = config.deletingLastPathComponent()
+        let n = UUID().uuidString.prefix(8)
+        stdoutURL = dir.appendingPathComponent("daemon-\(n).out")
+        stderrURL = dir.appendingPathComponent("daemon-\(n).err")
+        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        process.executableURL = watchfolderBinary
+        process.arguments = ["run", "--config", config.path]
+        process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
+        process.standardError = try FileHandle(forWritingTo: stderrURL)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try waitUntil("the daemon says where to drop files", timeout: 30) {
+            guard self.process.isRunning else { throw Timeout(description: "the daemon exited: \(self.stderr)") }
+            return self.stdout.contains("drop videos into")
+        }
+    }
+
+    var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
+    var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
+    var isRunning: Bool { process.isRunning }
+
+    /// Sends `signal` and waits for the exit; returns the exit status.
+    @discardableResult
+    func stop(_ signal: Int32 = SIGTERM, timeout: TimeInterval = 60) -> Int32 {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            Issue.record("the daemon did not exit within \(timeout)s of signal \(signal)")
+            kill(process.processIdentifier, SIGKILL)
+        }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+}
+
+struct Timeout: Error, CustomStringConvertible { var description: String }
+
+/// Polls `condition` every 100 ms until it holds; throws after `timeout`.
+func waitUntil(_ what: String, timeout: TimeInterval = 60, _ condition: () throws -> Bool) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return }
+        usleep(100_000)
+    }
+    throw Timeout(description: "timed out after \(Int(timeout))s waiting until \(what)")
+}
+
+/// `watchfolder jobs --json` as dictionaries.
+func jobs(_ config: URL, state: String? = nil) throws -> [[String: Any]] {
+    var args = ["jobs", "--json", "--limit", "100000", "--config", config.path]
+    if let state { args += ["--state", state] }
+    let result = try runProcess(watchfolderBinary, args)
+    guard result.status == 0 else { throw Timeout(description: "jobs failed: \(result.stderr)") }
+    return (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]) ?? []
+}
+
+/// Job states by source path.
+func states(_ config: URL) throws -> [String: String] {
+    var out: [String: String] = [:]
+    for job in try jobs(config) { out[job["source"] as? String ?? "?"] = job["state"] as? String }
+    return out
+}
+
+/// Runs one SQL query on the job database with Python's sqlite3 (an independent reader), rows as strings.
+func sql(_ database: URL, _ query: String) throws -> [[String]] {
+    let script = """
+        import sqlite3, sys, json
+        con = sqlite3.connect(sys.argv[1], timeout=10)
+        print(json.dumps([[str(v) for v in row] for row in con.execute(sys.argv[2])]))
+        """
+    let result = try tool("python3", ["-c", script, database.path, query])
+    guard result.status == 0 else { throw Timeout(description: "sqlite: \(result.stderr)") }
+    return (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String]]) ?? []
+}
+
+/// A daemon test folder: config with a tiny one-rung ladder, and the folders it names.
+struct DaemonFolders {
+    let root: URL
+    let config: URL
+    var inbox: URL { root.appendingPathComponent("inbox") }
+    var outbox: URL { root.appendingPathComponent("outbox") }
+    var archive: URL { root.appendingPathComponent("archive") }
+    var failed: URL { root.appendingPathComponent("failed") }
+    var work: URL { root.appendingPathComponent("state/work") }
+    var database: URL { root.appendingPathComponent("state/watchfolder.sqlite") }
+
+    init(root: URL, settle: Double = 0.5, inbox extraInbox: String = "", transcode: String = "", preset: String = "ultrafast", ladderHeight: Int = 144,
+         extra: String = "") throws {
+        self.root = root
+        config = try writeConfig(in: root, inbox: "settle_seconds = \(settle)\n\(extraInbox)", extra: """
+            [transcode]
+            hardware = "cpu"
+            preset = "\(preset)"
+            segment_seconds = 1
+            thumbnails = 1
+            shutdown_grace_seconds = 1
+            \(transcode)
+
+            [[transcode.ladder]]
+            height = \(ladderHeight)
+            video_bitrate = "\(ladderHeight > 200 ? 600 : 150)k"
+
+            \(extra)
+            """)
+        for dir in [inbox, outbox] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
+    }
+
+    /// Names under `dir`, recursively, relative to it, sorted.
+    func tree(_ dir: URL) -> [String] {
+        guard let e = FileManager.default.enumerator(atPath: dir.path) else { return [] }
+        return (e.allObjects as? [String] ?? []).sorted()
+    }
+
+    func exists(_ url: URL, _ relative: String) -> Bool {
+        FileManager.default.fileExists(atPath: url.appendingPathComponent(relative).path)
+    }
+
+    /// Package folders directly in the outbox that hold a master playlist.
+    func packages() -> [String] {
+        tree(outbox).filter { $0.hasSuffix("/master.m3u8") }.map { String($0.dropLast("/master.m3u8".count)) }
+    }
+}
+
+/// A small clip made once per test run and copied where needed.
+enum Clips {
+    static let shared: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("wf-daemon-clip-\(getpid()).mp4")
+        if !FileManager.default.fileExists(atPath: url.path) {
+            try? Fixtures.clip(url, seconds: 1, width: 320, height: 180)
+        }
+        return url
+    }()
+
+    static let long: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("wf-daemon-long-\(getpid()).mp4")
+        if !FileManager.default.fileExists(atPath: url.path) {
+            try? Fixtures.clip(url, seconds: 20, width: 640, height: 360)
+        }
+        return url
+    }()
+
+    /// Copies the clip to `url` through a temporary name and a rename (how `cp`-then-`mv` and SFTP clients do it).
+    static func drop(_ source: URL = shared, at url: URL) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).part")
+        try FileManager.default.copyItem(at: source, to: temp)
+        guard rename(temp.path, url.path) == 0 else { throw Timeout(description: "rename failed: \(errno)") }
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import Testing
+
+@Suite(.serialized) struct DaemonTests {
+    @Test func takesCompletedUploadsIgnoresTheRestAndFailsBrokenFiles() async throws {
+        try await withTemporaryDirectory { dir in
+            let f = try DaemonFolders(root: dir, transcode: "max_attempts = 1", extra: "[log]\nformat = \"json\"")
+            let daemon = try DaemonProcess(config: f.config)
+            #expect(daemon.stdout.contains("drop videos into \(f.inbox.path)"))
+
+            try Clips.drop(at: f.inbox.appendingPathComponent("a.mp4"))  // write, then rename
+            // A nested folder created after start, the file copied straight in.
+            try FileManager.default.createDirectory(at: f.inbox.appendingPathComponent("shows/s1"), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: Clips.shared, to: f.inbox.appendingPathComponent("shows/s1/b.mp4"))
+            for name in [".DS_Store", "Thumbs.db", "notes.txt"] {
+                try Data("x".utf8).write(to: f.inbox.appendingPathComponent(name))
+            }
+            try FileManager.default.copyItem(at: Clips.shared, to: f.inbox.appendingPathComponent("c.mp4.filepart"))
+            try Data((0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }).write(to: f.inbox.appendingPathComponent("broken.mp4"))
+
+            try waitUntil("two completed and one failed", timeout: 120) {
+                try states(f.config) == ["a.mp4": "completed", "shows/s1/b.mp4": "completed", "broken.mp4": "failed"]
+            }
+            #expect(f.packages() == ["a", "b"])
+            #expect(f.exists(f.archive, "a.mp4") && f.exists(f.archive, "shows/s1/b.mp4"))
+            #expect(f.exists(f.failed, "broken.mp4"))
+            let note = try String(contentsOf: f.failed.appendingPathComponent("broken.mp4.error.txt"), encoding: .utf8)
+            #expect(note.contains("reason: ") && note.contains("attempts: 1") && note.contains("encoder: "))
+            #expect(f.tree(f.inbox).filter { !$0.hasPrefix("shows") }.sorted()
+                    == [".DS_Store", "Thumbs.db", "c.mp4.filepart", "notes.txt"])
+            #expect(daemon.isRunning)
+
+            let status = try watchfolder("status", "--config", f.config.path)
+            #expect(status.status == 0)
+            #expect(status.stdout.contains("completed 2") && status.stdout.contains("failed 1"))
+            let all = try jobs(f.config)
+            let completed = try #require(all.first { $0["source"] as? String == "a.mp4" })
+            #expect(completed["encoder"] as? String == "libx264")
+            #expect((completed["master"] as? String)?.hasSuffix("outbox/a/master.m3u8") == true)
+            #expect((completed["renditions"] as? [String])?.isEmpty == false)
+            #expect(try tool("ffprobe", ["-v", "error", f.outbox.appendingPathComponent("a/master.m3u8").path]).status == 0)
+
+            // One JSON log line per transition, with the job id and file name.
+            let lines = daemon.stderr.split(separator: "\n")
+            let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            #expect(objects.count == lines.count)
+            let brokenID = try #require(all.first { $0["source"] as? String == "broken.mp4" }?["id"] as? Int)
+            let transitions = objects.filter { $0["wf.job.id"] as? String == "\(brokenID)" }.compactMap { $0["msg"] as? String }
+            #expect(transitions == ["job queued", "job started", "job failed"])
+
+            // retry: the source comes back from the failed folder and the job runs again (and fails again).
+            let retry = try watchfolder("retry", "\(brokenID)", "--config", f.config.path)
+            #expect(retry.status == 0, "\(retry.stderr)")
+            try waitUntil("the retried job failed again", timeout: 60) {
+                try sql(f.database, "SELECT COUNT(*) FROM event WHERE job_id = \(brokenID) AND type = 'job.failed'") == [["2"]]
+            }
+            #expect(try sql(f.database, "SELECT COUNT(*) FROM event WHERE job_id = \(brokenID) AND type = 'job.queued'") == [["2"]])
+            try waitUntil("the source is back in the failed folder") { f.exists(f.failed, "broken.mp4") }
+            #expect(!f.exists(f.inbox, "broken.mp4"))
+            #expect(try jobs(f.config).count == 3)
+
+            let cancel = try watchfolder("cancel", "\(brokenID)", "--config", f.config.path)
+            #expect(cancel.status == 1 && cancel.stderr.split(separator: "\n").count == 1)
+            #expect(daemon.stop(SIGTERM) == 0)
+        }
+    }
+
+    @Test func aSlowWriterIsTakenOnceItsUploadIsComplete() async throws {
+        try await withTemporaryDirectory { dir in
+            let f = try DaemonFolders(root: dir, settle: 1.5)
+            let daemon = try DaemonProcess(config: f.config)
+            let data = try Data(contentsOf: Clips.shared)
+            let target = f.inbox.appendingPathComponent("slow.mp4")
+            let chunk = data.count / 4 + 1
+            for start in stride(from: 0, to: data.count, by: chunk) {
+                // Like an SMB client: open, write a chunk, close, pause, reopen.
+                if !FileManager.default.fileExists(atPath: target.path) { FileManager.default.createFile(atPath: target.path, contents: nil) }
+                let handle = try FileHandle(forWritingTo: target)
+                try handle.seekToEnd()
+                try handle.write(contentsOf: data[start..<min(start + chunk, data.count)])
+                try handle.close()
+                usleep(700_000)
+                #expect(try jobs(f.config).isEmpty, "a job was created before the upload was complete")
+            }
+            try waitUntil("the upload completed", timeout: 90) { try states(f.config) == ["slow.mp4": "completed"] }
+            #expect(f.packages() == ["slow"])
+            #expect(try Data(contentsOf: f.archive.appendingPathComponent("slow.mp4")) == data)
+            #expect(daemon.stop() == 0)
+        }
+    }
+
+    @Test func killDashNineDuringATranscodeLeavesExactlyOnePackage() async throws {
+        try await withTemporaryDirectory { dir in
+            let f = try DaemonFolders(root: dir, preset: "medium", ladderHeight: 360)
+            var daemon = try DaemonProcess(config: f.config)
+            try Clips.drop(Clips.long, at: f.inbox.appendingPathComponent("long.mp4"))
+            try waitUntil("the transcode is under way", timeout: 60) {
+                try jobs(f.config).first.map { $0["state"] as? String == "running" && ($0["progress"] as? Double ?? 0) > 0 } ?? false
+            }
+            #expect(!f.tree(f.work).isEmpty)
+            daemon.stop(SIGKILL)
+            #expect(try states(f.config) == ["long.mp4": "running"])
+
+            daemon = try DaemonProcess(config: f.config)
+            try waitUntil("the job completed after the restart", timeout: 180) { try states(f.config) == ["long.mp4": "completed"] }
+            #expect(daemon.stop() == 0)
+            #expect(f.packages() == ["long"])
+            #expect(f.tree(f.outbox).allSatisfy { !$0.contains("wf-partial") })
+            #expect(f.tree(f.work).isEmpty)
+            let job = try #require(try jobs(f.config).first)
+            #expect(job["attempts"] as? Int == 2)
+            #expect(try sql(f.database, "SELECT COUNT(*) FROM event WHERE type = 'job.completed'") == [["1"]])
+            #expect(f.exists(f.archive, "long.mp4"))
+        }
+    }
+
+    @Test func cancelStopsARunningJobAndSIGTERMRequeuesOne() async throws {
+        try await withTemporaryDirectory { dir in
+            let f = try DaemonFolders(root: dir, preset: "medium", ladderHeight: 360)
+            let daemon = try DaemonProcess(config: f.config)
+            try Clips.drop(Clips.long, at: f.inbox.appendingPathComponent("long.mp4"))
+            try waitUntil("the transcode is running", timeout: 60) { try states(f.config) == ["long.mp4": "running"] }
+            let id = try #require(try jobs(f.config).first?["id"] as? Int)
+            let cancel = try watchfolder("cancel", "\(id)", "--config", f.config.path)
+            #expect(cancel.status == 0)
+            try waitUntil("the job is cancelled", timeout: 10) { try states(f.config) == ["long.mp4": "cancelled"] }
+            #expect(f.exists(f.inbox, "long.mp4") && f.packages().isEmpty)
+            try waitUntil("the work folder is gone", timeout: 5) { f.tree(f.work).isEmpty }
+
+            // Requeue it, then stop the daemon while it runs: the job goes back to the queue, attempt refunded.
+            #expect(try watchfolder("retry", "\(id)", "--config", f.config.path).status == 0)
+            try waitUntil("the retried job runs", timeout: 30) { try states(f.config) == ["long.mp4": "running"] }
+            let stopped = Date()
+            #expect(daemon.stop(SIGTERM) == 0)
+            #expect(Date().timeIntervalSince(stopped) < 15)
+            let job = try #require(try jobs(f.config).first)
+            #expect(job["state"] as? String == "queued" && job["attempts"] as? Int == 0)
+            #expect(f.tree(f.work).isEmpty)
+        }
+    }
+
+    @Test func sighupReloadsTheConfigWithoutDroppingJobs() async throws {
+        try await withTemporaryDirectory { dir in
+            let f = try DaemonFolders(root: dir)
+            let daemon = try DaemonProcess(config: f.config)
+            var text = try String(contentsOf: f.config, encoding: .utf8)
+            text = text.replacingOccurrences(of: "[transcode]\n", with: "[transcode]\nconcurrency = 2\n")
+            text += "\n[log]\nlevel = \"debug\"\n"
+            try text.write(to: f.config, atomically: true, encoding: .utf8)
+            kill(daemon.process.processIdentifier, SIGHUP)
+            try waitUntil("the config is reloaded", timeout: 10) {
+                daemon.stderr.contains("configuration reloaded") && daemon.stderr.contains("wf.concurrency=2")
+            }
+            try Clips.drop(at: f.inbox.appendingPathComponent("after.mp4"))
+            try waitUntil("a file dropped after the reload completes", timeout: 60) {
+                try states(f.config) == ["after.mp4": "completed"]
+            }
+            #expect(daemon.isRunning)
+            #expect(daemon.stop() == 0)
+        }
+    }
+}

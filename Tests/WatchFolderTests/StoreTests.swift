@@ -1,0 +1,196 @@
+import Foundation
+import GRDB
+import Testing
+import WatchFolder
+
+/// A fresh temporary folder, removed after `body`.
+func withTempDir<T>(_ body: (URL) async throws -> T) async throws -> T {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wf-store-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    return try await body(dir)
+}
+
+func file(_ path: String, inode: UInt64 = 1, size: Int64 = 100, mtime: Int64 = 1) -> SourceFile {
+    SourceFile(relativePath: path, device: 7, inode: inode, size: size, mtimeNanoseconds: mtime)
+}
+
+func eventTypes(_ store: SQLiteJobStore, job: Int64) async throws -> [String] {
+    try await store.pool.read { db in
+        try String.fetchAll(db, sql: "SELECT type FROM event WHERE job_id = ? ORDER BY id", arguments: [job])
+    }
+}
+
+/// Holds a read transaction open on `reader` while `writer` commits an update; returns the job count and the
+/// number of updated rows the reader saw (snapshot isolation: none).
+func readWhileWriting(reader: DatabasePool, writer: DatabasePool) throws -> (Int, Int) {
+    try reader.read { db -> (Int, Int) in
+        let before = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job") ?? -1
+        try writer.write { db in try db.execute(sql: "UPDATE job SET progress = 0.5") }
+        let during = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job WHERE progress = 0.5") ?? -1
+        return (before, during)
+    }
+}
+
+@Suite struct StoreTests {
+    @Test func schemaIsMigratedInWALModeWithInvariants() async throws {
+        try await withTempDir { dir in
+            let url = dir.appendingPathComponent("db.sqlite")
+            let store = try SQLiteJobStore(url: url)
+            let mode = try await store.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+            #expect(mode == "wal")
+            let applied = try await store.pool.read { db in
+                try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+            }
+            #expect(applied == ["v1-jobs-events-effects"])
+            // Reopening migrates nothing twice.
+            _ = try SQLiteJobStore(url: url)
+            // The schema refuses an unknown state.
+            await #expect(throws: DatabaseError.self) {
+                try await store.pool.write { db in
+                    try db.execute(sql: """
+                        INSERT INTO job (source_path, device, inode, size, mtime_ns, state, created_at, updated_at)
+                        VALUES ('a.mp4', 1, 1, 1, 1, 'exploded', '2026-01-01', '2026-01-01')
+                        """)
+                }
+            }
+        }
+    }
+
+    @Test func theSameFileSeenTwiceIsOneJob() async throws {
+        try await withTempDir { dir in
+            let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
+            let first = try await store.enqueue([file("a.mp4"), file("b/c.mov", inode: 2)])
+            #expect(first.count == 2)
+            // A rescan and a duplicate event: nothing new.
+            let again = try await store.enqueue([file("a.mp4"), file("b/c.mov", inode: 2), file("a.mp4")])
+            #expect(again.isEmpty)
+            #expect(try await store.counts()[.queued] == 2)
+            #expect(try await eventTypes(store, job: first[0].id!) == ["job.queued"])
+        }
+    }
+
+    @Test func aFileReplacedWhileQueuedIsRefingerprinted() async throws {
+        try await withTempDir { dir in
+            let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
+            let job = try #require(try await store.enqueue([file("a.mp4", size: 10)]).first)
+            let created = try await store.enqueue([file("a.mp4", inode: 9, size: 20, mtime: 5)])
+            #expect(created.isEmpty)
+            let updated = try #require(try await store.job(job.id!))
+            #expect(updated.size == 20 && updated.inode == 9 && updated.mtimeNs == 5)
+            #expect(try await store.counts()[.queued] == 1)
+        }
+    }
+
+    @Test func aFileDroppedAgainAfterItsJobFinishedIsANewJob() async throws {
+        try await withTempDir { dir in
+            let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
+            let job = try #require(try await store.enqueue([file("a.mp4")]).first)
+            _ = try await store.claimNext(now: Date())
+            try await store.transition(job.id!, .publishing(location: "/out/a", encoder: "libx264", manifest: nil))
+            let archive = PlannedEffect(.archive, source: dir.appendingPathComponent("in/a.mp4"),
+                                        target: dir.appendingPathComponent("archive/a.mp4"))
+            try await store.transition(job.id!, .completed(location: "/out/a", master: "/out/a/master.m3u8", effect: archive))
+            // The very same bytes (same inode, even) dropped again after being archived: a new job.
+            let again = try await store.enqueue([file("a.mp4")])
+            #expect(again.count == 1)
+            #expect(again.first?.id != job.id)
+        }
+    }
+
+    @Test func aKeptSourceSeenAgainAfterCompletionIsNotANewJob() async throws {
+        try await withTempDir { dir in
+            let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
+            let job = try #require(try await store.enqueue([file("a.mp4")]).first)
+            _ = try await store.claimNext(now: Date())
+            try await store.transition(job.id!, .publishing(location: "/out/a", encoder: nil, manifest: nil))
+            try await store.transition(job.id!, .completed(location: "/out/a", master: nil, effect: nil))
+            #expect(try await store.enqueue([file("a.mp4")]).isEmpty)
+        }
+    }
+
+    @Test func claimIsFIFOCountsAttemptsAndRespectsBackoff() async throws {
+        try await withTempDir { dir in
+            let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
+            _ = try await store.enqueue([file("1.mp4", inode: 1)])
+            _ = try await store.enqueue([file("2.mp4", inode: 2)])
+            let a = try #require(try await store.claimNext(now: Date()))
+            #expect(a.sourcePath == "1.mp4" && a.state == .running && a.attempts == 1)
+            try await store.transition(a.id!, .retry(error: "boom", encoder: "libx264", delay: 60))
+            let b = try #require(try await store.claimNext(now: Date()))
+            #expect(b.sourcePath == "2.mp4")
+            #expect(try await store.claimNext(now: Date()) == nil)  // 1.mp4 waits for its backoff
+            let again = try #require(try await store.claimNext(now: Date().addingTimeInterval(61)))
+            #expect(again.id == a.id && again.attempts == 2 && again.error == "boom")
+            #expect(try await eventTypes(store, job: a.id!) == ["job.queued", "job.started", "job.retrying", "job.started"])
+        }
+    }
+
+    @Test func transitionsWriteEventsAndEffectsInTheSameTransaction() async throws {
+        try await withTempDir { dir in
+            let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
+            let job = try #require(try await store.enqueue([file("x.mp4")]).first)
+            let id = job.id!
+            // An invalid transition changes nothing: no event, no effect.
+            await #expect(throws: StoreError.self) {
+                try await store.transition(id, .completed(location: "/o", master: nil,
+                                                          effect: PlannedEffect(.delete, source: dir)))
+            }
+            #expect(try await store.pendingEffects(job: id).isEmpty)
+            #expect(try await eventTypes(store, job: id) == ["job.queued"])
+
+            _ = try await store.claimNext(now: Date())
+            let fail = PlannedEffect(.fail, source: dir.appendingPathComponent("in/x.mp4"),
+                                     target: dir.appendingPathComponent("failed/x.mp4"), note: "bad")
+            let failed = try await store.transition(id, .failed(error: "no video stream", encoder: "libx264", effect: fail))
+            #expect(failed.state == .failed && failed.released)
+            let effects = try await store.pendingEffects(job: id)
+            #expect(effects.map(\.kind) == [.fail])
+            #expect(effects.first?.note == "bad")
+            let events = try await store.events(after: 0, limit: 100).filter { $0.jobId == id }
+            #expect(events.map(\.type) == [.queued, .started, .failed])
+            let payload = try #require(events.last?.payload)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any])
+            #expect(object["error"] as? String == "no video stream")
+            #expect(object["state"] as? String == "failed")
+            #expect(object["source"] as? String == "x.mp4")
+            #expect(Set(events.map(\.uid)).count == 3)
+            // A job with a pending effect is not claimed after `retry` until its source is back.
+            try await store.transition(id, .retried(effect: PlannedEffect(.restore, source: dir, target: dir)))
+            #expect(try await store.claimNext(now: Date()) == nil)
+            for effect in try await store.pendingEffects(job: id) { try await store.markEffectDone(effect.id!) }
+            let reclaimed = try #require(try await store.claimNext(now: Date()))
+            #expect(reclaimed.id == id && reclaimed.attempts == 1)
+        }
+    }
+
+    @Test func cancelIsImmediateWhenQueuedAndFlaggedWhenRunning() async throws {
+        try await withTempDir { dir in
+            let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
+            let jobs = try await store.enqueue([file("q.mp4", inode: 1), file("r.mp4", inode: 2)])
+            let running = try #require(try await store.claimNext(now: Date()))
+            #expect(running.id == jobs[0].id)
+            let flagged = try await store.requestCancel(running.id!)
+            #expect(flagged.state == .running && flagged.cancelRequested)
+            #expect(try await store.cancelRequests() == [running.id!])
+            let cancelled = try await store.requestCancel(jobs[1].id!)
+            #expect(cancelled.state == .cancelled)
+            await #expect(throws: StoreError.self) { try await store.requestCancel(jobs[1].id!) }
+            let counts = try await store.counts()
+            #expect(counts[.running] == 1 && counts[.cancelled] == 1 && counts[.completed] == 0)
+        }
+    }
+
+    @Test func theCLIAndTheDaemonShareTheDatabase() async throws {
+        try await withTempDir { dir in
+            let url = dir.appendingPathComponent("db.sqlite")
+            let daemon = try SQLiteJobStore(url: url)
+            let cli = try SQLiteJobStore(url: url)
+            _ = try await daemon.enqueue([file("v.mp4")])
+            // A reader holds a snapshot open while the daemon commits: neither blocks the other.
+            let (before, during) = try readWhileWriting(reader: cli.pool, writer: daemon.pool)
+            #expect(before == 1 && during == 0)
+            #expect(try await cli.list(state: .queued, limit: 10).map(\.progress) == [0.5])
+        }
+    }
+}
