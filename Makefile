@@ -42,10 +42,11 @@ test: setup-test deb
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-# watchfolder_<version>_amd64.deb in this folder (version: Sources/WatchFolder/Version.swift).
+# watchfolder_<version>_amd64.deb in this folder (version: Sources/WatchFolder/Version.swift): the Swift
+# runtime linked in, full RELRO (-z now), packaged by debhelper (packaging/deb).
 deb: setup
 	@scripts/ensure-apt $(APT_DEB)
-	$(SWIFT) build -c release --static-swift-stdlib
+	$(SWIFT) build -c release --static-swift-stdlib -Xlinker -z -Xlinker now
 	packaging/deb/build-deb.sh
 
 bench: setup-test release

@@ -114,6 +114,8 @@ struct DebInstallTests {
         let smbFile = scratch.appendingPathComponent("smb-clip.mp4")
         try Data(repeating: 7, count: 100_000).write(to: smbFile)
         try UploadRecipes.smbUpload(smbFile, as: "wftestsmb", outsider: "wftestout", scratch: scratch)
+        // Uploaders keep the group watchfolder alive through a purge (as documented); these ones go now.
+        for user in ["wftestsftp", "wftestsmb", "wftestout"] { UploadRecipes.remove(user: user) }
 
         // Upgrade to a rebuilt, higher version: the edited conffile stays, the user stays.
         let upgraded = "\(version)+upgradetest1"

@@ -31,34 +31,57 @@ enum UploadRecipes {
         _ = try? run("delgroup", ["--quiet", name])
     }
 
-    /// A daemon started in the background, stopped (SIGTERM, then SIGKILL) by `stop`.
+    /// A daemon started in the background with `posix_spawn`, stopped (SIGTERM, then SIGKILL) and reaped by `stop`.
+    ///
+    /// - Important: Not Foundation's `Process`: sshd closes every inherited descriptor, including the socket
+    ///   `Process` watches to notice an exit; Foundation then blocks in `waitpid` on the still-running daemon and
+    ///   stops reaping every other child of the test process.
     final class Daemon {
-        let process = Process()
+        let pid: pid_t
+        private var reaped = false
+
         init(_ executable: String, _ arguments: [String], log: URL) throws {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            let handle = try FileHandle(forWritingTo: log)
-            process.standardOutput = handle
-            process.standardError = handle
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, log.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+            let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+            defer { argv.forEach { free($0) } }
+            var child: pid_t = 0
+            let rc = posix_spawn(&child, executable, &actions, nil, argv, environ)
+            guard rc == 0 else { throw ToolFailure(description: "posix_spawn \(executable): \(String(cString: strerror(rc)))") }
+            pid = child
         }
+
+        var isRunning: Bool {
+            if reaped { return false }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid { reaped = true }
+            return !reaped
+        }
+
         func stop() {
-            guard process.isRunning else { return }
-            kill(process.processIdentifier, SIGTERM)
+            guard isRunning else { return }
+            kill(pid, SIGTERM)
             let deadline = Date().addingTimeInterval(10)
-            while process.isRunning && Date() < deadline { usleep(50_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+            while isRunning && Date() < deadline { usleep(50_000) }
+            if isRunning {
+                kill(pid, SIGKILL)
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+                reaped = true
+            }
         }
+
         deinit { stop() }
     }
 
     /// Waits until something accepts TCP connections on 127.0.0.1:`port`.
     static func awaitListening(_ port: Int, _ daemon: Daemon, log: URL) throws {
         let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline && daemon.process.isRunning {
+        while Date() < deadline && daemon.isRunning {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
@@ -168,8 +191,9 @@ enum UploadRecipes {
             try runChecked("sh", ["-c", "smbpasswd -c '\(config.path)' -a -s '\(user)' < '\(input.path)'"])
         }
         let log = dir.appendingPathComponent("smbd.log")
+        // Its own process group (no --no-process-group): smbd signals its whole group when it stops.
         let smbd = try Daemon(which("smbd") ?? "/usr/sbin/smbd",
-                              ["--foreground", "--no-process-group", "--debug-stdout", "-s", config.path], log: log)
+                              ["--foreground", "--debug-stdout", "-s", config.path], log: log)
         defer { smbd.stop() }
         try awaitListening(port, smbd, log: log)
 
