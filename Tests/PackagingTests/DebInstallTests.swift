@@ -14,6 +14,10 @@ struct DebInstallTests {
 
     @Test("install → files, user, permissions, conffile; run as watchfolder; upgrade keeps the config; purge keeps media")
     func lifecycle() async throws {
+        try await offPool { try Self.lifecycleBody() }
+    }
+
+    static func lifecycleBody() throws {
         try #require(getuid() == 0, "installing a .deb needs root")
         let deb = try builtDeb()
         let version = try sourceVersion()
@@ -105,7 +109,7 @@ struct DebInstallTests {
         try UploadRecipes.addUploader("wftestsftp", groups: ["sftponly", "watchfolder"])
         try UploadRecipes.addUploader("wftestsmb", groups: ["watchfolder"])
         try UploadRecipes.addUploader("wftestout", groups: [])
-        try await dropClipAndAwaitPackage(configPath: configPath) { clip, scratch in
+        try dropClipAndAwaitPackage(configPath: configPath) { clip, scratch in
             try UploadRecipes.sftpUpload(clip, as: "wftestsftp", scratch: scratch)
         }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("wf-smb-\(UUID().uuidString)")
@@ -167,7 +171,7 @@ struct DebInstallTests {
 
     /// Starts `watchfolder run` as user `watchfolder` (setpriv), has `upload(clip, scratch)` put a 2 s clip
     /// into the inbox and waits for its HLS package in the outbox; stops the daemon with SIGTERM.
-    func dropClipAndAwaitPackage(configPath: String, upload: (URL, URL) throws -> Void) async throws {
+    static func dropClipAndAwaitPackage(configPath: String, upload: (URL, URL) throws -> Void) throws {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("wf-clip-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -200,13 +204,13 @@ struct DebInstallTests {
             try? logHandle.close()
         }
 
-        try await Task.sleep(for: .seconds(1))
+        Thread.sleep(forTimeInterval: 1)
         try upload(clip, scratch)
 
         let master = "/srv/watchfolder/outbox/installed-clip/master.m3u8"
         let deadline = Date().addingTimeInterval(120)
         while !FileManager.default.fileExists(atPath: master) && Date() < deadline && daemon.isRunning {
-            try await Task.sleep(for: .milliseconds(250))
+            Thread.sleep(forTimeInterval: 0.25)
         }
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         #expect(FileManager.default.fileExists(atPath: master), "no package from the installed daemon; its log:\n\(output)")
@@ -217,7 +221,7 @@ struct DebInstallTests {
         }
         kill(daemon.processIdentifier, SIGTERM)
         let stopDeadline = Date().addingTimeInterval(40)
-        while daemon.isRunning && Date() < stopDeadline { try await Task.sleep(for: .milliseconds(100)) }
+        while daemon.isRunning && Date() < stopDeadline { Thread.sleep(forTimeInterval: 0.1) }
         #expect(!daemon.isRunning, "the daemon stops on SIGTERM")
         if !daemon.isRunning { #expect(daemon.terminationStatus == 0, "exit status \(daemon.terminationStatus)") }
     }

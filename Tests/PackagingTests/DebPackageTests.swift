@@ -5,7 +5,11 @@ import Testing
 @Suite("deb: contents, lintian, systemd unit")
 struct DebPackageTests {
     @Test("Depends come from dpkg-shlibdeps (libav*, libsqlite3, libcurl), no Swift runtime, and the files are there")
-    func controlAndContents() throws {
+    func controlAndContents() async throws {
+        try await offPool { try Self.controlAndContentsBody() }
+    }
+
+    static func controlAndContentsBody() throws {
         let deb = try builtDeb()
         let version = try sourceVersion()
         #expect(deb.lastPathComponent == "watchfolder_\(version)_amd64.deb")
@@ -48,7 +52,11 @@ struct DebPackageTests {
     }
 
     @Test("the binary is stripped, without RUNPATH, and needs no Swift toolchain; the man page comes from --help")
-    func binaryAndManPage() throws {
+    func binaryAndManPage() async throws {
+        try await offPool { try Self.binaryAndManPageBody() }
+    }
+
+    static func binaryAndManPageBody() throws {
         let root = try extract(try builtDeb())
         defer { try? FileManager.default.removeItem(at: root) }
         let binary = root.appendingPathComponent("usr/bin/watchfolder").path
@@ -72,7 +80,11 @@ struct DebPackageTests {
     }
 
     @Test("lintian: no errors and no warnings (each remaining tag is overridden with a reason)")
-    func lintian() throws {
+    func lintian() async throws {
+        try await offPool { try Self.lintianBody() }
+    }
+
+    static func lintianBody() throws {
         let deb = try builtDeb()
         let result = try run("lintian", ["--fail-on", "error,warning", "--no-tag-display-limit", deb.path],
                              environment: ["LANG": "C.UTF-8"], timeout: 600)
@@ -82,7 +94,11 @@ struct DebPackageTests {
     }
 
     @Test("systemd-analyze security --offline rates the unit OK (exposure <= 4.0); the contract's directives are set")
-    func unitHardening() throws {
+    func unitHardening() async throws {
+        try await offPool { try Self.unitHardeningBody() }
+    }
+
+    static func unitHardeningBody() throws {
         let root = try extract(try builtDeb())
         defer { try? FileManager.default.removeItem(at: root) }
         let unit = root.appendingPathComponent("lib/systemd/system/watchfolder.service")

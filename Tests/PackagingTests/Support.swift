@@ -143,3 +143,22 @@ struct FileInfo: Equatable, CustomStringConvertible {
         group = attributes[.groupOwnerAccountName] as? String ?? "\(st.st_gid)"
     }
 }
+
+/// Runs blocking work (tools, polling loops) on a dispatch queue of its own instead of Swift concurrency's small
+/// cooperative pool (two threads here), so the other tests in this process, timing-sensitive ones included, keep
+/// their threads. The same task runs it (a task executor preference), so `#expect` still reports to this test.
+func offPool<T: Sendable>(_ body: () throws -> T) async throws -> T {
+    try await withTaskExecutorPreference(QueueExecutor()) {
+        try body()
+    }
+}
+
+/// A task executor running jobs on a private serial dispatch queue (dispatch's overcommit threads).
+final class QueueExecutor: TaskExecutor, @unchecked Sendable {
+    private let queue = DispatchQueue(label: "watchfolder.packaging-tests.blocking")
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+}

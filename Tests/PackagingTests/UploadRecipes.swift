@@ -147,7 +147,10 @@ enum UploadRecipes {
         let shell = try run("ssh", client + ["-p", "\(port)", "\(uploader)@127.0.0.1", "echo", "shell-access"])
         #expect(!shell.stdout.contains("shell-access"), "SFTP only: \(shell.output)")
 
-        let uploaded = "/srv/watchfolder/inbox/\(file.lastPathComponent)"
+        // The running daemon may have taken it already: archiving is a rename, which keeps owner and mode.
+        let inInbox = "/srv/watchfolder/inbox/\(file.lastPathComponent)"
+        let uploaded = FileManager.default.fileExists(atPath: inInbox)
+            ? inInbox : "/srv/watchfolder/archive/\(file.lastPathComponent)"
         #expect(FileInfo(path: uploaded)?.owner == uploader)
         #expect(FileInfo(path: uploaded)?.group == "watchfolder", "the setgid inbox gives uploads group watchfolder")
         #expect((FileInfo(path: uploaded)?.mode ?? 0) & 0o040 != 0, "group-readable, so the daemon can read it")
