@@ -192,6 +192,11 @@ struct DebInstallTests {
         daemon.standardOutput = logHandle
         daemon.standardError = logHandle
         daemon.standardInput = FileHandle.nullDevice
+        // As systemd would start it (Type=notify, WatchdogSec=): an abstract socket, which needs no file
+        // permissions for the watchfolder user.
+        let notify = try NotifySocket(abstract: true)
+        daemon.environment = ProcessInfo.processInfo.environment.merging(
+            ["NOTIFY_SOCKET": notify.name, "WATCHDOG_USEC": "2000000"]) { $1 }
         try daemon.run()
         defer {
             if daemon.isRunning {
@@ -219,10 +224,19 @@ struct DebInstallTests {
             #expect(playlist.hasPrefix("#EXTM3U"))
             #expect(FileInfo(path: master)?.owner == "watchfolder", "the package was written by the service user")
         }
+        // READY=1 after start-up and watchdog pings: SystemdService in the daemon's ServiceGroup.
+        let ready = notify.drain()
+        withKnownIssue("SystemdService is not wired into Daemon yet (the coordinator wires it; then remove this)") {
+            #expect(ready.first?.hasPrefix("READY=1") == true, "\(ready)")
+            #expect(ready.contains("WATCHDOG=1"), "\(ready)")
+        }
         kill(daemon.processIdentifier, SIGTERM)
         let stopDeadline = Date().addingTimeInterval(40)
         while daemon.isRunning && Date() < stopDeadline { Thread.sleep(forTimeInterval: 0.1) }
         #expect(!daemon.isRunning, "the daemon stops on SIGTERM")
+        withKnownIssue("SystemdService is not wired into Daemon yet (the coordinator wires it; then remove this)") {
+            #expect(notify.drain().last == "STOPPING=1")
+        }
         if !daemon.isRunning { #expect(daemon.terminationStatus == 0, "exit status \(daemon.terminationStatus)") }
     }
 }
