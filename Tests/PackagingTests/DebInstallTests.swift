@@ -11,6 +11,14 @@ struct DebInstallTests {
     static let unitWants = "/etc/systemd/system/multi-user.target.wants/watchfolder.service"
     static let apt = ["-y", "-q", "-o", "DPkg::Lock::Timeout=600", "-o", "Dpkg::Use-Pty=0"]
     static let aptEnvironment = ["DEBIAN_FRONTEND": "noninteractive", "LANG": "C.UTF-8"]
+    /// `python3 -c denyWriteExecute PROGRAM ARGS...`: runs PROGRAM with PR_SET_MDWE (65), PR_MDWE_REFUSE_EXEC_GAIN.
+    static let denyWriteExecute = """
+        import ctypes, os, sys
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(65, 1, 0, 0, 0) != 0:
+            sys.exit("prctl(PR_SET_MDWE): errno %d" % ctypes.get_errno())
+        os.execv(sys.argv[1], sys.argv[1:])
+        """
 
     @Test("install → files, user, permissions, conffile; run as watchfolder; upgrade keeps the config; purge keeps media")
     func lifecycle() async throws {
@@ -182,9 +190,17 @@ struct DebInstallTests {
                                   "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
                                   "-c:a", "aac", "-shortest", clip.path])
 
+        // The unit's MemoryDenyWriteExecute=yes, without systemd: prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN)
+        // is inherited through exec, so the transcode below proves the encoders run without W+X memory.
+        let python = which("python3") ?? "/usr/bin/python3"
+        let probe = try run(python, ["-c", Self.denyWriteExecute, python, "-c",
+                                     "import mmap; mmap.mmap(-1, 4096, prot=7)"])
+        #expect(probe.status != 0 && probe.stderr.contains("Permission denied"),
+                "PR_SET_MDWE refuses W+X mappings here: \(probe.output)")
         let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: which("setpriv") ?? "/usr/bin/setpriv")
-        daemon.arguments = ["--reuid=watchfolder", "--regid=watchfolder", "--init-groups",
+        daemon.executableURL = URL(fileURLWithPath: python)
+        daemon.arguments = ["-c", Self.denyWriteExecute, which("setpriv") ?? "/usr/bin/setpriv",
+                            "--reuid=watchfolder", "--regid=watchfolder", "--init-groups",
                             "/usr/bin/watchfolder", "run", "--config", configPath]
         let log = scratch.appendingPathComponent("daemon.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
