@@ -160,3 +160,20 @@ import Testing
         }
     }
 }
+
+extension DaemonTests {
+    /// `poll_seconds > 0` forces polling (no inotify at all): files are still found, within the poll interval.
+    @Test func pollingModeFindsFilesWithoutInotify() async throws {
+        try await withTemporaryDirectory { dir in
+            let f = try DaemonFolders(root: dir, settle: 0.5, inbox: "poll_seconds = 1")
+            let daemon = try DaemonProcess(config: f.config)
+            try waitUntil("intake says it polls", timeout: 10) { daemon.stderr.contains("intake polling the inbox") }
+            try FileManager.default.createDirectory(at: f.inbox.appendingPathComponent("polled"), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: Clips.shared, to: f.inbox.appendingPathComponent("polled/p.mp4"))
+            try waitUntil("the polled file completed", timeout: 60) { try states(f.config) == ["polled/p.mp4": "completed"] }
+            #expect(!daemon.stderr.contains("intake watching the inbox with inotify"))
+            #expect(f.packages() == ["p"])
+            #expect(daemon.stop() == 0)
+        }
+    }
+}

@@ -2,6 +2,7 @@ public import Foundation
 import Logging
 import Pipeline
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// The appliance: intake → job store → scheduler → engine → outbox, as one `ServiceGroup`.
@@ -27,9 +28,8 @@ public struct Daemon: Sendable {
         let scheduler = Scheduler(store: store, builder: TranscoderBuilder(logger: logger),
                                   publisher: OutboxPublisher(config: config.outbox),
                                   settings: SchedulerSettings(config: config), logger: logger)
-        let intake = Intake(config: config.inbox, logger: logger) { event in
-            await Self.handle(event, store: store, scheduler: scheduler, logger: logger)
-        }
+        let recorder = IntakeRecorder(store: store, scheduler: scheduler, logger: logger)
+        let intake = Intake(config: config.inbox, logger: logger) { event in recorder.handle(event) }
         let reloader = ConfigReloader(config: config, scheduler: scheduler, logger: logger)
         FileHandle.standardOutput.write(Data(
             "watchfolder: drop videos into \(config.inbox.path.path); packages appear in \(config.outbox.path.path)\n".utf8))
@@ -39,9 +39,10 @@ public struct Daemon: Sendable {
             "wf.outbox": "\(config.outbox.path.path)",
             "wf.state": "\(config.state.path.path)",
         ])
-        // Stopped in reverse order: intake first, then the scheduler (which drains), the reloader last.
+        // Stopped in reverse order: intake first, then the recorder (records what intake still reported), the
+        // scheduler (lets running jobs finish), the reloader last.
         var groupConfig = ServiceGroupConfiguration(
-            services: [.init(service: reloader), .init(service: scheduler), .init(service: intake)],
+            services: [.init(service: reloader), .init(service: scheduler), .init(service: recorder), .init(service: intake)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
@@ -52,17 +53,17 @@ public struct Daemon: Sendable {
 
     /// Records what intake found and wakes the scheduler.
     static func handle(_ event: IntakeEvent, store: any JobStore, scheduler: Scheduler, logger: Logger) async {
-        let files: [InboxFile]
         switch event {
-        case let .settled(file): files = [file]
-        case let .rescanned(all): files = all
-        case let .paused(reason):
-            logger.error("intake paused: \(reason)")
-            return
-        case .resumed:
-            logger.notice("intake resumed")
-            return
+        case let .settled(file): await record([file], store: store, scheduler: scheduler, logger: logger)
+        case let .rescanned(all): await record(all, store: store, scheduler: scheduler, logger: logger)
+        case let .paused(reason): logger.error("intake paused: \(reason)")
+        case .resumed: logger.notice("intake resumed")
         }
+    }
+
+    /// Records `files` as jobs (nothing twice), logs the new ones and wakes the scheduler.
+    static func record(_ files: [InboxFile], store: any JobStore, scheduler: Scheduler, logger: Logger) async {
+        guard !files.isEmpty else { return }
         do {
             let created = try await store.enqueue(files.map(SourceFile.init))
             for job in created {
@@ -72,6 +73,53 @@ public struct Daemon: Sendable {
             if !created.isEmpty { scheduler.wake() }
         } catch {
             logger.error("cannot record \(files.count) file(s): \(error)")
+        }
+    }
+}
+
+/// Takes intake's events without waiting and records them in batches: everything that arrived while the
+/// previous batch was being written goes into one transaction (a flood of thousands of files costs a few
+/// transactions, a single upload is recorded at once).
+final class IntakeRecorder: Service, Sendable {
+    let store: any JobStore
+    let scheduler: Scheduler
+    let logger: Logger
+    private let pending = Mutex<[InboxFile]>([])
+    private let wakes: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+
+    init(store: any JobStore, scheduler: Scheduler, logger: Logger) {
+        self.store = store
+        self.scheduler = scheduler
+        self.logger = logger
+        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Intake's handler: queues the files and returns at once.
+    func handle(_ event: IntakeEvent) {
+        switch event {
+        case let .settled(file): pending.withLock { $0.append(file) }
+        case let .rescanned(files): pending.withLock { $0.append(contentsOf: files) }
+        case let .paused(reason): logger.error("intake paused: \(reason)")
+        case .resumed: logger.notice("intake resumed")
+        }
+        wake.yield()
+    }
+
+    func run() async throws {
+        for await _ in wakes.cancelOnGracefulShutdown() { await flush() }
+        await flush()  // what intake reported before it stopped
+    }
+
+    private func flush() async {
+        while true {
+            let batch = pending.withLock { pending -> [InboxFile] in
+                let batch = Array(pending.prefix(2_000))
+                pending.removeFirst(batch.count)
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            await Daemon.record(batch, store: store, scheduler: scheduler, logger: logger)
         }
     }
 }
