@@ -99,6 +99,8 @@ struct DebInstallTests {
         let configPath = "/etc/watchfolder/config.toml"
         var config = try String(contentsOfFile: configPath, encoding: .utf8)
         #expect(config.contains("path = \"/srv/watchfolder/inbox\""))
+        #expect(config.contains("settle_seconds = 5\n") && config.contains("listen = \"127.0.0.1:8080\"\n"),
+                "the edits below find their lines")
         config = config.replacingOccurrences(of: "settle_seconds = 5", with: "settle_seconds = 1")
         config = config.replacingOccurrences(of: "listen = \"127.0.0.1:8080\"", with: "listen = \"127.0.0.1:\(try freePort())\"")
         config += "\n# edited by the administrator\n"
