@@ -41,6 +41,14 @@ struct DebInstallTests {
         try #require(!FileManager.default.fileExists(atPath: "/srv/watchfolder"), "/srv/watchfolder exists already")
         try #require(try run("getent", ["passwd", "watchfolder"]).status != 0, "a user watchfolder exists already")
         let renderExisted = try run("getent", ["group", "render"]).status == 0
+        // postinst applies the inotify limits (where /proc/sys is writable); the machine gets its own back.
+        let limits = ["max_user_watches", "max_user_instances"].map { "/proc/sys/fs/inotify/\($0)" }
+        let savedLimits = limits.map { (try? String(contentsOfFile: $0, encoding: .utf8)) ?? "" }
+        defer {
+            for (path, value) in zip(limits, savedLimits) where !value.isEmpty {
+                try? value.write(toFile: path, atomically: false, encoding: .utf8)
+            }
+        }
         let srvExisted = FileManager.default.fileExists(atPath: "/srv")
         defer {
             _ = try? run("apt-get", ["purge"] + Self.apt + ["watchfolder"], environment: Self.aptEnvironment)
@@ -79,8 +87,11 @@ struct DebInstallTests {
 
         // inotify limits.
         let sysctl = try String(contentsOfFile: "/etc/sysctl.d/60-watchfolder.conf", encoding: .utf8)
-        #expect(sysctl.contains("fs.inotify.max_user_watches = 524288"))
+        #expect(sysctl.contains("fs.inotify.max_user_watches = 1048576"))
         #expect(sysctl.contains("fs.inotify.max_user_instances = 1024"))
+        if access(limits[1], W_OK) == 0 {  // applied at install where /proc/sys is writable (not in every container)
+            #expect((try? String(contentsOfFile: limits[1], encoding: .utf8))?.trimmed == "1024", "postinst applies the limits")
+        }
 
         // systemd: enabled on install (deb-systemd-helper works without a running systemd), started on install,
         // restarted on upgrade and stopped on removal by the debhelper snippets; the installed unit verifies.
