@@ -8,7 +8,7 @@ APT_BUILD := pkg-config libavcodec-dev libavformat-dev libavfilter-dev libavutil
 APT_TEST  := ffmpeg openssh-server openssh-client samba smbclient lintian systemd man-db
 # `make deb`: debhelper builds the package, help2man its man page from --help, chrpath drops SwiftPM's RUNPATH.
 APT_DEB   := debhelper help2man chrpath fakeroot dpkg-dev
-PIP_TEST  := moto[server]==5.2.1
+PIP_TEST  := moto[server]==5.2.1 awscli==1.45.11
 
 SWIFT ?= swift
 CONFIG ?= var/config.toml
@@ -50,6 +50,7 @@ deb: setup
 	packaging/deb/build-deb.sh
 
 bench: setup-test release
+	@scripts/ensure-apt time
 	@for b in bench/*.sh; do echo "== $$b"; bash "$$b" || exit 1; done
 
 clean:

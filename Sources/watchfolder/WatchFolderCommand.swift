@@ -17,6 +17,7 @@ struct WatchFolderCommand: AsyncParsableCommand {
         version: WatchFolderVersion.string,
         subcommands: [
             Run.self, Transcode.self, Probe.self, CheckConfig.self, Status.self, Jobs.self, Retry.self, Cancel.self,
+            WebhookSecret.self, S3Upload.self,
         ]
     )
 

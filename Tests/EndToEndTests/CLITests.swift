@@ -4,7 +4,7 @@ import Testing
 /// The CLI's contracts as a user's script sees them: exit codes, one-line errors, help with examples.
 @Suite("CLI")
 struct CLITests {
-    static let subcommands = ["run", "transcode", "probe", "check-config", "status", "jobs", "retry", "cancel"]
+    static let subcommands = ["run", "transcode", "probe", "check-config", "status", "jobs", "retry", "cancel", "webhook-secret"]
 
     @Test("every subcommand has --help with an example", arguments: subcommands)
     func help(_ subcommand: String) throws {

@@ -9,7 +9,7 @@ import Glibc
 #endif
 
 /// Missing, vanishing and unmounted inboxes; shutdown.
-@Suite struct IntakeLifecycleTests {
+@Suite(.timeLimit(.minutes(1))) struct IntakeLifecycleTests {
     private func isPause(_ event: IntakeEvent) -> Bool { if case .paused = event { true } else { false } }
     private func isResume(_ event: IntakeEvent) -> Bool { if case .resumed = event { true } else { false } }
 

@@ -3,15 +3,16 @@ import Testing
 @testable import WatchFolder
 
 /// Uploads are taken only once complete: settle window, slow writers, renames, deletions, replacements.
-@Suite struct IntakeSettleTests {
+@Suite(.timeLimit(.minutes(2))) struct IntakeSettleTests {
     @Test func fileSettlesOnlyAfterQuietWindow() async throws {
         let box = try IntakeSandbox()
         defer { box.remove() }
         try await withIntake(box.config(settle: 0.6)) { log in
             let url = try box.write("clip.mp4", bytes: 4096)
-            try await idle(0.3)
-            #expect(log.settled.isEmpty, "reported before settle_seconds passed")
+            let written = ContinuousClock.now
             #expect(await log.wait(timeout: 5) { $0.settled == ["clip.mp4"] })
+            let settledAt = try #require(log.settledAt("clip.mp4"))
+            #expect(settledAt - written >= .milliseconds(600), "reported before settle_seconds passed")
             #expect(log.settledFiles.first?.fingerprint == fingerprint(url))
             #expect(log.settledFiles.first?.fingerprint.size == 4096)
         }
@@ -23,15 +24,22 @@ import Testing
         defer { box.remove() }
         try await withIntake(box.config(settle: 0.5)) { log in
             let url = try box.write("slow.mp4", bytes: 1000)
+            var last = ContinuousClock.now
+            var longestPause = Duration.zero
             for _ in 0..<6 {
                 try await idle(0.25)
                 try box.append(url, bytes: 1000)
+                longestPause = max(longestPause, ContinuousClock.now - last)
+                last = ContinuousClock.now
             }
-            #expect(log.settled.isEmpty, "a file still being written was taken")
             #expect(await log.wait(timeout: 5) { !$0.settled.isEmpty })
             try await idle(0.6)
-            #expect(log.settled == ["slow.mp4"])
-            #expect(log.settledFiles.first?.fingerprint.size == 7000)
+            // Only a machine so loaded that the writer paused longer than the window may see a partial file.
+            if longestPause < .milliseconds(500) {
+                #expect(log.settled == ["slow.mp4"], "a file still being written was taken")
+                #expect(log.settledFiles.first?.fingerprint.size == 7000)
+            }
+            #expect(log.settledFiles.last?.fingerprint.size == 7000)
         }
     }
 
@@ -43,15 +51,23 @@ import Testing
         try await withIntake(box.config(settle: 0.5)) { log in
             let url = try box.write("reopened.mp4", bytes: 10)
             let handle = try FileHandle(forWritingTo: url)
+            var last = ContinuousClock.now
+            var longestPause = Duration.zero
             for _ in 0..<5 {
                 try await idle(0.2)
                 try handle.seekToEnd()
                 try handle.write(contentsOf: Data(repeating: 1, count: 100))
+                longestPause = max(longestPause, ContinuousClock.now - last)
+                last = ContinuousClock.now
             }
-            #expect(log.settled.isEmpty, "settled while another writer was still writing")
+            if longestPause < .milliseconds(500) {
+                #expect(log.settled.isEmpty, "settled while another writer was still writing")
+            }
             try handle.close()
-            #expect(await log.wait(timeout: 5) { !$0.settled.isEmpty })
-            #expect(log.settledFiles.map(\.fingerprint.size) == [510])
+            #expect(await log.wait(timeout: 5) { $0.settledFiles.last?.fingerprint.size == 510 })
+            if longestPause < .milliseconds(500) {
+                #expect(log.settledFiles.map(\.fingerprint.size) == [510])
+            }
         }
     }
 
@@ -78,19 +94,21 @@ import Testing
     @Test func fileDeletedBeforeItSettlesIsForgotten() async throws {
         let box = try IntakeSandbox()
         defer { box.remove() }
-        try await withIntake(box.config(settle: 0.5)) { log in
+        try await withIntake(box.config(settle: 1.0)) { log in
+            let start = ContinuousClock.now
             let doomed = try box.write("doomed.mp4")
-            try await idle(0.1)
             try FileManager.default.removeItem(at: doomed)
-            // Deleted without an event the intake sees as a delete: replaced by a directory of the same name.
+            // Replaced by a folder of the same name before it settled.
             let vanishing = try box.write("vanishing.mp4")
-            try await idle(0.1)
             try FileManager.default.removeItem(at: vanishing)
             try FileManager.default.createDirectory(at: vanishing, withIntermediateDirectories: false)
+            let deletedWithin = ContinuousClock.now - start
             try box.write("kept.mp4")
             #expect(await log.wait(timeout: 5) { $0.settled.contains("kept.mp4") })
-            try await idle(0.5)
-            #expect(log.settled == ["kept.mp4"])
+            try await idle(0.3)
+            if deletedWithin < .seconds(1) {  // else the machine stalled longer than the window
+                #expect(log.settled == ["kept.mp4"])
+            }
             #expect(!log.all.contains { if case .paused = $0 { true } else { false } })
         }
     }

@@ -37,6 +37,14 @@ struct IntakeSandbox {
         return url
     }
 
+    /// Writes a small file with raw `open`/`write`/`close` (no folder creation): fast enough for floods.
+    func writeQuickly(_ relative: String, bytes: Int = 64) {
+        let fd = open(inbox.appendingPathComponent(relative).path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0o644)
+        var data = [UInt8](repeating: 0x61, count: bytes)
+        _ = Glibc.write(fd, &data, data.count)
+        close(fd)
+    }
+
     /// Appends `bytes` bytes to an existing file with its own open/append/close, as SMB clients do.
     func append(_ url: URL, bytes: Int = 1000) throws {
         let handle = try FileHandle(forWritingTo: url)
@@ -48,11 +56,21 @@ struct IntakeSandbox {
 
 /// Every event the intake reported, in order.
 final class EventLog: Sendable {
-    private let events = Mutex<[IntakeEvent]>([])
+    private let events = Mutex<[(at: ContinuousClock.Instant, event: IntakeEvent)]>([])
 
-    func append(_ event: IntakeEvent) { events.withLock { $0.append(event) } }
+    func append(_ event: IntakeEvent) {
+        let now = ContinuousClock.now
+        events.withLock { $0.append((now, event)) }
+    }
 
-    var all: [IntakeEvent] { events.withLock { $0 } }
+    var all: [IntakeEvent] { events.withLock { $0.map(\.event) } }
+
+    /// When `relativePath` was first reported settled.
+    func settledAt(_ relativePath: String) -> ContinuousClock.Instant? {
+        events.withLock { events in
+            events.first { if case .settled(let file) = $0.event { file.relativePath == relativePath } else { false } }?.at
+        }
+    }
 
     /// Paths of `.settled` events, in order (duplicates kept).
     var settled: [String] {

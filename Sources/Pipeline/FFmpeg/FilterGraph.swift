@@ -77,6 +77,12 @@ final class FilterGraph {
         try MediaError.check(ret, stage: "filter", "av_buffersrc_add_frame_flags")
     }
 
+    /// Ends the source at `pts` (source time base): the time just after the last frame, so rate-changing
+    /// filters (fps, aresample) keep the last frame's full duration.
+    func close(at pts: Int64) throws(MediaError) {
+        try MediaError.check(av_buffersrc_close(source, pts, UInt32(AV_BUFFERSRC_FLAG_PUSH)), stage: "filter", "av_buffersrc_close")
+    }
+
     /// Pulls one frame from sink `index`.
     func pull(_ index: Int, into frame: Frame) throws(MediaError) -> Received {
         let ret = av_buffersink_get_frame(sinks[index], frame.raw)

@@ -23,7 +23,7 @@ enum LibAV {
     /// Maps a libav failure during a transcode onto a ``PipelineError`` naming the file.
     static func pipelineError(_ error: MediaError, file: String) -> PipelineError {
         let code: PipelineError.Code = error.stage == "demux" || error.stage == "decode" ? .badInput : .media
-        if error.stage == "demux", error.call == "avformat_open_input" { return ProbeReader.openFailure(error, name: file) }
+        if error.stage == "demux", error.call == "avformat_open_input" { return ProbeReader.openFailure(error, name: file, path: nil) }
         return PipelineError(code, file: file, "\(error.stage) failed: \(error.message)", call: error.call, stage: error.stage)
     }
 }

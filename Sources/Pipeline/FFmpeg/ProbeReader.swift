@@ -8,7 +8,7 @@ enum ProbeReader {
         do {
             input = try InputFile(path: path)
         } catch {
-            throw openFailure(error, name: name)
+            throw openFailure(error, name: name, path: path)
         }
         var streams: [MediaInfo.Stream] = []
         for i in 0..<input.streamCount {
@@ -43,18 +43,26 @@ enum ProbeReader {
     }
 
     /// Maps an open failure onto a reason a person understands.
-    static func openFailure(_ error: MediaError, name: String) -> PipelineError {
-        let ext = (name as NSString).pathExtension.lowercased()
+    static func openFailure(_ error: MediaError, name: String, path: String? = nil) -> PipelineError {
         if error.code == AVStatus.invalidData || error.code == CAV_AVERROR(EIO) {
-            if ["mp4", "mov", "m4v", "3gp", "mj2"].contains(ext) {
+            if let path, looksLikeISOBMFF(path) {
                 return PipelineError(.badInput, file: name, "no video stream found (moov atom missing?)")
             }
-            return PipelineError(.badInput, file: name, "not a media file libav can read (\(error.message))")
+            return PipelineError(.badInput, file: name, "not a video file: no container format recognised (\(error.message))")
         }
         if error.code == CAV_AVERROR(ENOENT) || error.code == CAV_AVERROR(EACCES) {
             return PipelineError(.unreadableInput, file: name, "cannot open the file (\(error.message))")
         }
         return PipelineError(.badInput, file: name, "cannot read the file (\(error.call): \(error.message))")
+    }
+
+    /// True when the file starts like an MP4/MOV (`ftyp`, `wide`, `mdat`, `free` box): a truncated recording.
+    static func looksLikeISOBMFF(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 8)) ?? Data()
+        guard head.count == 8 else { return false }
+        return ["ftyp", "wide", "mdat", "free", "skip", "moov"].contains(String(decoding: head[4..<8], as: UTF8.self))
     }
 
     /// The first real video stream (not cover art) that has a decoder and a size.

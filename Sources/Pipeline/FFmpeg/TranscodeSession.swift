@@ -59,6 +59,9 @@ final class TranscodeSession {
     private var framesEncoded = 0
     private var decodeErrors = 0
     private var origin: Int64 = 0
+    /// End of the last frame fed to each graph (pts + duration, source time base).
+    private var videoEnd: Int64 = 0
+    private var audioEnd: Int64 = 0
     private var nextThumbnail = 0
     private var thumbnails: [String] = []
     private var poster: String?
@@ -132,11 +135,11 @@ final class TranscodeSession {
                              message: "no video frame could be decoded (\(decodeErrors) damaged packets)")
         }
         if let videoGraph {
-            try videoGraph.push(nil)
+            try videoGraph.close(at: videoEnd)
             try drainVideo()
         }
         if let audioGraph {
-            try audioGraph.push(nil)
+            try audioGraph.close(at: audioEnd)
             try drainAudio()
         }
         for i in videoEncoders.indices { try encodeVideo(nil, rung: i) }
@@ -207,6 +210,12 @@ final class TranscodeSession {
             guard ts != AVStatus.noPTS else { continue }
             frame.raw.pointee.pts = ts - av_rescale_q(origin, AVRational(num: 1, den: Int32(AV_TIME_BASE)),
                                                       input.stream(plan.info.video.streamIndex).pointee.time_base)
+            var duration = frame.raw.pointee.pkt_duration
+            if duration <= 0 {
+                let tb = input.stream(plan.info.video.streamIndex).pointee.time_base
+                duration = av_rescale_q(1, AVRational(num: frameRate.den, den: frameRate.num), tb)
+            }
+            videoEnd = max(videoEnd, frame.raw.pointee.pts + duration)
             if videoGraph == nil { videoGraph = try makeVideoGraph(first: frame) }
             try videoGraph!.push(frame)
             try drainVideo()
@@ -240,7 +249,7 @@ final class TranscodeSession {
         let n = plan.rungs.count + 1
         var desc = "[in]" + chain.joined(separator: ",") + ",split=\(n)" + (0..<n).map { "[s\($0)]" }.joined() + ";"
         for (i, rung) in plan.rungs.enumerated() {
-            desc += "[s\(i)]scale=\(rung.width):\(rung.height),setsar=1[v\(i)];"
+            desc += "[s\(i)]scale=\(rung.width):\(rung.height),setsar=1\(plan.encoder == "h264_qsv" ? ",format=nv12" : "")[v\(i)];"
         }
         desc += "[s\(n - 1)]null[thumb]"
         logger.debug("video filter graph", metadata: ["wf.graph": "\(desc)", "wf.buffer": "\(args)"])
@@ -349,6 +358,8 @@ final class TranscodeSession {
                 av_channel_layout_uninit(&frame.raw.pointee.ch_layout)
                 av_channel_layout_default(&frame.raw.pointee.ch_layout, n)
             }
+            let samples = av_rescale_q(Int64(frame.raw.pointee.nb_samples), AVRational(num: 1, den: max(1, frame.raw.pointee.sample_rate)), tb)
+            audioEnd = max(audioEnd, frame.raw.pointee.pts + samples)
             if audioGraph == nil {
                 do {
                     audioGraph = try makeAudioGraph(first: frame, timeBase: tb)

@@ -41,6 +41,13 @@ struct MediaPlaylist {
         ((try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? NSNumber)?.int64Value ?? 0
     }
 
+    /// The muxer's last EXTINF stops at the last frame's start; stretch it so the total is `total` seconds.
+    mutating func extendLast(toTotal total: Double) {
+        guard let last = segments.indices.last else { return }
+        let before = segments.dropLast().reduce(0) { $0 + $1.duration }
+        segments[last].duration = max(segments[last].duration, total - before)
+    }
+
     var duration: Double { segments.reduce(0) { $0 + $1.duration } }
     var bytes: Int64 { segments.reduce(initBytes) { $0 + $1.bytes } }
 

@@ -33,7 +33,7 @@ public struct PackageManifest: Sendable, Codable, Hashable {
 
     public var version: Int = 1
     public var source: MediaInfo
-    public var renditions: [PlannedRendition]
+    public var renditions: [Rendition]
     /// Output duration (sum of the top rendition's segments), seconds.
     public var durationSeconds: Double
     /// The source video's duration, seconds.
@@ -55,6 +55,4 @@ public struct PackageManifest: Sendable, Codable, Hashable {
     /// Damaged packets or frames skipped while decoding.
     public var decodeErrors: Int
     public var timings: Timings
-
-    public typealias PlannedRendition = Rendition
 }

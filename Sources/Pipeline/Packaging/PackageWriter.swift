@@ -11,7 +11,8 @@ enum PackageWriter {
         do {
             for (i, rung) in rungs.enumerated() {
                 let url = directory.appendingPathComponent(rung.name).appendingPathComponent("index.m3u8")
-                let list = try MediaPlaylist.read(from: url)
+                var list = try MediaPlaylist.read(from: url)
+                list.extendLast(toTotal: result.outputSeconds)
                 guard !list.segments.isEmpty else {
                     throw PipelineError(.media, file: file, "the \(rung.name) rendition has no segments")
                 }

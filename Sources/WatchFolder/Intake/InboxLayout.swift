@@ -30,7 +30,8 @@ struct InboxLayout: Sendable {
     }
 
     private static func normalized(_ path: String) -> String {
-        var path = (path as NSString).standardizingPath
+        // `.`/`..` and doubled `/` removed; symlinks are kept as configured (no resolution).
+        var path = URL(fileURLWithPath: path).standardized.path
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
         return path
     }
@@ -99,6 +100,7 @@ struct InboxLayout: Sendable {
                     continue
                 }
                 guard type == Int32(DT_REG) || type == Int32(DT_UNKNOWN) else { continue }
+                if type == Int32(DT_REG) && isIgnoredFile(child) { continue }
                 var st = stat()
                 guard lstat(absolute(child), &st) == 0 else { continue }
                 switch st.st_mode & S_IFMT {

@@ -12,6 +12,9 @@ struct InotifyEvent: Sendable, Hashable {
     var name: String
 
     func has(_ flag: UInt32) -> Bool { mask & flag != 0 }
+
+    /// What the kernel queues when events were dropped (`IN_Q_OVERFLOW`, watch descriptor -1).
+    static let queueOverflow = InotifyEvent(wd: -1, mask: CInotify_IN_Q_OVERFLOW, cookie: 0, name: "")
 }
 
 /// Errno-exact wrappers over the inotify, eventfd, poll and statfs calls the intake makes.

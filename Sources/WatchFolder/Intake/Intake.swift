@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 public import Logging
 public import ServiceLifecycle
@@ -16,13 +17,15 @@ import Synchronization
 /// The watching runs on a dedicated thread blocked in `poll(2)` (never on the cooperative pool); events reach
 /// `handler` one at a time, in order, from ``run()``'s task.
 public struct Intake: Service {
+    /// The `[inbox]` section this intake watches.
     public let config: Config.Inbox
     let logger: Logger
     let handler: @Sendable (IntakeEvent) async -> Void
 
     /// - Parameters:
     ///   - config: the `[inbox]` section.
-    ///   - logger: the intake logs mode changes, pauses and overflows; details at `debug`/`trace`.
+    ///   - logger: the intake logs its mode (inotify or polling) and queue overflows; pauses are events for the
+    ///     consumer to log; details at `debug`/`trace`.
     ///   - handler: receives every event in order; the next one waits until it returns.
     public init(config: Config.Inbox, logger: Logger, handler: @escaping @Sendable (IntakeEvent) async -> Void) {
         self.config = config
@@ -64,7 +67,9 @@ public struct Intake: Service {
             signal()
         }
         signal()
-        try await join.wait()
+        // The thread exits as soon as it sees the signal, unless a hung network mount blocks it in a syscall:
+        // then it is left behind (it holds nothing run()'s caller needs) rather than blocking shutdown.
+        try await join.wait(atMost: .seconds(2))
     }
 
     /// Lists every candidate file of the inbox whose fingerprint stays unchanged for `settle_seconds`.
@@ -119,13 +124,22 @@ private final class ThreadJoin: Sendable {
         waiter?.resume()
     }
 
-    func wait() async throws {
+    /// Waits until the thread called ``finish()``, or `limit` passed; rethrows the thread's error.
+    func wait(atMost limit: Duration) async throws {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let done = state.withLock { state -> Bool in
                 if !state.finished { state.waiter = continuation }
                 return state.finished
             }
-            if done { continuation.resume() }
+            if done { return continuation.resume() }
+            let seconds = Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
+                let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                    defer { state.waiter = nil }
+                    return state.waiter
+                }
+                waiter?.resume()
+            }
         }
         if let error = state.withLock({ $0.error }) { throw error }
     }

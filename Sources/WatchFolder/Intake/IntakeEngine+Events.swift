@@ -21,7 +21,7 @@ extension IntakeEngine {
                 if dir.isEmpty && event.has(CInotify_IN_DELETE_SELF | CInotify_IN_MOVE_SELF) {
                     return pause("inbox \(layout.root) was deleted or moved away")
                 }
-                if dir.isEmpty && event.has(CInotify_IN_UNMOUNT) { checkHealthNow() }
+                if dir.isEmpty && event.has(CInotify_IN_UNMOUNT) { return pausedByUnmount() }
                 continue
             }
             let path = InboxLayout.join(dir, event.name)

@@ -41,7 +41,8 @@ final class IntakeEngine {
     var watches: [Int32: String] = [:]
     var pausedReason: String?
     var stopped = false
-    var waitingForRemount = false
+    /// After an unmount: the folder that showed through at the inbox path; intake resumes once another is there.
+    var unmountedUnderlying: (device: UInt64, inode: UInt64)?
     var rootIdentity: (device: UInt64, inode: UInt64)?
     var rootWasMountpoint = false
     var nextPoll: UInt64?
@@ -123,16 +124,19 @@ final class IntakeEngine {
     private func activate() -> String? {
         inotify = nil
         watches = [:]
+        nextPoll = nil
         var st = stat()
         guard stat(layout.root, &st) == 0 else {
             return "inbox \(layout.root) is not reachable: \(String(cString: strerror(errno)))"
         }
         guard st.st_mode & S_IFMT == S_IFDIR else { return "inbox \(layout.root) is not a directory" }
-        let mountpoint = isMountpoint(device: UInt64(st.st_dev))
-        if waitingForRemount && !mountpoint { return "inbox filesystem at \(layout.root) is unmounted" }
-        waitingForRemount = false
-        rootIdentity = (UInt64(st.st_dev), UInt64(st.st_ino))
-        rootWasMountpoint = mountpoint
+        let identity = (device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+        if let underlying = unmountedUnderlying, underlying == identity {
+            return "inbox filesystem at \(layout.root) is unmounted"
+        }
+        unmountedUnderlying = nil
+        rootIdentity = identity
+        rootWasMountpoint = isMountpoint(device: identity.device)
         let network = FilesystemKind.networkName(at: layout.root)
         if configuredPollNanoseconds > 0 {
             mode = .polling(intervalNanoseconds: configuredPollNanoseconds, reason: "poll_seconds is set")
@@ -163,7 +167,8 @@ final class IntakeEngine {
     func pause(_ reason: String) {
         guard pausedReason == nil else { return }
         pausedReason = reason
-        logger.error("intake paused: \(reason); retrying every second")
+        // The consumer logs the pause (the daemon at `error`, with this reason); here only the detail.
+        logger.debug("intake paused, checking the inbox every second", metadata: ["wf.reason": "\(reason)"])
         inotify = nil
         watches = [:]
         tracker.removeAll()
@@ -178,7 +183,7 @@ final class IntakeEngine {
         guard activate() == nil else { return }
         let reason = pausedReason ?? ""
         pausedReason = nil
-        logger.notice("intake resumed", metadata: ["wf.paused_reason": "\(reason)"])
+        logger.debug("intake resumed", metadata: ["wf.paused_reason": "\(reason)"])
         emit(.resumed)
         rescan(replacingBatch: true)
     }
@@ -191,8 +196,7 @@ final class IntakeEngine {
         }
         guard st.st_mode & S_IFMT == S_IFDIR else { return pause("inbox \(layout.root) is not a directory") }
         if rootWasMountpoint && !isMountpoint(device: UInt64(st.st_dev)) {
-            waitingForRemount = true
-            return pause("inbox filesystem at \(layout.root) was unmounted")
+            return pausedByUnmount(showing: st)
         }
         if let rootIdentity, rootIdentity != (UInt64(st.st_dev), UInt64(st.st_ino)) {
             // Another folder (or a newly mounted filesystem) now sits at the inbox path: start over on it.
@@ -200,6 +204,18 @@ final class IntakeEngine {
             if let reason = activate() { return pause(reason) }
             rescan(replacingBatch: true)
         }
+    }
+
+    /// The inbox's filesystem went away (IN_UNMOUNT, or the mount point shows its parent's filesystem):
+    /// what shows through now is not the inbox, so pause until something else is mounted there.
+    func pausedByUnmount(showing st: stat? = nil) {
+        var st = st ?? stat()
+        if st.st_ino == 0 && stat(layout.root, &st) != 0 { return pause("inbox \(layout.root) is not reachable") }
+        let showing = (device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+        // Still the inbox itself (the unmount is not visible yet): let the health check decide.
+        if let rootIdentity, rootIdentity == showing { return checkHealthNow() }
+        unmountedUnderlying = showing
+        pause("inbox filesystem at \(layout.root) was unmounted")
     }
 
     private func isMountpoint(device: UInt64) -> Bool {

@@ -12,6 +12,7 @@ public struct IntakeError: Error, CustomStringConvertible, Sendable, Hashable {
     public var errno: Int32
     /// The path the call was about, when it had one.
     public var path: String?
+    /// Where in watchfolder's source the error was raised (`#fileID`, `#line`).
     public var file: String
     public var line: Int
 

@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+
+/// `watchfolder transcode` and `watchfolder probe` as a user runs them.
+@Suite("Engine CLI")
+struct EngineCLITests {
+    @Test("--progress json prints JSON lines on stdout ending at fraction 1")
+    func jsonProgress() async throws {
+        try await withTemporaryDirectory { dir in
+            let input = dir.appendingPathComponent("in.mp4")
+            try Fixtures.clip(input, seconds: 2, width: 640, height: 360)
+            let config = try engineTestConfig(in: dir)
+            let r = try watchfolder("transcode", input.path, "--out", dir.appendingPathComponent("pkg").path,
+                                    "--config", config.path, "--progress", "json")
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stderr.isEmpty)
+            let lines = r.stdout.split(separator: "\n")
+            #expect(!lines.isEmpty)
+            for line in lines {
+                let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                #expect(object?["fraction"] is Double && object?["speed"] is Double && object?["mediaSeconds"] is Double, "\(line)")
+            }
+            let last = try JSONSerialization.jsonObject(with: Data(lines.last!.utf8)) as? [String: Any]
+            #expect(last?["fraction"] as? Double == 1)
+        }
+    }
+
+    @Test("on a terminal a progress bar with percent, speed and ETA is drawn")
+    func progressBarOnTTY() async throws {
+        try await withTemporaryDirectory { dir in
+            let input = dir.appendingPathComponent("in.mp4")
+            try Fixtures.clip(input, seconds: 2, width: 640, height: 360)
+            let config = try engineTestConfig(in: dir)
+            let command = [watchfolderBinary.path, "transcode", input.path, "--out", dir.appendingPathComponent("pkg").path,
+                           "--config", config.path].map { "'\($0)'" }.joined(separator: " ")
+            // util-linux `script` gives the command a pseudo-terminal.
+            let r = try tool("script", ["-qec", command, "/dev/null"])
+            #expect(r.status == 0, "\(r.stdout)")
+            #expect(r.stdout.contains("100%"), "\(r.stdout)")
+            #expect(r.stdout.contains("x  ETA"), "\(r.stdout)")
+            #expect(r.stdout.contains("["), "\(r.stdout)")
+        }
+    }
+
+    @Test("a named GPU that is missing is a config error (exit 2); an existing --out is refused")
+    func usageErrors() async throws {
+        try await withTemporaryDirectory { dir in
+            let input = dir.appendingPathComponent("in.mp4")
+            try Fixtures.clip(input, seconds: 1, width: 320, height: 180)
+            let gpu = try watchfolder("transcode", input.path, "--out", dir.appendingPathComponent("a").path, "--hardware", "nvenc")
+            // No GPU on the test machines: nvenc cannot open.
+            #expect(gpu.status == 2, "\(gpu.stderr)")
+            #expect(gpu.stderr.contains("h264_nvenc") && gpu.stderr.split(separator: "\n").count == 1, "\(gpu.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("a").path))
+
+            let existing = dir.appendingPathComponent("b")
+            try FileManager.default.createDirectory(at: existing, withIntermediateDirectories: true)
+            let r = try watchfolder("transcode", input.path, "--out", existing.path)
+            #expect(r.status == 2 && r.stderr.contains("already exists"), "\(r.stderr)")
+
+            let cpu = try watchfolder("transcode", input.path, "--out", dir.appendingPathComponent("c").path, "--hardware", "cpu",
+                                      "--preset", "ultrafast")
+            #expect(cpu.status == 0, "\(cpu.stderr)")
+            let manifest = try String(contentsOf: dir.appendingPathComponent("c/manifest.json"), encoding: .utf8)
+            #expect(manifest.contains("\"encoder\" : \"libx264\""))
+        }
+    }
+
+    @Test("probe shows what the engine sees, and the planned ladder")
+    func probe() async throws {
+        try await withTemporaryDirectory { dir in
+            let phone = try EngineCorpus.rotatedPhone.make(in: dir)
+            let r = try watchfolder("probe", phone.path, "--json")
+            #expect(r.status == 0, "\(r.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            let probe = try #require(object["probe"] as? [String: Any])
+            let video = try #require(probe["video"] as? [String: Any])
+            #expect(video["rotation"] as? Int == 90)
+            #expect(video["displayWidth"] as? Int == 360 && video["displayHeight"] as? Int == 640)
+            #expect(video["codec"] as? String == "h264")
+            #expect(video["pixelFormat"] as? String == "yuv420p")
+            #expect(video["bitDepth"] as? Int == 8)
+            #expect(video["fieldOrder"] as? String == "progressive")
+            #expect(video["variableFrameRate"] as? Bool == false)
+            #expect((probe["audio"] as? [String: Any])?["layout"] as? String == "mono")
+            let ladder = try #require(object["ladder"] as? [[String: Any]])
+            #expect(ladder.map { $0["height"] as? Int } == [480, 360], "never above the 640-px display height")
+            #expect(ladder.first?["width"] as? Int == 270)
+
+            for degrees in [180, 270] {
+                let rotated = dir.appendingPathComponent("rotated-\(degrees).mp4")
+                try FileManager.default.copyItem(at: phone, to: rotated)
+                try setDisplayRotation(rotated, degrees: degrees)
+                let p = try watchfolder("probe", rotated.path, "--json")
+                let o = try #require(try JSONSerialization.jsonObject(with: Data(p.stdout.utf8)) as? [String: Any])
+                let v = try #require((o["probe"] as? [String: Any])?["video"] as? [String: Any])
+                #expect(v["rotation"] as? Int == degrees)
+                #expect(v["displayHeight"] as? Int == (degrees == 180 ? 360 : 640), "\(degrees)°: \(v)")
+            }
+
+            let ts = try EngineCorpus.interlacedMpeg2Ts.make(in: dir)
+            let text = try watchfolder("probe", ts.path)
+            #expect(text.status == 0)
+            for field in ["container:   mpegts", "mpeg2video", "interlaced", "SAR", "DAR", "frame rate:", "audio:", "ladder:"] {
+                #expect(text.stdout.contains(field), "probe text lacks \(field): \(text.stdout)")
+            }
+        }
+    }
+
+    @Test("Ctrl-C cancels: exit 1, no package, no work directory")
+    func interrupt() async throws {
+        try await withTemporaryDirectory { dir in
+            let input = dir.appendingPathComponent("long.mp4")
+            try Fixtures.clip(input, seconds: 20, width: 1280, height: 720)
+            let process = Process()
+            process.executableURL = watchfolderBinary
+            process.arguments = ["transcode", input.path, "--out", dir.appendingPathComponent("out/pkg").path, "--preset", "medium",
+                                 "--progress", "json"]
+            process.standardError = FileHandle.nullDevice
+            let stdout = Pipe()
+            process.standardOutput = stdout
+            try process.run()
+            // Wait until it is really encoding: a progress line past 5 % of the media.
+            let reader = stdout.fileHandleForReading
+            var buffered = ""
+            reading: while process.isRunning {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                buffered += String(decoding: chunk, as: UTF8.self)
+                while let newline = buffered.firstIndex(of: "\n") {
+                    let line = buffered[..<newline]
+                    buffered = String(buffered[buffered.index(after: newline)...])
+                    let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                    if let fraction = object?["fraction"] as? Double, fraction >= 0.05 { break reading }
+                }
+            }
+            #expect(process.isRunning, "a 20 s 720p clip at preset medium finished before the interrupt")
+            kill(process.processIdentifier, SIGINT)
+            let start = Date()
+            while process.isRunning && Date().timeIntervalSince(start) < 10 { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(!process.isRunning)
+            #expect(Date().timeIntervalSince(start) < 3, "stopped within a second or so (3 s allowed on a loaded machine)")
+            #expect(process.terminationStatus == 1)
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)) ?? []
+            #expect(left.isEmpty, "left behind: \(left)")
+        }
+    }
+}
