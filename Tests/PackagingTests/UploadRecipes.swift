@@ -49,8 +49,14 @@ enum UploadRecipes {
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
             let argv = ([executable] + arguments).map { strdup($0) } + [nil]
             defer { argv.forEach { free($0) } }
+            // A process group of its own: a server that signals its group on exit (smbd) cannot hit the tests.
+            var attributes = posix_spawnattr_t()
+            posix_spawnattr_init(&attributes)
+            defer { posix_spawnattr_destroy(&attributes) }
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+            posix_spawnattr_setpgroup(&attributes, 0)
             var child: pid_t = 0
-            let rc = posix_spawn(&child, executable, &actions, nil, argv, environ)
+            let rc = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
             guard rc == 0 else { throw ToolFailure(description: "posix_spawn \(executable): \(String(cString: strerror(rc)))") }
             pid = child
         }
@@ -194,9 +200,9 @@ enum UploadRecipes {
             try runChecked("sh", ["-c", "smbpasswd -c '\(config.path)' -a -s '\(user)' < '\(input.path)'"])
         }
         let log = dir.appendingPathComponent("smbd.log")
-        // Its own process group (no --no-process-group): smbd signals its whole group when it stops.
+        // --no-process-group: Daemon already gives it a group of its own (smbd signals that group when it stops).
         let smbd = try Daemon(which("smbd") ?? "/usr/sbin/smbd",
-                              ["--foreground", "--debug-stdout", "-s", config.path], log: log)
+                              ["--foreground", "--no-process-group", "--debug-stdout", "-s", config.path], log: log)
         defer { smbd.stop() }
         try awaitListening(port, smbd, log: log)
 
