@@ -5,21 +5,23 @@ SHELL := /bin/bash
 # What the build needs, and what the tests use as independent oracles and peers.
 APT_BUILD := pkg-config libavcodec-dev libavformat-dev libavfilter-dev libavutil-dev libswscale-dev \
              libswresample-dev libsqlite3-dev libcurl4-openssl-dev
-APT_TEST  := ffmpeg openssh-server openssh-client samba smbclient openssl chromium
+APT_TEST  := ffmpeg openssh-server openssh-client samba smbclient openssl chromium lintian systemd man-db
+# `make deb`: debhelper builds the package, help2man its man page from --help, chrpath drops SwiftPM's RUNPATH.
+APT_DEB   := debhelper help2man chrpath fakeroot dpkg-dev
 PIP_TEST  := moto[server]==5.2.1 awscli==1.45.11 standardwebhooks==1.1.0 prometheus_client websocket-client
 
 SWIFT ?= swift
 CONFIG ?= var/config.toml
 BIN_RELEASE := .build/release/watchfolder
 
-.PHONY: setup setup-test build release run test bench clean
+.PHONY: setup setup-test build release run test bench clean deb
 
 # Installs only what is missing; silent when everything is there.
 setup:
 	@scripts/ensure-apt $(APT_BUILD)
 
 setup-test: setup
-	@scripts/ensure-apt $(APT_TEST)
+	@scripts/ensure-apt $(APT_TEST) $(APT_DEB)
 	@scripts/ensure-pip $(PIP_TEST)
 
 build: setup
@@ -35,9 +37,17 @@ run: release $(CONFIG)
 	@echo "watchfolder: drop videos into $(CURDIR)/var/inbox; packages appear in $(CURDIR)/var/outbox (Ctrl-C stops)"
 	$(BIN_RELEASE) run --config $(CONFIG)
 
-test: setup-test
+# The packaging tests install this .deb (built first, from the release binary) on this machine and purge it.
+test: setup-test deb
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# watchfolder_<version>_amd64.deb in this folder (version: Sources/WatchFolder/Version.swift): the Swift
+# runtime linked in, full RELRO (-z now), packaged by debhelper (packaging/deb).
+deb: setup
+	@scripts/ensure-apt $(APT_DEB)
+	$(SWIFT) build -c release --static-swift-stdlib -Xlinker -z -Xlinker now
+	packaging/deb/build-deb.sh
 
 bench: setup-test release
 	@scripts/ensure-apt time

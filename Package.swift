@@ -129,6 +129,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The systemd notify client, and the .deb built, linted, installed, upgraded and purged for real.
+        .testTarget(
+            name: "PackagingTests",
+            dependencies: [
+                "WatchFolder",
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Runs the built `watchfolder` binary as a user would: CLI contracts, exit codes, the daemon end to end.
         .testTarget(
             name: "EndToEndTests",

@@ -1,0 +1,291 @@
+import Foundation
+import Glibc
+import Testing
+
+/// Installs the .deb on this machine for real (apt-get), checks what it made, runs the installed daemon as user
+/// `watchfolder` on a dropped clip, upgrades with an edited config, removes and purges; then leaves the machine
+/// as it found it. Needs root; never runs twice at once (a lock file), refuses to touch an existing install.
+@Suite("deb: install, run, upgrade, purge on this machine", .serialized)
+struct DebInstallTests {
+    static let lockPath = "/run/lock/watchfolder-deb-test.lock"
+    static let unitWants = "/etc/systemd/system/multi-user.target.wants/watchfolder.service"
+    static let apt = ["-y", "-q", "-o", "DPkg::Lock::Timeout=600", "-o", "Dpkg::Use-Pty=0"]
+    static let aptEnvironment = ["DEBIAN_FRONTEND": "noninteractive", "LANG": "C.UTF-8"]
+    /// `python3 -c denyWriteExecute PROGRAM ARGS...`: runs PROGRAM with PR_SET_MDWE (65), PR_MDWE_REFUSE_EXEC_GAIN.
+    static let denyWriteExecute = """
+        import ctypes, os, sys
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(65, 1, 0, 0, 0) != 0:
+            sys.exit("prctl(PR_SET_MDWE): errno %d" % ctypes.get_errno())
+        os.execv(sys.argv[1], sys.argv[1:])
+        """
+
+    @Test("install → files, user, permissions, conffile; run as watchfolder; upgrade keeps the config; purge keeps media")
+    func lifecycle() async throws {
+        try await offPool { try Self.lifecycleBody() }
+    }
+
+    static func lifecycleBody() throws {
+        try #require(getuid() == 0, "installing a .deb needs root")
+        let deb = try builtDeb()
+        let version = try sourceVersion()
+
+        let lock = open(Self.lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        try #require(lock >= 0)
+        defer { close(lock) }
+        try #require(flock(lock, LOCK_EX) == 0)
+
+        // Never mix with a real installation or real media.
+        let installed = try run("dpkg-query", ["-W", "-f", "${Status}", "watchfolder"]).stdout
+        try #require(!installed.contains("installed"), "watchfolder is installed on this machine: \(installed)")
+        try #require(!FileManager.default.fileExists(atPath: "/srv/watchfolder"), "/srv/watchfolder exists already")
+        try #require(try run("getent", ["passwd", "watchfolder"]).status != 0, "a user watchfolder exists already")
+        let renderExisted = try run("getent", ["group", "render"]).status == 0
+        // postinst applies the inotify limits (where /proc/sys is writable); the machine gets its own back.
+        let limits = ["max_user_watches", "max_user_instances"].map { "/proc/sys/fs/inotify/\($0)" }
+        let savedLimits = limits.map { (try? String(contentsOfFile: $0, encoding: .utf8)) ?? "" }
+        defer {
+            for (path, value) in zip(limits, savedLimits) where !value.isEmpty {
+                try? value.write(toFile: path, atomically: false, encoding: .utf8)
+            }
+        }
+        let srvExisted = FileManager.default.fileExists(atPath: "/srv")
+        defer {
+            _ = try? run("apt-get", ["purge"] + Self.apt + ["watchfolder"], environment: Self.aptEnvironment)
+            try? FileManager.default.removeItem(atPath: "/srv/watchfolder")
+            if !srvExisted { try? FileManager.default.removeItem(atPath: "/srv") }
+            if !renderExisted { _ = try? run("delgroup", ["--quiet", "--system", "render"]) }
+            _ = try? run("deluser", ["--quiet", "--system", "watchfolder"])
+            _ = try? run("delgroup", ["--quiet", "--system", "watchfolder"])
+        }
+
+        // Install.
+        try runChecked("apt-get", ["install"] + Self.apt + [deb.path], environment: Self.aptEnvironment, timeout: 600)
+        #expect(try run("dpkg-query", ["-W", "-f", "${Version}", "watchfolder"]).stdout == version)
+        #expect(try runChecked("/usr/bin/watchfolder", ["--version"]).stdout.trimmed == version)
+
+        // The user and group: a system account without a shell, home = the state folder.
+        let passwd = try runChecked("getent", ["passwd", "watchfolder"]).stdout.trimmed.split(separator: ":")
+        #expect(passwd.count == 7)
+        if passwd.count == 7 {
+            #expect((Int(passwd[2]) ?? 0) < 1000 && (Int(passwd[2]) ?? 0) > 0, "a system uid: \(passwd)")
+            #expect(passwd[5] == "/var/lib/watchfolder")
+            #expect(passwd[6] == "/usr/sbin/nologin")
+        }
+        #expect(try run("getent", ["group", "watchfolder"]).status == 0)
+        #expect(try run("getent", ["group", "render"]).status == 0, "the unit's SupplementaryGroups needs it")
+
+        // Folders and permissions: the inbox group-writable and setgid.
+        #expect(FileInfo(path: "/srv/watchfolder") == FileInfo(mode: 0o755, owner: "root", group: "root"))
+        #expect(FileInfo(path: "/srv/watchfolder/inbox") == FileInfo(mode: 0o2775, owner: "watchfolder", group: "watchfolder"))
+        for dir in ["outbox", "archive", "failed"] {
+            #expect(FileInfo(path: "/srv/watchfolder/\(dir)") == FileInfo(mode: 0o2755, owner: "watchfolder", group: "watchfolder"))
+        }
+        #expect(FileInfo(path: "/var/lib/watchfolder") == FileInfo(mode: 0o750, owner: "watchfolder", group: "watchfolder"))
+        #expect(FileInfo(path: "/etc/watchfolder/config.toml") == FileInfo(mode: 0o640, owner: "root", group: "watchfolder"))
+        #expect(FileInfo(path: "/usr/bin/watchfolder") == FileInfo(mode: 0o755, owner: "root", group: "root"))
+
+        // inotify limits.
+        let sysctl = try String(contentsOfFile: "/etc/sysctl.d/60-watchfolder.conf", encoding: .utf8)
+        #expect(sysctl.contains("fs.inotify.max_user_watches = 1048576"))
+        #expect(sysctl.contains("fs.inotify.max_user_instances = 1024"))
+        if access(limits[1], W_OK) == 0 {  // applied at install where /proc/sys is writable (not in every container)
+            #expect((try? String(contentsOfFile: limits[1], encoding: .utf8))?.trimmed == "1024", "postinst applies the limits")
+        }
+
+        // systemd: enabled on install (deb-systemd-helper works without a running systemd), started on install,
+        // restarted on upgrade and stopped on removal by the debhelper snippets; the installed unit verifies.
+        #expect(FileManager.default.fileExists(atPath: Self.unitWants), "enabled: \(Self.unitWants)")
+        let postinst = try String(contentsOfFile: "/var/lib/dpkg/info/watchfolder.postinst", encoding: .utf8)
+        #expect(postinst.contains("deb-systemd-helper enable 'watchfolder.service'"))
+        #expect(postinst.contains("_dh_action=restart") && postinst.contains("deb-systemd-invoke $_dh_action 'watchfolder.service'"))
+        let prerm = try String(contentsOfFile: "/var/lib/dpkg/info/watchfolder.prerm", encoding: .utf8)
+        #expect(prerm.contains("deb-systemd-invoke stop 'watchfolder.service'"))
+        let verify = try run("systemd-analyze", ["verify", "/lib/systemd/system/watchfolder.service"],
+                             environment: ["SYSTEMD_COLORS": "0"])
+        #expect(verify.status == 0 && verify.output.trimmed.isEmpty, "systemd-analyze verify: \(verify.output)")
+        #expect(try run("man", ["-w", "watchfolder"]).stdout.contains("/usr/share/man/man1/watchfolder.1.gz"))
+
+        // Edit the conffile as an administrator would (also: a free status port, a short settle time).
+        let configPath = "/etc/watchfolder/config.toml"
+        var config = try String(contentsOfFile: configPath, encoding: .utf8)
+        #expect(config.contains("path = \"/srv/watchfolder/inbox\""))
+        #expect(config.contains("settle_seconds = 5\n") && config.contains("listen = \"127.0.0.1:8080\"\n"),
+                "the edits below find their lines")
+        config = config.replacingOccurrences(of: "settle_seconds = 5", with: "settle_seconds = 1")
+        config = config.replacingOccurrences(of: "listen = \"127.0.0.1:8080\"", with: "listen = \"127.0.0.1:\(try freePort())\"")
+        config += "\n# edited by the administrator\n"
+        try config.write(toFile: configPath, atomically: false, encoding: .utf8)
+
+        // The installed binary as user watchfolder, with the installed config, on the installed folders; the clip
+        // arrives as the SFTP recipe's uploader would send it. Then the Samba recipe.
+        #expect(try run("setpriv", ["--reuid=watchfolder", "--regid=watchfolder", "--init-groups",
+                                    "/usr/bin/watchfolder", "check-config", "--config", configPath]).status == 0)
+        let sftponlyExisted = try run("getent", ["group", "sftponly"]).status == 0
+        defer {
+            for user in ["wftestsftp", "wftestsmb", "wftestout"] { UploadRecipes.remove(user: user) }
+            if !sftponlyExisted { _ = try? run("delgroup", ["--quiet", "--system", "sftponly"]) }
+        }
+        if !sftponlyExisted { try runChecked("addgroup", ["--quiet", "--system", "sftponly"]) }
+        try UploadRecipes.addUploader("wftestsftp", groups: ["sftponly", "watchfolder"])
+        try UploadRecipes.addUploader("wftestsmb", groups: ["watchfolder"])
+        try UploadRecipes.addUploader("wftestout", groups: [])
+        try dropClipAndAwaitPackage(configPath: configPath) { clip, scratch in
+            try UploadRecipes.sftpUpload(clip, as: "wftestsftp", scratch: scratch)
+        }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("wf-smb-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let smbFile = scratch.appendingPathComponent("smb-clip.mp4")
+        try Data(repeating: 7, count: 100_000).write(to: smbFile)
+        try UploadRecipes.smbUpload(smbFile, as: "wftestsmb", outsider: "wftestout", scratch: scratch)
+        // Uploaders keep the group watchfolder alive through a purge (as documented); these ones go now.
+        for user in ["wftestsftp", "wftestsmb", "wftestout"] { UploadRecipes.remove(user: user) }
+
+        // Upgrade to a rebuilt, higher version: the edited conffile stays, the user stays.
+        let upgraded = "\(version)+upgradetest1"
+        let upgradeDir = FileManager.default.temporaryDirectory.appendingPathComponent("wf-upgrade-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: upgradeDir) }
+        let binary = try extract(deb)
+        defer { try? FileManager.default.removeItem(at: binary) }
+        let build = try runChecked(packageRoot.appendingPathComponent("packaging/deb/build-deb.sh").path, [],
+                                   environment: ["WATCHFOLDER_DEB_VERSION": upgraded,
+                                                 "WATCHFOLDER_DEB_BINARY": binary.appendingPathComponent("usr/bin/watchfolder").path,
+                                                 "WATCHFOLDER_DEB_OUT": upgradeDir.path,
+                                                 // Fast to build; the shipped package uses dpkg's default (xz).
+                                                 "DPKG_DEB_COMPRESSOR_TYPE": "gzip", "DPKG_DEB_COMPRESSOR_LEVEL": "1"],
+                                   timeout: 900)
+        let upgradeDeb = build.stdout.trimmed.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(upgradeDeb.hasSuffix("watchfolder_\(upgraded)_amd64.deb"))
+        let uid = try runChecked("id", ["-u", "watchfolder"]).stdout
+        try runChecked("apt-get", ["install"] + Self.apt + [upgradeDeb], environment: Self.aptEnvironment, timeout: 600)
+        #expect(try run("dpkg-query", ["-W", "-f", "${Version}", "watchfolder"]).stdout == upgraded)
+        #expect(try String(contentsOfFile: configPath, encoding: .utf8) == config, "the edited conffile is kept")
+        #expect(!FileManager.default.fileExists(atPath: configPath + ".dpkg-dist"))
+        #expect(FileInfo(path: configPath) == FileInfo(mode: 0o640, owner: "root", group: "watchfolder"))
+        #expect(try runChecked("id", ["-u", "watchfolder"]).stdout == uid)
+
+        // Media that must survive everything below.
+        let media = "/srv/watchfolder/inbox/keep-me.mp4"
+        try Data("not really a video".utf8).write(to: URL(fileURLWithPath: media))
+
+        // Remove: the program goes, config, state and user stay.
+        try runChecked("apt-get", ["remove"] + Self.apt + ["watchfolder"], environment: Self.aptEnvironment, timeout: 600)
+        #expect(!FileManager.default.fileExists(atPath: "/usr/bin/watchfolder"))
+        #expect(FileManager.default.fileExists(atPath: configPath))
+        #expect(FileManager.default.fileExists(atPath: "/var/lib/watchfolder"))
+        #expect(try run("getent", ["passwd", "watchfolder"]).status == 0)
+
+        // Purge: user, group, state and config go; the media stays.
+        let purge = try runChecked("apt-get", ["purge"] + Self.apt + ["watchfolder"], environment: Self.aptEnvironment,
+                                   timeout: 600)
+        #expect(purge.output.contains("your media in /srv/watchfolder is kept"), "purge says so: \(purge.output)")
+        #expect(try run("dpkg-query", ["-W", "-f", "${Status}", "watchfolder"]).stdout.contains("installed") == false)
+        #expect(try run("getent", ["passwd", "watchfolder"]).status != 0, "user removed")
+        #expect(try run("getent", ["group", "watchfolder"]).status != 0, "group removed")
+        #expect(!FileManager.default.fileExists(atPath: "/var/lib/watchfolder"), "state removed")
+        #expect(!FileManager.default.fileExists(atPath: "/etc/watchfolder"), "config removed")
+        #expect(!FileManager.default.fileExists(atPath: "/etc/sysctl.d/60-watchfolder.conf"))
+        #expect(!FileManager.default.fileExists(atPath: Self.unitWants))
+        #expect(try run("dpkg-statoverride", ["--list", configPath]).status != 0)
+        #expect(FileManager.default.fileExists(atPath: media), "purge never deletes media")
+        #expect(FileManager.default.fileExists(atPath: "/srv/watchfolder/outbox"))
+    }
+
+    /// Starts `watchfolder run` as user `watchfolder` (setpriv), has `upload(clip, scratch)` put a 2 s clip
+    /// into the inbox and waits for its HLS package in the outbox; stops the daemon with SIGTERM.
+    static func dropClipAndAwaitPackage(configPath: String, upload: (URL, URL) throws -> Void) throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("wf-clip-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let clip = scratch.appendingPathComponent("installed-clip.mp4")
+        try runChecked("ffmpeg", ["-y", "-hide_banner", "-loglevel", "error",
+                                  "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=2",
+                                  "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=2",
+                                  "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+                                  "-c:a", "aac", "-shortest", clip.path])
+
+        // The unit's MemoryDenyWriteExecute=yes, without systemd: prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN)
+        // is inherited through exec, so the transcode below proves the encoders run without W+X memory.
+        let python = which("python3") ?? "/usr/bin/python3"
+        let probe = try run(python, ["-c", Self.denyWriteExecute, python, "-c",
+                                     "import mmap; mmap.mmap(-1, 4096, prot=7)"])
+        #expect(probe.status != 0 && probe.stderr.contains("Permission denied"),
+                "PR_SET_MDWE refuses W+X mappings here: \(probe.output)")
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: python)
+        daemon.arguments = ["-c", Self.denyWriteExecute, which("setpriv") ?? "/usr/bin/setpriv",
+                            "--reuid=watchfolder", "--regid=watchfolder", "--init-groups",
+                            "/usr/bin/watchfolder", "run", "--config", configPath]
+        let log = scratch.appendingPathComponent("daemon.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let logHandle = try FileHandle(forWritingTo: log)
+        daemon.standardOutput = logHandle
+        daemon.standardError = logHandle
+        daemon.standardInput = FileHandle.nullDevice
+        // As systemd would start it (Type=notify, WatchdogSec=): an abstract socket, which needs no file
+        // permissions for the watchfolder user.
+        let notify = try NotifySocket(abstract: true)
+        daemon.environment = ProcessInfo.processInfo.environment.merging(
+            ["NOTIFY_SOCKET": notify.name, "WATCHDOG_USEC": "2000000"]) { $1 }
+        try daemon.run()
+        defer {
+            if daemon.isRunning {
+                kill(daemon.processIdentifier, SIGTERM)
+                let deadline = Date().addingTimeInterval(40)
+                while daemon.isRunning && Date() < deadline { usleep(50_000) }
+                if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) }
+            }
+            daemon.waitUntilExit()
+            try? logHandle.close()
+        }
+
+        Thread.sleep(forTimeInterval: 1)
+        try upload(clip, scratch)
+
+        let master = "/srv/watchfolder/outbox/installed-clip/master.m3u8"
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: master) && Date() < deadline && daemon.isRunning {
+            Thread.sleep(forTimeInterval: 0.25)
+        }
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        #expect(FileManager.default.fileExists(atPath: master), "no package from the installed daemon; its log:\n\(output)")
+        if FileManager.default.fileExists(atPath: master) {
+            let playlist = try String(contentsOfFile: master, encoding: .utf8)
+            #expect(playlist.hasPrefix("#EXTM3U"))
+            #expect(FileInfo(path: master)?.owner == "watchfolder", "the package was written by the service user")
+        }
+        // READY=1 after start-up and watchdog pings: SystemdService in the daemon's ServiceGroup.
+        let ready = notify.drain()
+        withKnownIssue("SystemdService is not wired into Daemon yet (the coordinator wires it; then remove this)") {
+            #expect(ready.first?.hasPrefix("READY=1") == true, "\(ready)")
+            #expect(ready.contains("WATCHDOG=1"), "\(ready)")
+        }
+        kill(daemon.processIdentifier, SIGTERM)
+        let stopDeadline = Date().addingTimeInterval(40)
+        while daemon.isRunning && Date() < stopDeadline { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(!daemon.isRunning, "the daemon stops on SIGTERM")
+        withKnownIssue("SystemdService is not wired into Daemon yet (the coordinator wires it; then remove this)") {
+            #expect(notify.drain().last == "STOPPING=1")
+        }
+        if !daemon.isRunning { #expect(daemon.terminationStatus == 0, "exit status \(daemon.terminationStatus)") }
+    }
+}
+
+/// A TCP port that was free a moment ago on 127.0.0.1.
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { ptr -> Bool in
+            bind(fd, ptr, length) == 0 && getsockname(fd, ptr, &length) == 0
+        }
+    }
+    guard bound else { throw ToolFailure(description: "no free port: errno \(errno)") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
