@@ -31,9 +31,8 @@ import Testing
             var text = try String(contentsOf: folders.config, encoding: .utf8)
             text = text.replacingOccurrences(of: "listen = \"127.0.0.1:0\"", with: "listen = \"127.0.0.1:0\"\ntoken = \"\(Self.token)\"")
             try text.write(to: folders.config, atomically: true, encoding: .utf8)
-            let daemon = try DaemonProcess(config: folders.config)
-            defer { daemon.stop() }
-            try waitUntil("the daemon says where the dashboard is", timeout: 20) { daemon.stdout.contains("dashboard at http://") }
+            let daemon = try await DaemonProcess.start(config: folders.config)
+            try await waitUntil("the daemon says where the dashboard is", timeout: 20) { daemon.stdout.contains("dashboard at http://") }
             let line = try #require(daemon.stdout.split(separator: "\n").first { $0.contains("dashboard at ") })
             let url = try #require(line.range(of: "http://")).lowerBound
             let root = String(line[url...]).trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
@@ -45,8 +44,8 @@ import Testing
             #expect(try curl(root + "/api/jobs/1", ["-X", "DELETE"] + auth).status == 405)
             #expect(try curl(root + "/api/jobs/12345", auth).status == 404)
 
-            try Clips.drop(at: folders.inbox.appendingPathComponent("clip.mp4"))
-            try waitUntil("the job completes", timeout: 120) {
+            try Clips.drop(try await Clips.shared(), at: folders.inbox.appendingPathComponent("clip.mp4"))
+            try await waitUntil("the job completes", timeout: 120) {
                 let page = json(try curl(root + "/api/jobs?state=completed", auth).body)
                 return (page["jobs"] as? [[String: Any]])?.count == 1
             }
@@ -68,7 +67,7 @@ import Testing
             func value(_ name: String) -> Double? {
                 metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
             }
-            let clipSize = try FileManager.default.attributesOfItem(atPath: Clips.shared.path)[.size] as? Int
+            let clipSize = try FileManager.default.attributesOfItem(atPath: try await Clips.shared().path)[.size] as? Int
             #expect(value("watchfolder_bytes_in_total") == clipSize.map(Double.init))
             #expect((value("watchfolder_bytes_out_total") ?? 0) > 0)
             #expect((value("watchfolder_inbox_rescans_total") ?? 0) >= 1)
@@ -81,7 +80,7 @@ import Testing
                 #expect(events.stdout.contains("event: \(type)\n"), "\(type) in \(events.stdout)")
             }
             #expect(events.stdout.contains("id: 1\nevent: job.queued\n"))
-            #expect(daemon.stop() == 0)
+            #expect(await daemon.stop() == 0)
         }
     }
 
@@ -89,9 +88,8 @@ import Testing
         try await withTemporaryDirectory { dir in
             try FileManager.default.createDirectory(at: dir.appendingPathComponent("first"), withIntermediateDirectories: true)
             let first = try DaemonFolders(root: dir.appendingPathComponent("first"))
-            let daemon = try DaemonProcess(config: first.config)
-            defer { daemon.stop() }
-            try waitUntil("the first daemon listens", timeout: 20) { daemon.stdout.contains("dashboard at http://") }
+            let daemon = try await DaemonProcess.start(config: first.config)
+            try await waitUntil("the first daemon listens", timeout: 20) { daemon.stdout.contains("dashboard at http://") }
             let port = try #require(daemon.stdout.split(separator: ":").last.flatMap { Int($0.prefix { $0.isNumber }) })
             let second = dir.appendingPathComponent("second")
             try FileManager.default.createDirectory(at: second, withIntermediateDirectories: true)

@@ -66,17 +66,6 @@ final class E2EWebhookReceiver {
     }
 }
 
-/// Polls `condition` every 50 ms without blocking a thread of the shared pool; throws after `timeout`.
-func eventuallyTrue(_ what: String, timeout: TimeInterval = 60, _ condition: () throws -> Bool) async throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    if try condition() { return }
-    throw Timeout(description: "timed out after \(Int(timeout))s waiting until \(what)")
-}
-
 @Suite(.serialized) struct WebhookDaemonTests {
     /// A real job: the daemon is killed (-9) while `job.completed` is in flight; after the restart the receiver
     /// has exactly one `job.completed` id, and the payload points at the published package.
@@ -85,16 +74,16 @@ func eventuallyTrue(_ what: String, timeout: TimeInterval = 60, _ condition: () 
             let secret = try watchfolder("webhook-secret").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             let receiver = try E2EWebhookReceiver(secret: secret, in: dir, hangType: "job.completed", hangCount: 1)
             let f = try DaemonFolders(root: dir, extra: "[[webhook]]\nurl = \"\(receiver.url)\"\nsecret = \"\(secret)\"\n")
-            let daemon = try DaemonProcess(config: f.config)
-            try Clips.drop(at: f.inbox.appendingPathComponent("a.mp4"))
-            try await eventuallyTrue("job.completed reached the receiver", timeout: 120) {
+            let daemon = try await DaemonProcess.start(config: f.config)
+            try Clips.drop(try await Clips.shared(), at: f.inbox.appendingPathComponent("a.mp4"))
+            try await waitUntil("job.completed reached the receiver", timeout: 120) {
                 receiver.received().contains { $0.type == "job.completed" }
             }
-            daemon.stop(SIGKILL)
-            #expect(try sql(f.database, "SELECT d.state FROM delivery d JOIN event e ON e.id = d.event_id WHERE e.type = 'job.completed'") == [["pending"]])
+            await daemon.stop(SIGKILL)
+            #expect(try await sql(f.database, "SELECT d.state FROM delivery d JOIN event e ON e.id = d.event_id WHERE e.type = 'job.completed'") == [["pending"]])
 
-            let restarted = try DaemonProcess(config: f.config)
-            try await eventuallyTrue("job.completed delivered after the restart", timeout: 60) {
+            let restarted = try await DaemonProcess.start(config: f.config)
+            try await waitUntil("job.completed delivered after the restart", timeout: 60) {
                 receiver.received().contains { $0.type == "job.completed" && $0.answered == 200 }
             }
             let all = receiver.received()
@@ -102,7 +91,7 @@ func eventuallyTrue(_ what: String, timeout: TimeInterval = 60, _ condition: () 
             let completed = all.filter { $0.type == "job.completed" }
             #expect(Set(completed.map(\.id)).count == 1)
             #expect(completed.map(\.answered) == [0, 200])
-            let storedID = try sql(f.database, "SELECT uid FROM event WHERE type = 'job.completed'")
+            let storedID = try await sql(f.database, "SELECT uid FROM event WHERE type = 'job.completed'")
             #expect(storedID == [[completed.first?.id ?? ""]])
             let accepted = all.filter { $0.answered == 200 }.compactMap(\.type)
             #expect(accepted == ["job.queued", "job.started", "job.completed"])
@@ -123,7 +112,7 @@ func eventuallyTrue(_ what: String, timeout: TimeInterval = 60, _ condition: () 
             #expect((data["manifest"] as? [String: Any])?["renditions"] != nil)
             let durations = try #require(data["durations"] as? [String: Any])
             #expect(durations["processing_seconds"] as? Double != nil && durations["media_seconds"] as? Double != nil)
-            #expect(restarted.stop(SIGTERM) == 0)
+            #expect(await restarted.stop(SIGTERM) == 0)
         }
     }
 
@@ -136,25 +125,25 @@ func eventuallyTrue(_ what: String, timeout: TimeInterval = 60, _ condition: () 
             let port = try E2EWebhookReceiver(secret: secret, in: dir).port  // free now: nothing listens
             let url = "http://127.0.0.1:\(port)/hooks"
             let f = try DaemonFolders(root: dir, extra: "[[webhook]]\nurl = \"\(url)\"\nsecret = \"\(secret)\"\n")
-            let daemon = try DaemonProcess(config: f.config)
-            try Clips.drop(at: f.inbox.appendingPathComponent("a.mp4"))
-            try await eventuallyTrue("the job completed, its events tried", timeout: 120) {
-                try states(f.config) == ["a.mp4": "completed"]
-                    && sql(f.database, "SELECT COUNT(*) FROM delivery WHERE attempts > 0") != [["0"]]
+            let daemon = try await DaemonProcess.start(config: f.config)
+            try Clips.drop(try await Clips.shared(), at: f.inbox.appendingPathComponent("a.mp4"))
+            try await waitUntil("the job completed, its events tried", timeout: 120) {
+                guard try await states(f.config) == ["a.mp4": "completed"] else { return false }
+                return try await sql(f.database, "SELECT COUNT(*) FROM delivery WHERE attempts > 0") != [["0"]]
             }
-            #expect(daemon.stop(SIGTERM) == 0)
-            let pending = try sql(f.database, "SELECT state, COUNT(*) FROM delivery GROUP BY state")
+            #expect(await daemon.stop(SIGTERM) == 0)
+            let pending = try await sql(f.database, "SELECT state, COUNT(*) FROM delivery GROUP BY state")
             #expect(pending == [["pending", "3"]])
-            let lastError = try sql(f.database, "SELECT last_error FROM delivery WHERE attempts > 0 LIMIT 1")
+            let lastError = try await sql(f.database, "SELECT last_error FROM delivery WHERE attempts > 0 LIMIT 1")
             #expect(lastError.first?.first?.contains("Couldn't connect") == true, "\(lastError)")
 
             let receiver = try E2EWebhookReceiver(secret: secret, in: dir, port: port)
-            let restarted = try DaemonProcess(config: f.config)
+            let restarted = try await DaemonProcess.start(config: f.config)
             // The first retry is due 5 s after the failed attempt.
-            try await eventuallyTrue("every event delivered after the restart", timeout: 60) { receiver.received().count >= 3 }
+            try await waitUntil("every event delivered after the restart", timeout: 60) { receiver.received().count >= 3 }
             try await Task.sleep(for: .milliseconds(300))
             let all = receiver.received()
-            let stored = try sql(f.database, "SELECT uid FROM event ORDER BY id").map { $0[0] }
+            let stored = try await sql(f.database, "SELECT uid FROM event ORDER BY id").map { $0[0] }
             #expect(all.map(\.id) == stored)  // each once, in order
             #expect(all.map(\.type) == ["job.queued", "job.started", "job.completed"])
             #expect(all.allSatisfy { $0.verified && $0.answered == 200 })
@@ -176,11 +165,11 @@ func eventuallyTrue(_ what: String, timeout: TimeInterval = 60, _ condition: () 
             let resend = try watchfolder("webhooks", "resend", "\(completed.id)", "--config", f.config.path)
             #expect(resend.status == 0, "\(resend.stderr)")
             #expect(resend.stdout.contains(completed.webhook_id))
-            try await eventuallyTrue("the resent event arrived", timeout: 20) { receiver.received().count == 4 }
+            try await waitUntil("the resent event arrived", timeout: 20) { receiver.received().count == 4 }
             let again = receiver.received()
             #expect(again[3].id == again[2].id)
             #expect(again[3].verified && again[3].timestamp != again[2].timestamp && again[3].signature != again[2].signature)
-            #expect(restarted.stop(SIGTERM) == 0)
+            #expect(await restarted.stop(SIGTERM) == 0)
         }
     }
 }

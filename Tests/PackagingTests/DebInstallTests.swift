@@ -257,17 +257,13 @@ struct DebInstallTests {
         }
         // READY=1 after start-up and watchdog pings: SystemdService in the daemon's ServiceGroup.
         let ready = notify.drain()
-        withKnownIssue("SystemdService is not wired into Daemon yet (the coordinator wires it; then remove this)") {
-            #expect(ready.first?.hasPrefix("READY=1") == true, "\(ready)")
-            #expect(ready.contains("WATCHDOG=1"), "\(ready)")
-        }
+        #expect(ready.first?.hasPrefix("READY=1") == true, "\(ready)")
+        #expect(ready.contains("WATCHDOG=1"), "\(ready)")
         kill(daemon.processIdentifier, SIGTERM)
         let stopDeadline = Date().addingTimeInterval(40)
         while daemon.isRunning && Date() < stopDeadline { Thread.sleep(forTimeInterval: 0.1) }
         #expect(!daemon.isRunning, "the daemon stops on SIGTERM")
-        withKnownIssue("SystemdService is not wired into Daemon yet (the coordinator wires it; then remove this)") {
-            #expect(notify.drain().last == "STOPPING=1")
-        }
+        #expect(notify.drain().last == "STOPPING=1")
         if !daemon.isRunning { #expect(daemon.terminationStatus == 0, "exit status \(daemon.terminationStatus)") }
     }
 }

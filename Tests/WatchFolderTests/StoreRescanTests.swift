@@ -21,12 +21,12 @@ import Testing
             // Start-up rescan, then an overflow rescan that sees the same files plus duplicated settle events.
             let first = try await Intake.rescan(config: inbox)
             #expect(first.count == 2_000)
-            await Daemon.handle(.rescanned(first), store: bench.store, scheduler: scheduler, logger: logger)
+            await Daemon.record(first, store: bench.store, scheduler: scheduler, logger: logger)
             try Data("new".utf8).write(to: bench.inbox.appendingPathComponent("late.mp4"))
             let second = try await Intake.rescan(config: inbox)
-            await Daemon.handle(.rescanned(second), store: bench.store, scheduler: scheduler, logger: logger)
+            await Daemon.record(second, store: bench.store, scheduler: scheduler, logger: logger)
             for file in first.prefix(50) {
-                await Daemon.handle(.settled(file), store: bench.store, scheduler: scheduler, logger: logger)
+                await Daemon.record([file], store: bench.store, scheduler: scheduler, logger: logger)
             }
             let counts = try await bench.store.counts()
             #expect(counts[.queued] == 2_001)

@@ -154,7 +154,7 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
             try await withSender(store, [webhookConfig(unreachable, events: ["job.queued"])], scale: 0.00005) {
                 _ = try await store.enqueue([file("a.mp4", inode: 1), file("b.mp4", inode: 2)])
                 let outbox = WebhookOutbox(store: store)
-                #expect(try await eventually(timeout: 25) { try await outbox.list(state: .failed).count == 2 })
+                #expect(try await eventually(timeout: .seconds(25)) { try await outbox.list(state: .failed).count == 2 })
                 let failed = try await outbox.list(state: .failed)
                 // The head was retried until its window closed; the one behind it waited its window out behind the
                 // head (order per endpoint), was tried once, and the queue moved on.

@@ -110,16 +110,6 @@ func webhookConfig(_ url: String, events: [String]? = nil, secret: String = Webh
     return hook
 }
 
-/// Waits until `condition` is true, polling; false after `timeout`.
-func eventually(timeout: Double = 20, _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(50))
-    }
-    return try await condition()
-}
-
 /// Event uids of the store, oldest first, optionally only those of the given types.
 func eventUIDs(_ store: SQLiteJobStore, types: Set<String>? = nil) async throws -> [String] {
     try await store.events(after: 0, limit: 10_000).filter { types?.contains($0.type.rawValue) ?? true }.map(\.uid)
