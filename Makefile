@@ -37,10 +37,15 @@ run: release $(CONFIG)
 	@echo "watchfolder: drop videos into $(CURDIR)/var/inbox; packages appear in $(CURDIR)/var/outbox (Ctrl-C stops)"
 	$(BIN_RELEASE) run --config $(CONFIG)
 
+# Suites whose assertions are about time (cancel within a second, settle windows, watchdog pings, grace periods)
+# run one test at a time after the rest, so the parallel transcodes cannot starve them into false failures.
+SERIAL_TESTS := PipelineTests.TranscoderTests|EndToEndTests.EngineCLITests|PackagingTests.SystemdNotifierTests|WatchFolderTests.Intake|WatchFolderTests.SchedulerTests|EndToEndTests.DaemonTests
+
 # The packaging tests install this .deb (built first, from the release binary) on this machine and purge it.
 test: setup-test deb
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --skip '$(SERIAL_TESTS)'
+	$(SWIFT) test --skip-build --no-parallel --filter '$(SERIAL_TESTS)'
 
 # watchfolder_<version>_amd64.deb in this folder (version: Sources/WatchFolder/Version.swift): the Swift
 # runtime linked in, full RELRO (-z now), packaged by debhelper (packaging/deb).
