@@ -42,7 +42,10 @@ struct WatchFolderCommand: AsyncParsableCommand {
                 exit(withError: error)  // --help, --version, explicit exit codes
             }
             // Every other ArgumentParser error is a usage error: one line, exit 2, as documented.
-            let text = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            // ArgumentParser may spread a message over lines (a list of allowed values): fold it into one.
+            let text = message(for: error).split(separator: "\n")
+                .map { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "- ", with: "") }
+                .filter { !$0.isEmpty }.joined(separator: " ")
             FileHandle.standardError.write(Data("watchfolder: \(text) (see 'watchfolder --help')\n".utf8))
             Foundation.exit(CLIFailure.usage)
         }

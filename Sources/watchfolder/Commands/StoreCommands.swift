@@ -1,7 +1,7 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 import Logging
-import WatchFolder
+public import WatchFolder
 
 /// Opens the job store of `config` for a CLI command (same database as the running daemon, WAL).
 private func openStore(_ config: Config) throws -> SQLiteJobStore {
@@ -78,21 +78,14 @@ struct Jobs: AsyncParsableCommand {
             """
     )
     @OptionGroup var options: ConfigOption
-    @Option(help: "queued, running, publishing, completed, failed or cancelled.") var state: String?
+    @Option(help: "queued, running, publishing, completed, failed or cancelled.") var state: Job.State?
     @Option(help: "At most this many jobs.") var limit: Int = 50
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func run() async throws {
-        var filter: Job.State?
-        if let state {
-            guard let s = Job.State(rawValue: state) else {
-                throw CLIFailure.usage("--state must be one of \(Job.State.allCases.map(\.rawValue).joined(separator: ", ")), not '\(state)'")
-            }
-            filter = s
-        }
         guard limit >= 0 else { throw CLIFailure.usage("--limit must be at least 0, not \(limit)") }
         let config = try options.load()
-        let jobs = try await openStore(config).list(state: filter, limit: limit)
+        let jobs = try await openStore(config).list(state: state, limit: limit)
         if json {
             try printJSON(jobs.map(JobPayload.init))
             return
@@ -165,3 +158,5 @@ struct Cancel: AsyncParsableCommand {
         }
     }
 }
+
+extension Job.State: ExpressibleByArgument {}

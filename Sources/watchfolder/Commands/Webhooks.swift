@@ -1,6 +1,6 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
-import WatchFolder
+public import WatchFolder
 
 /// `watchfolder webhooks`: the delivery queue, and `resend`.
 struct Webhooks: AsyncParsableCommand {
@@ -76,21 +76,14 @@ struct WebhooksList: AsyncParsableCommand {
             """
     )
     @OptionGroup var options: ConfigOption
-    @Option(help: "pending, failed or delivered.") var state: String?
+    @Option(help: "pending, failed or delivered.") var state: WebhookDelivery.State?
     @Option(help: "At most this many deliveries.") var limit: Int = 100
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func run() async throws {
-        var filter: WebhookDelivery.State?
-        if let state {
-            guard let s = WebhookDelivery.State(rawValue: state) else {
-                throw CLIFailure.usage("--state must be one of \(WebhookDelivery.State.allCases.map(\.rawValue).joined(separator: ", ")), not '\(state)'")
-            }
-            filter = s
-        }
         guard limit >= 0 else { throw CLIFailure.usage("--limit must be at least 0, not \(limit)") }
         let config = try options.load()
-        let deliveries = try await openOutbox(config).list(state: filter, limit: limit).map(DeliveryReport.init)
+        let deliveries = try await openOutbox(config).list(state: state, limit: limit).map(DeliveryReport.init)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
@@ -130,3 +123,5 @@ struct WebhooksResend: AsyncParsableCommand {
         print("delivery \(id) queued: \(info.event.type.rawValue) \(info.event.uid) to \(info.url)")
     }
 }
+
+extension WebhookDelivery.State: ExpressibleByArgument {}
