@@ -1,0 +1,144 @@
+import Foundation
+import Testing
+
+/// The daemon with `[s3]`: packages go to the outbox, then to the bucket (moto_server with signature checking).
+@Suite(.serialized) struct S3DaemonTests {
+    static let secret = "whsec_" + Data("s3-daemon-test-secret-0123456789".utf8).base64EncodedString()
+
+    /// The package's files, relative to its outbox folder.
+    func files(_ f: DaemonFolders, _ package: String) -> Set<String> {
+        var out = Set<String>()
+        for rel in f.tree(f.outbox.appendingPathComponent(package)) {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: f.outbox.appendingPathComponent(package + "/" + rel).path,
+                                              isDirectory: &isDir), !isDir.boolValue { out.insert(rel) }
+        }
+        return out
+    }
+
+    func completedPayloads(_ receiver: E2EWebhookReceiver) -> [[String: Any]] {
+        receiver.received().indices.filter { receiver.received()[$0].type == "job.completed" }.map { receiver.body($0) }
+    }
+
+    /// A counter from the daemon's `/metrics` (the status server's address is on its stdout).
+    func metric(_ daemon: DaemonProcess, _ name: String) async throws -> Double? {
+        try await waitUntil("the daemon says where the dashboard is", timeout: 20) { daemon.stdout.contains("dashboard at http://") }
+        let line = try #require(daemon.stdout.split(separator: "\n").first { $0.contains("dashboard at ") })
+        let start = try #require(line.range(of: "http://")).lowerBound
+        let root = String(line[start...]).trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        let body = try await offPool { try tool("curl", ["-s", "--max-time", "20", root + "/metrics"]).stdout }
+        return body.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+            .flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+
+    /// A dropped clip ends in the bucket, master last, with the right headers; the job's `master` (jobs --json and
+    /// the `job.completed` payload) is the CloudFront URL; the S3 bytes counter moves.
+    @Test func aDroppedClipIsUploadedAndTheJobRecordsTheCloudFrontURL() async throws {
+        let moto = try await E2EMoto.shared.value
+        try await withTemporaryDirectory { dir in
+            let bucket = try await moto.makeBucket()
+            let receiver = try E2EWebhookReceiver(secret: Self.secret, in: dir)
+            let f = try DaemonFolders(root: dir, extra: moto.toml(bucket: bucket, more: "cloudfront_domain = \"d111.cloudfront.net\"")
+                                      + "[[webhook]]\nurl = \"\(receiver.url)\"\nsecret = \"\(Self.secret)\"\n")
+            let daemon = try await DaemonProcess.start(config: f.config)
+            try Clips.drop(try await Clips.shared(), at: f.inbox.appendingPathComponent("a b.mp4"))
+            try await waitUntil("the job completes", timeout: 180) { try await states(f.config)["a b.mp4"] == "completed" }
+            try await waitUntil("job.completed is delivered", timeout: 30) { !completedPayloads(receiver).isEmpty }
+
+            let package = try #require(f.packages().first)
+            let objects = try await moto.objects(bucket)
+            #expect(Set(objects.map(\.key)) == Set(files(f, package).map { "vod/\(package)/\($0)" }))
+            let masterKey = "vod/\(package)/master.m3u8"
+            let expected = "https://d111.cloudfront.net/" + masterKey.replacingOccurrences(of: " ", with: "%20")
+            let job = try #require(try await jobs(f.config).first)
+            #expect(job["master"] as? String == expected)
+            #expect(job["output"] as? String == "s3://\(bucket)/vod/\(package)")
+            let data = try #require(completedPayloads(receiver).first?["data"] as? [String: Any])
+            #expect(data["master"] as? String == expected)
+
+            for object in objects {
+                if object.key.hasSuffix(".m3u8") {
+                    #expect(object.content_type == "application/vnd.apple.mpegurl")
+                    #expect(object.cache_control == "public, max-age=60")
+                } else if object.key.hasSuffix(".ts") || object.key.hasSuffix(".m4s") || object.key.hasSuffix(".jpg") {
+                    #expect(object.cache_control == "public, max-age=31536000, immutable", "\(object.key)")
+                }
+            }
+            // The master is stored last: its PUT starts after every other PUT ended.
+            let puts = try await moto.log(bucket).filter { $0.method == "PUT" }
+            let masterStart = try #require(puts.firstIndex { $0.event == "start" && $0.target.hasSuffix("/master.m3u8") })
+            let lastOtherEnd = try #require(puts.lastIndex { $0.event == "end" && !$0.target.hasSuffix("/master.m3u8") })
+            #expect(lastOtherEnd < masterStart)
+            let sent = try #require(try await metric(daemon, "watchfolder_s3_uploaded_bytes_total"))
+            #expect(sent == Double(objects.reduce(0) { $0 + $1.size }))
+            #expect(daemon.isRunning)
+            #expect(await daemon.stop() == 0)
+        }
+    }
+
+    /// Killed (-9) while the master's PUT is held (the job is `publishing`, the segments are stored): after the
+    /// restart the upload resumes (no segment sent twice), the bucket holds exactly the package, no multipart
+    /// upload is left, and `job.completed` is sent once with the S3 URL of the master.
+    @Test func aDaemonKilledWhilePublishingResumesTheUpload() async throws {
+        let moto = try await E2EMoto.shared.value
+        try await withTemporaryDirectory { dir in
+            let bucket = try await moto.makeBucket()
+            let receiver = try E2EWebhookReceiver(secret: Self.secret, in: dir)
+            let f = try DaemonFolders(root: dir, extra: moto.toml(bucket: bucket)
+                                      + "[[webhook]]\nurl = \"\(receiver.url)\"\nsecret = \"\(Self.secret)\"\n")
+            try await moto.delay("PUT", match: "/master.m3u8", seconds: 3)
+            var daemon = try await DaemonProcess.start(config: f.config)
+            try Clips.drop(try await Clips.shared(), at: f.inbox.appendingPathComponent("a.mp4"))
+            try await waitUntil("the master's PUT is held", timeout: 180) {
+                try await moto.log(bucket).contains { $0.event == "start" && $0.target.hasSuffix("/master.m3u8") }
+            }
+            #expect(try await states(f.config)["a.mp4"] == "publishing")
+            await daemon.stop(SIGKILL)
+            #expect(try await moto.objects(bucket).allSatisfy { !$0.key.hasSuffix("/master.m3u8") })
+            #expect(completedPayloads(receiver).isEmpty)
+
+            daemon = try await DaemonProcess.start(config: f.config)
+            try await waitUntil("the job completes after the restart", timeout: 120) {
+                try await states(f.config)["a.mp4"] == "completed"
+            }
+            try await waitUntil("job.completed is delivered", timeout: 30) { !completedPayloads(receiver).isEmpty }
+            try await Task.sleep(for: .seconds(4))  // the held request has been answered; nothing more arrives
+
+            let package = try #require(f.packages().first)
+            #expect(Set(try await moto.objects(bucket).map(\.key)) == Set(files(f, package).map { "vod/\(package)/\($0)" }))
+            #expect(try await moto.uploads(bucket).isEmpty)
+            let segmentPuts = try await moto.log(bucket).filter { $0.event == "start" && $0.method == "PUT" && $0.target.hasSuffix(".ts") }
+            #expect(!segmentPuts.isEmpty)
+            #expect(Set(segmentPuts.map(\.target)).count == segmentPuts.count, "a segment was sent twice")
+            let expected = "\(moto.endpoint)/\(bucket)/vod/\(package)/master.m3u8"
+            #expect(try await jobs(f.config).first?["master"] as? String == expected)
+            let payloads = completedPayloads(receiver)
+            #expect(payloads.count == 1)
+            #expect((payloads.first?["data"] as? [String: Any])?["master"] as? String == expected)
+            #expect(await daemon.stop() == 0)
+        }
+    }
+
+    /// Wrong keys: the job fails with the server's 403 in one line, without a retry storm; the daemon stays up.
+    @Test func wrongKeysFailTheJobWithThe403AndTheDaemonStaysUp() async throws {
+        let moto = try await E2EMoto.shared.value
+        try await withTemporaryDirectory { dir in
+            let bucket = try await moto.makeBucket()
+            let f = try DaemonFolders(root: dir, transcode: "max_attempts = 1", extra: moto.toml(bucket: bucket, wrongSecret: true))
+            let daemon = try await DaemonProcess.start(config: f.config)
+            try Clips.drop(try await Clips.shared(), at: f.inbox.appendingPathComponent("a.mp4"))
+            try await waitUntil("the job fails", timeout: 180) { try await states(f.config)["a.mp4"] == "failed" }
+            let job = try #require(try await jobs(f.config).first)
+            let error = try #require(job["error"] as? String)
+            #expect(error.contains("HTTP 403"), "\(error)")
+            #expect(error.contains("SignatureDoesNotMatch"), "\(error)")
+            #expect(!error.contains("\n"))
+            #expect(job["master"] == nil || job["master"] is NSNull)
+            #expect(try await moto.objects(bucket).isEmpty)
+            #expect(try await moto.log(bucket).filter { $0.event == "start" }.count <= 2, "a 403 is not retried")
+            #expect(try await metric(daemon, "watchfolder_s3_errors_total") ?? 0 >= 1)
+            #expect(daemon.isRunning)
+            #expect(await daemon.stop() == 0)
+        }
+    }
+}
