@@ -142,3 +142,31 @@ import Testing
         }
     }
 }
+
+extension S3DaemonTests {
+    /// `delete_local_after_upload`: the outbox copy is gone once uploaded; a second file with the same name does not
+    /// overwrite the first package in the bucket (its folder gets `-<job id>`).
+    @Test func deleteLocalAfterUploadAndNoPackageIsOverwrittenInTheBucket() async throws {
+        let moto = try await E2EMoto.shared.value
+        try await withTemporaryDirectory { dir in
+            let bucket = try await moto.makeBucket()
+            let f = try DaemonFolders(root: dir, extra: moto.toml(bucket: bucket, more: "delete_local_after_upload = true"))
+            let daemon = try await DaemonProcess.start(config: f.config)
+            for round in 1...2 {
+                try Clips.drop(try await Clips.shared(), at: f.inbox.appendingPathComponent("a.mp4"))
+                try await waitUntil("job \(round) completes", timeout: 180) {
+                    try await jobs(f.config).filter { $0["state"] as? String == "completed" }.count == round
+                }
+            }
+            #expect(f.packages().isEmpty, "the outbox copies were removed: \(f.tree(f.outbox))")
+            let masters = try await jobs(f.config).compactMap { $0["master"] as? String }.sorted()
+            let second = try #require(try await jobs(f.config).compactMap { $0["id"] as? Int }.max())
+            #expect(masters == ["\(moto.endpoint)/\(bucket)/vod/a-\(second)/master.m3u8",
+                                "\(moto.endpoint)/\(bucket)/vod/a/master.m3u8"].sorted())
+            let keys = try await moto.objects(bucket).map(\.key)
+            #expect(keys.contains("vod/a/master.m3u8") && keys.contains("vod/a-\(second)/master.m3u8"))
+            #expect(keys.filter { $0.hasPrefix("vod/a/") }.count == keys.filter { $0.hasPrefix("vod/a-\(second)/") }.count)
+            #expect(await daemon.stop() == 0)
+        }
+    }
+}
