@@ -170,3 +170,61 @@ extension S3DaemonTests {
         }
     }
 }
+
+extension S3DaemonTests {
+    /// A 2 s clip of lossless noise, encoded at 150 Mbit/s in one segment: a ~40-50 MiB `.ts` that goes multipart.
+    static let noiseClip: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("wf-s3-noise-\(getpid()).mp4")
+        if !FileManager.default.fileExists(atPath: url.path) {
+            try? Fixtures.ffmpeg(["-f", "lavfi", "-i", "nullsrc=size=1280x720:rate=25:duration=2,geq=lum='random(1)*255':cb=128:cr=128",
+                                  "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-pix_fmt", "yuv420p", url.path])
+        }
+        return url
+    }()
+
+    /// Killed (-9) in the middle of a multipart upload (part 3 held by the server, part 1 stored): after the
+    /// restart the upload continues (part 1 is not sent again), the bucket holds exactly the package with the big
+    /// segment whole, and no multipart upload is left.
+    @Test func aDaemonKilledMidMultipartUploadContinuesIt() async throws {
+        let moto = try await E2EMoto.shared.value
+        let clip = try await offPool { Self.noiseClip }
+        try await withTemporaryDirectory { dir in
+            let bucket = try await moto.makeBucket()
+            let f = try DaemonFolders(root: dir, transcode: "segment_seconds = 4", ladderHeight: 720,
+                                      extra: moto.toml(bucket: bucket))
+            var text = try String(contentsOf: f.config, encoding: .utf8)
+            text = text.replacingOccurrences(of: "segment_seconds = 1\n", with: "")
+                .replacingOccurrences(of: "video_bitrate = \"600k\"", with: "video_bitrate = \"150M\"\nmaxrate = \"200M\"\nbufsize = \"300M\"")
+            try text.write(to: f.config, atomically: true, encoding: .utf8)
+            try await moto.delay("PUT", match: "partNumber=3&", seconds: 6)
+            var daemon = try await DaemonProcess.start(config: f.config)
+            try Clips.drop(clip, at: f.inbox.appendingPathComponent("n.mp4"))
+            try await waitUntil("part 1 is stored and part 3 is held", timeout: 180) {
+                let log = try await moto.log(bucket)
+                return log.contains { $0.event == "start" && $0.target.contains("partNumber=3&") }
+                    && log.contains { $0.event == "end" && $0.target.contains("partNumber=1&") && $0.status == 200 }
+            }
+            await daemon.stop(SIGKILL)
+            #expect(try await moto.uploads(bucket).count == 1)
+
+            daemon = try await DaemonProcess.start(config: f.config)
+            try await waitUntil("the job completes after the restart", timeout: 120) {
+                try await states(f.config)["n.mp4"] == "completed"
+            }
+            try await Task.sleep(for: .seconds(6))  // the held request has been answered
+            let package = try #require(f.packages().first)
+            let local = files(f, package)
+            let big = try #require(local.first { $0.hasSuffix(".ts") })
+            let bigSize = try #require(try FileManager.default.attributesOfItem(
+                atPath: f.outbox.appendingPathComponent("\(package)/\(big)").path)[.size] as? Int)
+            #expect(bigSize > 16 << 20, "the segment goes multipart: \(bigSize) bytes")
+            let objects = try await moto.objects(bucket)
+            #expect(Set(objects.map(\.key)) == Set(local.map { "vod/\(package)/\($0)" }))
+            #expect(objects.first { $0.key == "vod/\(package)/\(big)" }?.size == Int64(bigSize))
+            #expect(try await moto.uploads(bucket).isEmpty)
+            let part1 = try await moto.log(bucket).filter { $0.event == "start" && $0.target.contains("partNumber=1&") }
+            #expect(part1.count == 1, "part 1 was kept, not sent again")
+            #expect(await daemon.stop() == 0)
+        }
+    }
+}
