@@ -92,6 +92,12 @@ final class E2EMoto: Sendable {
         try JSONDecoder().decode([Object].self, from: try await call("GET", "/_peer/objects?bucket=\(bucket)"))
     }
 
+    /// The bytes of one object.
+    func object(_ bucket: String, key: String) async throws -> Data {
+        let q = key.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? key
+        return try await call("GET", "/_peer/object?bucket=\(bucket)&key=\(q)")
+    }
+
     func uploads(_ bucket: String) async throws -> [Upload] {
         try JSONDecoder().decode([Upload].self, from: try await call("GET", "/_peer/uploads?bucket=\(bucket)"))
     }

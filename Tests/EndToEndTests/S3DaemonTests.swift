@@ -69,6 +69,18 @@ import Testing
             let masterStart = try #require(puts.firstIndex { $0.event == "start" && $0.target.hasSuffix("/master.m3u8") })
             let lastOtherEnd = try #require(puts.lastIndex { $0.event == "end" && !$0.target.hasSuffix("/master.m3u8") })
             #expect(lastOtherEnd < masterStart)
+            // Downloaded back from the bucket, the package plays.
+            let download = dir.appendingPathComponent("download")
+            for object in objects {
+                let url = download.appendingPathComponent(String(object.key.dropFirst("vod/\(package)/".count)))
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try await moto.object(bucket, key: object.key).write(to: url)
+            }
+            let play = try await offPool {
+                try tool("ffmpeg", ["-hide_banner", "-loglevel", "error", "-i", download.appendingPathComponent("master.m3u8").path,
+                                    "-f", "null", "-"])
+            }
+            #expect(play.status == 0, "\(play.stderr)")
             let sent = try #require(try await metric(daemon, "watchfolder_s3_uploaded_bytes_total"))
             #expect(sent == Double(objects.reduce(0) { $0 + $1.size }))
             #expect(daemon.isRunning)

@@ -32,8 +32,8 @@ public struct Daemon: Sendable {
         // Before anything records events: registers the endpoints whose deliveries those events create.
         let webhooks = try WebhookSender(outbox: WebhookOutbox(store: store), webhooks: config.webhooks, logger: logger)
         // With `[s3]`, packages go to the outbox and then to the bucket.
-        let publisher: any Publisher = config.s3 == nil ? OutboxPublisher(config: config.outbox)
-            : try S3Publisher(config: config, logger: logger)
+        let publisher: any Publisher = try config.s3.map { try S3Publisher(outbox: config.outbox, s3: $0, logger: logger) }
+            ?? OutboxPublisher(config: config.outbox)
         let scheduler = Scheduler(store: store, builder: TranscoderBuilder(logger: logger),
                                   publisher: publisher,
                                   settings: SchedulerSettings(config: config), logger: logger)

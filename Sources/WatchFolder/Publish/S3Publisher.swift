@@ -22,10 +22,10 @@ public final class S3Publisher: Publisher {
         self.logger = logger
     }
 
+    /// The outbox of `[outbox]`, then the bucket of `[s3]`.
     /// - Throws: ``S3Error`` when there are no credentials.
-    public convenience init(config: Config, logger: Logger) throws {
-        guard let s3 = config.s3 else { throw S3Error(.localFile, target: "[s3]", message: "no [s3] table in the config") }
-        self.init(outbox: OutboxPublisher(config: config.outbox), uploader: try S3Uploader(config: s3, logger: logger),
+    public convenience init(outbox: Config.Outbox, s3: Config.S3, logger: Logger) throws {
+        self.init(outbox: OutboxPublisher(config: outbox), uploader: try S3Uploader(config: s3, logger: logger),
                   logger: logger)
     }
 
