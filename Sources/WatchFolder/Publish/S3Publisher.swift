@@ -35,9 +35,7 @@ public final class S3Publisher: Publisher {
         let location = try await outbox.reserve(package)
         let suffix = "-\(package.jobID)"
         guard !location.hasSuffix(suffix) else { return location }
-        let existing = try await countingFailures {
-            try await uploader.listKeys(prefix: uploader.keyBase(for: keyPrefix(for: location)) + "/", limit: 1)
-        }
+        let existing = try await uploader.listKeys(prefix: uploader.keyBase(for: keyPrefix(for: location)) + "/", limit: 1)
         return existing.isEmpty ? location : location + suffix
     }
 
@@ -45,11 +43,8 @@ public final class S3Publisher: Publisher {
         if let done = try await isPublished(at: location, masterName: package.masterName) { return done }
         // The outbox first (a no-op when an earlier run already moved the package there).
         _ = try await outbox.publish(directory, to: location, package: package)
-        let result = try await countingFailures {
-            try await uploader.uploadPackage(directory: URL(fileURLWithPath: location),
-                                             keyPrefix: keyPrefix(for: location), progress: nil)
-        }
-        WatchFolderMetrics.s3Uploaded(bytes: Int(result.bytesUploaded))
+        let result = try await uploader.uploadPackage(directory: URL(fileURLWithPath: location),
+                                                      keyPrefix: keyPrefix(for: location), progress: nil)
         logger.info("package uploaded to S3", metadata: [
             "wf.job.id": "\(package.jobID)", "wf.s3.master": "\(result.masterURL)",
             "wf.s3.uploaded": "\(result.objectsUploaded)", "wf.s3.skipped": "\(result.objectsSkipped)",
@@ -66,7 +61,7 @@ public final class S3Publisher: Publisher {
     func isPublished(at location: String, masterName: String) async throws -> PublishedLocation? {
         let keyBase = uploader.keyBase(for: keyPrefix(for: location))
         let masterKey = keyBase.isEmpty ? masterName : "\(keyBase)/\(masterName)"
-        let keys = try await countingFailures { try await uploader.listKeys(prefix: masterKey, limit: 1) }
+        let keys = try await uploader.listKeys(prefix: masterKey, limit: 1)
         guard keys.contains(masterKey) else { return nil }
         return PublishedLocation(location: s3Location(keyBase), master: uploader.publicURL(forKey: masterKey))
     }
@@ -81,16 +76,6 @@ public final class S3Publisher: Publisher {
 
     private func s3Location(_ keyBase: String) -> String {
         "s3://\(uploader.config.bucket)/\(keyBase)"
-    }
-
-    /// Runs an S3 call; a failure counts in `watchfolder_s3_errors_total`.
-    private func countingFailures<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch {
-            WatchFolderMetrics.s3Failed()
-            throw error
-        }
     }
 }
 
