@@ -31,8 +31,11 @@ public struct Daemon: Sendable {
         let store = try SQLiteJobStore(url: config.state.databaseURL)
         // Before anything records events: registers the endpoints whose deliveries those events create.
         let webhooks = try WebhookSender(outbox: WebhookOutbox(store: store), webhooks: config.webhooks, logger: logger)
+        // With `[s3]`, packages go to the outbox and then to the bucket.
+        let publisher: any Publisher = try config.s3.map { try S3Publisher(outbox: config.outbox, s3: $0, logger: logger) }
+            ?? OutboxPublisher(config: config.outbox)
         let scheduler = Scheduler(store: store, builder: TranscoderBuilder(logger: logger),
-                                  publisher: OutboxPublisher(config: config.outbox),
+                                  publisher: publisher,
                                   settings: SchedulerSettings(config: config), logger: logger)
         let recorder = IntakeRecorder(store: store, scheduler: scheduler, logger: logger)
         let intake = Intake(config: config.inbox, logger: logger) { event in recorder.handle(event) }

@@ -66,7 +66,10 @@ struct S3Client: Sendable {
             var error: S3Error
             do {
                 let response = try await workers.run { easy in try easy.perform(request) }
-                if (200..<300).contains(response.status), !Self.isErrorDocument(response) { return response }
+                if (200..<300).contains(response.status), !Self.isErrorDocument(response) {
+                    if case let .file(_, _, length) = request.body { WatchFolderMetrics.s3Uploaded(bytes: Int(length)) }
+                    return response
+                }
                 error = Self.httpError(response, operation: operation, target: target)
             } catch let curl as CurlError {
                 if curl.isCancellation { throw S3Error(.cancelled, operation: operation, target: target, message: "cancelled") }
@@ -76,6 +79,7 @@ struct S3Client: Sendable {
                 throw S3Error(.cancelled, operation: operation, target: target, message: "cancelled")
             }
             error.attempts = attempt
+            WatchFolderMetrics.s3Failed()
             guard error.isRetryable, attempt < retry.maxAttempts else { throw error }
             let delay = retry.delay(after: attempt)
             logger.debug("S3 request failed, retrying", metadata: [

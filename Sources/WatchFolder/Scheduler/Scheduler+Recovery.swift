@@ -21,9 +21,10 @@ extension Scheduler {
                     await complete(job, published)
                     continue
                 }
+                // The package is still in the work folder, or already moved to `location` (S3: the upload then
+                // resumes from the outbox copy); the publisher fails when it is in neither.
                 let package = jobDir.appendingPathComponent("package")
-                if FileManager.default.fileExists(atPath: package.path),
-                   let published = try? await publisher.publish(package, to: location, package: info) {
+                if let published = try? await publisher.publish(package, to: location, package: info) {
                     log(job, "job publishing resumed after the restart")
                     await complete(job, published)
                     continue
