@@ -83,7 +83,7 @@ _log = []
 _faults = []
 _state = {}
 
-# What watchfolder documents as the IAM policy it needs (docs/s3.md); the "user" keys get exactly this.
+# What watchfolder documents as the IAM policy it needs (README, "IAM policy"); the "user" keys get exactly this.
 DOCUMENTED_POLICY = {
     "Version": "2012-10-17",
     "Statement": [

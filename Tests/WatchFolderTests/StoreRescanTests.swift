@@ -30,7 +30,7 @@ import Testing
             }
             let counts = try await bench.store.counts()
             #expect(counts[.queued] == 2_001)
-            let rows = try await bench.store.pool.read { db in
+            let rows = try bench.store.pool.read { db in
                 try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, COUNT(DISTINCT source_path) AS d FROM job")
             }
             #expect(rows?["n"] as Int? == 2_001 && rows?["d"] as Int? == 2_001)
