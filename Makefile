@@ -37,9 +37,10 @@ run: release $(CONFIG)
 	@echo "watchfolder: drop videos into $(CURDIR)/var/inbox; packages appear in $(CURDIR)/var/outbox (Ctrl-C stops)"
 	$(BIN_RELEASE) run --config $(CONFIG)
 
-# Suites whose assertions are about time (cancel within a second, settle windows, watchdog pings, grace periods)
+# Suites whose assertions are about time (cancel within a second, settle windows, watchdog pings, grace periods,
+# progress seen live in a browser)
 # run one test at a time after the rest, so the parallel transcodes cannot starve them into false failures.
-SERIAL_TESTS := PipelineTests.TranscoderTests|EndToEndTests.EngineCLITests|PackagingTests.SystemdNotifierTests|WatchFolderTests.Intake|WatchFolderTests.SchedulerTests|EndToEndTests.DaemonTests
+SERIAL_TESTS := PipelineTests.TranscoderTests|EndToEndTests.EngineCLITests|PackagingTests.SystemdNotifierTests|WatchFolderTests.Intake|WatchFolderTests.SchedulerTests|EndToEndTests.DaemonTests|WatchFolderTests.StatusDashboardTests
 
 # The packaging tests install this .deb (built first, from the release binary) on this machine and purge it.
 test: setup-test deb
