@@ -27,8 +27,13 @@ public struct SQLiteJobStore: JobStore {
             let now = Date()
             for file in files {
                 let device = Int64(bitPattern: file.device), inode = Int64(bitPattern: file.inode)
-                let known = try Job.filter(Job.Columns.sourcePath == file.relativePath && Job.Columns.released == false)
-                    .fetchAll(db)
+                // A job holds its file until the file has left the inbox: released, and its move carried out.
+                // (Between a final transition's commit and its move, a settle or rescan must not take the file
+                // again; nor after a crash in that gap.)
+                let known = try Job.filter(sql: """
+                    source_path = ? AND (released = 0
+                      OR EXISTS (SELECT 1 FROM effect WHERE effect.job_id = job.id AND effect.done_at IS NULL))
+                    """, arguments: [file.relativePath]).fetchAll(db)
                 if known.contains(where: { $0.device == device && $0.inode == inode && $0.size == file.size
                     && $0.mtimeNs == file.mtimeNanoseconds }) {
                     continue  // the same file seen again
