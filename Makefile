@@ -33,8 +33,8 @@ release: setup
 $(CONFIG):
 	@scripts/default-config $(CONFIG)
 
+# The daemon prints where to drop files and where the dashboard is; Ctrl-C stops it.
 run: release $(CONFIG)
-	@echo "watchfolder: drop videos into $(CURDIR)/var/inbox; packages appear in $(CURDIR)/var/outbox (Ctrl-C stops)"
 	$(BIN_RELEASE) run --config $(CONFIG)
 
 # Suites whose assertions are about time (cancel within a second, settle windows, watchdog pings, grace periods,
