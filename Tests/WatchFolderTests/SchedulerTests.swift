@@ -80,7 +80,7 @@ struct Bench {
         let url = inbox.appendingPathComponent(path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data("video \(path)".utf8).write(to: url)
-        let file = try #require(SourceFile.stat(path, in: inbox))
+        let file = try #require(InboxFile.stat(path, in: inbox))
         return try #require(try await store.enqueue([file]).first)
     }
 

@@ -71,7 +71,7 @@ import Testing
                 let other = try SQLiteJobStore(url: bench.config.state.databaseURL)
                 try FileManager.default.createDirectory(at: bench.inbox, withIntermediateDirectories: true)
                 try Data("x".utf8).write(to: bench.inbox.appendingPathComponent("cli.mp4"))
-                _ = try await other.enqueue([try #require(SourceFile.stat("cli.mp4", in: bench.inbox))])
+                _ = try await other.enqueue([try #require(InboxFile.stat("cli.mp4", in: bench.inbox))])
                 #expect(await curl.waitFor("id: 1\nevent: job.queued\n"), "\(curl.output)")
                 await curl.finish(timeout: .zero)
             }

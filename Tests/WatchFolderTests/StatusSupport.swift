@@ -50,7 +50,7 @@ struct StatusBench {
         let url = inbox.appendingPathComponent(path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try (contents ?? Data("video \(path)".utf8)).write(to: url)
-        let file = try #require(SourceFile.stat(path, in: inbox))
+        let file = try #require(InboxFile.stat(path, in: inbox))
         return try #require(try await store.enqueue([file]).first)
     }
 
@@ -275,7 +275,7 @@ extension StatusBench {
     /// Records an inbox file as a queued job.
     @discardableResult
     func enqueue(_ name: String) async throws -> Job {
-        let file = try #require(SourceFile.stat(name, in: inbox))
+        let file = try #require(InboxFile.stat(name, in: inbox))
         let created = try await store.enqueue([file])
         return try #require(created.first)
     }

@@ -11,8 +11,8 @@ func withTempDir<T>(_ body: (URL) async throws -> T) async throws -> T {
     return try await body(dir)
 }
 
-func file(_ path: String, inode: UInt64 = 1, size: Int64 = 100, mtime: Int64 = 1) -> SourceFile {
-    SourceFile(relativePath: path, device: 7, inode: inode, size: size, mtimeNanoseconds: mtime)
+func file(_ path: String, inode: UInt64 = 1, size: Int64 = 100, mtime: Int64 = 1) -> InboxFile {
+    InboxFile(relativePath: path, fingerprint: Fingerprint(device: 7, inode: inode, size: size, mtimeNanoseconds: mtime))
 }
 
 func eventTypes(_ store: SQLiteJobStore, job: Int64) async throws -> [String] {

@@ -71,7 +71,7 @@ public struct Daemon: Sendable {
     static func record(_ files: [InboxFile], store: any JobStore, scheduler: Scheduler, logger: Logger) async {
         guard !files.isEmpty else { return }
         do {
-            let created = try await store.enqueue(files.map(SourceFile.init))
+            let created = try await store.enqueue(files)
             for job in created {
                 logger.info("job queued", metadata: ["wf.job.id": "\(job.id ?? 0)", "wf.job.file": "\(job.sourcePath)",
                                                      "wf.job.state": "queued"])
@@ -127,13 +127,6 @@ final class IntakeRecorder: Service, Sendable {
             guard !batch.isEmpty else { return }
             await Daemon.record(batch, store: store, scheduler: scheduler, logger: logger)
         }
-    }
-}
-
-extension SourceFile {
-    init(_ file: InboxFile) {
-        self.init(relativePath: file.relativePath, device: file.fingerprint.device, inode: file.fingerprint.inode,
-                  size: file.fingerprint.size, mtimeNanoseconds: file.fingerprint.mtimeNanoseconds)
     }
 }
 

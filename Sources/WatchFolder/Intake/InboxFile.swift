@@ -1,3 +1,4 @@
+public import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,6 +40,12 @@ public struct InboxFile: Sendable, Hashable {
     public init(relativePath: String, fingerprint: Fingerprint) {
         self.relativePath = relativePath
         self.fingerprint = fingerprint
+    }
+
+    /// Fingerprints `relativePath` under `root`; nil when it is gone or not a regular file.
+    public static func stat(_ relativePath: String, in root: URL) -> InboxFile? {
+        Fingerprint.of(regularFileAt: root.appendingPathComponent(relativePath).path)
+            .map { InboxFile(relativePath: relativePath, fingerprint: $0) }
     }
 }
 

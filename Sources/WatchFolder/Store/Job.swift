@@ -82,34 +82,6 @@ public struct Job: Codable, Sendable, Hashable, Identifiable, FetchableRecord, M
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
-/// A file in the inbox as the store sees it: its path relative to the inbox and its fingerprint.
-public struct SourceFile: Sendable, Hashable {
-    public var relativePath: String
-    public var device: UInt64
-    public var inode: UInt64
-    public var size: Int64
-    public var mtimeNanoseconds: Int64
-
-    public init(relativePath: String, device: UInt64, inode: UInt64, size: Int64, mtimeNanoseconds: Int64) {
-        self.relativePath = relativePath
-        self.device = device
-        self.inode = inode
-        self.size = size
-        self.mtimeNanoseconds = mtimeNanoseconds
-    }
-
-    /// Fingerprints `relativePath` under `root` with `stat`; nil when it is not a regular file.
-    public static func stat(_ relativePath: String, in root: URL) -> SourceFile? {
-        var st = Foundation.stat()
-        guard lstat(root.appendingPathComponent(relativePath).path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
-            return nil
-        }
-        return SourceFile(relativePath: relativePath, device: UInt64(st.st_dev), inode: UInt64(st.st_ino),
-                          size: Int64(st.st_size),
-                          mtimeNanoseconds: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
-    }
-}
-
 extension DerivableRequest<Job> {
     /// Jobs in `state`.
     public func inState(_ state: Job.State) -> Self { filter(Job.Columns.state == state) }

@@ -9,7 +9,7 @@ public protocol JobStore: Sendable {
     /// Records files as queued jobs. A file already known (same path and fingerprint, source still in the inbox)
     /// is not recorded again; a queued job whose file was replaced takes the new fingerprint.
     /// - Returns: The jobs created by this call.
-    func enqueue(_ files: [SourceFile]) async throws -> [Job]
+    func enqueue(_ files: [InboxFile]) async throws -> [Job]
 
     /// Takes the oldest queued job that is due and has no pending file effect: `running`, attempts + 1,
     /// `job.started`. Nil when nothing is due.

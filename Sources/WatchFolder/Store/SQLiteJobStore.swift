@@ -20,13 +20,14 @@ public struct SQLiteJobStore: JobStore {
         try Self.migrator.migrate(pool)
     }
 
-    public func enqueue(_ files: [SourceFile]) async throws -> [Job] {
+    public func enqueue(_ files: [InboxFile]) async throws -> [Job] {
         guard !files.isEmpty else { return [] }
         return try await pool.write { db in
             var created: [Job] = []
             let now = Date()
             for file in files {
-                let device = Int64(bitPattern: file.device), inode = Int64(bitPattern: file.inode)
+                let fingerprint = file.fingerprint
+                let device = Int64(bitPattern: fingerprint.device), inode = Int64(bitPattern: fingerprint.inode)
                 // A job holds its file until the file has left the inbox: released, and its move carried out.
                 // (Between a final transition's commit and its move, a settle or rescan must not take the file
                 // again; nor after a crash in that gap.)
@@ -34,22 +35,22 @@ public struct SQLiteJobStore: JobStore {
                     source_path = ? AND (released = 0
                       OR EXISTS (SELECT 1 FROM effect WHERE effect.job_id = job.id AND effect.done_at IS NULL))
                     """, arguments: [file.relativePath]).fetchAll(db)
-                if known.contains(where: { $0.device == device && $0.inode == inode && $0.size == file.size
-                    && $0.mtimeNs == file.mtimeNanoseconds }) {
+                if known.contains(where: { $0.device == device && $0.inode == inode && $0.size == fingerprint.size
+                    && $0.mtimeNs == fingerprint.mtimeNanoseconds }) {
                     continue  // the same file seen again
                 }
                 if var queued = known.first(where: { $0.state == .queued }) {
                     // Replaced while queued: the job follows the new file.
                     queued.device = device
                     queued.inode = inode
-                    queued.size = file.size
-                    queued.mtimeNs = file.mtimeNanoseconds
+                    queued.size = fingerprint.size
+                    queued.mtimeNs = fingerprint.mtimeNanoseconds
                     queued.updatedAt = now
                     try queued.update(db)
                     continue
                 }
-                var job = Job(sourcePath: file.relativePath, device: device, inode: inode, size: file.size,
-                              mtimeNs: file.mtimeNanoseconds, now: now)
+                var job = Job(sourcePath: file.relativePath, device: device, inode: inode, size: fingerprint.size,
+                              mtimeNs: fingerprint.mtimeNanoseconds, now: now)
                 do {
                     try job.insert(db)
                 } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
