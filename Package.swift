@@ -113,7 +113,7 @@ let package = Package(
 
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Pipeline", "CAV", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,5 +1,5 @@
 // Shims for what Swift cannot import from libav*: function-like macros and variadics.
-// Only Sources/Pipeline/FFmpeg may import this module.
+// Only Sources/Pipeline/FFmpeg (and the Pipeline tests of its wrappers) may import this module.
 #ifndef CAV_SHIM_H
 #define CAV_SHIM_H
 

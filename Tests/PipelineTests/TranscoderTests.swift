@@ -9,19 +9,22 @@ struct TranscoderTests {
     static let small = TranscodeOptions(ladder: [Rung(height: 180, videoBitrate: 300_000), Rung(height: 120, videoBitrate: 150_000)],
                                         preset: "ultrafast", segmentSeconds: 1, thumbnails: 4, hardware: .auto)
 
-    @Test("a GPU encoder that fails is redone on libx264, and the manifest says so")
-    func gpuFallback() async throws {
+    @Test("a GPU encoder that fails is redone on libx264, and the manifest says so", arguments: ["h264_nvenc", "h264_vaapi"])
+    func gpuFallback(gpu: String) async throws {
         try await withTempDir { dir in
             let input = dir.appendingPathComponent("in.mp4")
             try PipelineFixtures.clip(input, seconds: 1)
-            // Selection believes NVENC probed fine; the real encoder cannot open here, so the job must fall back.
-            let transcoder = Transcoder(logger: Logger(label: "test"), assumingGPUEncoders: ["h264_nvenc"])
+            // Selection believes the GPU probed fine; the real encoder cannot open here, so the job must fall back.
+            let transcoder = Transcoder(logger: Logger(label: "test"), assumingGPUEncoders: [gpu])
             let out = dir.appendingPathComponent("pkg")
             let request = TranscodeRequest(input: input, outputDirectory: out, workDirectory: dir.appendingPathComponent("work"),
                                            options: Self.small)
             let manifest = try await transcoder.transcode(request)
             #expect(manifest.encoder == "libx264")
-            #expect(manifest.fallbackReason?.contains("h264_nvenc") == true)
+            #expect(manifest.fallbackReason?.hasPrefix("\(gpu): ") == true)
+            if gpu == "h264_vaapi" {  // VA-API encodes surfaces: the device is opened before any encoder
+                #expect(manifest.fallbackReason?.contains("av_hwdevice_ctx_create(vaapi)") == true)
+            }
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("master.m3u8").path))
             #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("work").path))
             let json = try String(contentsOf: out.appendingPathComponent("manifest.json"), encoding: .utf8)

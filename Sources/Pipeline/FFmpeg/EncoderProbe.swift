@@ -2,35 +2,22 @@ import CAV
 
 /// Opens a tiny encoder session to learn whether a (GPU) encoder really works here.
 enum EncoderProbe {
-    /// True when `name` exists in libavcodec and opens at 256x144 (VA-API: with a device and frames context).
+    /// True when `name` exists in libavcodec and opens at 256x144 with the options a job uses (VA-API: on
+    /// surfaces of its device, as a job's encoders are).
     static func opens(_ name: String) -> Bool {
         LibAV.configure()
-        guard let codec = avcodec_find_encoder_by_name(name), let ctx = try? CodecContext(codec: codec, stage: "probe") else {
+        do {
+            var frames: HardwareFrames?
+            if let type = Encoders.deviceType(for: name) {
+                frames = try HardwareFrames(device: HardwareDevice(type), width: 256, height: 144,
+                                            softwareFormat: Encoders.softwareFormat(for: name))
+            }
+            _ = try Encoders.video(VideoEncoderSettings(
+                encoder: name, width: 256, height: 144, frameRate: AVRational(num: 25, den: 1), bitrate: 500_000,
+                maxrate: 535_000, bufsize: 750_000, preset: "ultrafast", gop: 25, globalHeader: false, hardwareFrames: frames))
+            return true
+        } catch {
             return false
         }
-        let c = ctx.raw
-        c.pointee.width = 256
-        c.pointee.height = 144
-        c.pointee.time_base = AVRational(num: 1, den: 25)
-        c.pointee.framerate = AVRational(num: 25, den: 1)
-        c.pointee.pix_fmt = name == "h264_qsv" ? AV_PIX_FMT_NV12 : AV_PIX_FMT_YUV420P
-        var device: UnsafeMutablePointer<AVBufferRef>? = nil
-        defer { av_buffer_unref(&device) }
-        if name == "h264_vaapi" {
-            guard av_hwdevice_ctx_create(&device, AV_HWDEVICE_TYPE_VAAPI, nil, nil, 0) >= 0, let device,
-                  let allocated = av_hwframe_ctx_alloc(device) else { return false }
-            var frames: UnsafeMutablePointer<AVBufferRef>? = allocated
-            defer { av_buffer_unref(&frames) }
-            allocated.pointee.data.withMemoryRebound(to: AVHWFramesContext.self, capacity: 1) { fc in
-                fc.pointee.format = AV_PIX_FMT_VAAPI
-                fc.pointee.sw_format = AV_PIX_FMT_NV12
-                fc.pointee.width = 256
-                fc.pointee.height = 144
-            }
-            guard av_hwframe_ctx_init(allocated) >= 0 else { return false }
-            c.pointee.pix_fmt = AV_PIX_FMT_VAAPI
-            c.pointee.hw_frames_ctx = av_buffer_ref(allocated)
-        }
-        return (try? ctx.open()) != nil
     }
 }

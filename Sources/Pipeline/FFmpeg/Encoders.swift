@@ -13,10 +13,22 @@ struct VideoEncoderSettings {
     var preset: String
     var gop: Int
     var globalHeader: Bool
+    /// The surfaces a hardware-frame encoder (VA-API) takes; nil for encoders fed software frames.
+    var hardwareFrames: HardwareFrames? = nil
 }
 
 /// Opens encoders with the options the HLS package needs.
 enum Encoders {
+    /// The device whose surfaces `encoder` takes: VA-API encodes only frames uploaded to its device.
+    static func deviceType(for encoder: String) -> AVHWDeviceType? {
+        encoder == "h264_vaapi" ? AV_HWDEVICE_TYPE_VAAPI : nil
+    }
+
+    /// The pixel format the filter graph hands `encoder` (QSV and VA-API take NV12).
+    static func softwareFormat(for encoder: String) -> AVPixelFormat {
+        encoder == "h264_qsv" || encoder == "h264_vaapi" ? AV_PIX_FMT_NV12 : AV_PIX_FMT_YUV420P
+    }
+
     /// An H.264 encoder (libx264 High with `scenecut=0` and forced IDRs, or a GPU encoder) ready for frames.
     /// - Throws: ``MediaError`` when the encoder is missing or does not open (a GPU that is not there).
     static func video(_ s: VideoEncoderSettings) throws(MediaError) -> CodecContext {
@@ -28,7 +40,12 @@ enum Encoders {
         let c = ctx.raw
         c.pointee.width = Int32(s.width)
         c.pointee.height = Int32(s.height)
-        c.pointee.pix_fmt = s.encoder == "h264_qsv" ? AV_PIX_FMT_NV12 : AV_PIX_FMT_YUV420P
+        if let frames = s.hardwareFrames {
+            c.pointee.pix_fmt = frames.format
+            c.pointee.hw_frames_ctx = frames.reference()
+        } else {
+            c.pointee.pix_fmt = softwareFormat(for: s.encoder)
+        }
         c.pointee.time_base = AVRational(num: s.frameRate.den, den: s.frameRate.num)
         c.pointee.framerate = s.frameRate
         c.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)

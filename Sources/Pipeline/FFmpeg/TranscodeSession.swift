@@ -44,6 +44,9 @@ final class TranscodeSession {
     private var audioDecoder: CodecContext?
     private var audioIndex = -1
     private var videoEncoders: [CodecContext] = []
+    /// Per rung, the surfaces its encoder takes (VA-API); empty when the encoders take software frames.
+    private var uploads: [HardwareFrames] = []
+    private let uploaded: Frame
     private var audioEncoder: CodecContext?
     private var muxers: [OutputMuxer] = []
     private var videoGraph: FilterGraph?
@@ -73,6 +76,7 @@ final class TranscodeSession {
         self.onProgress = onProgress
         frame = try Frame()
         filtered = try Frame()
+        uploaded = try Frame()
         packet = try Packet()
         outPacket = try Packet()
         lastThumbFrame = try Frame()
@@ -165,11 +169,17 @@ final class TranscodeSession {
         let global = muxers.first?.wantsGlobalHeader ?? true
         let rate = plan.info.video.frameRate
         let gop = max(1, Int((plan.options.segmentSeconds * rate).rounded(.up)))
+        let device = try Encoders.deviceType(for: plan.encoder).map { type throws(MediaError) in try HardwareDevice(type) }
         for rung in plan.rungs {
+            let frames = try device.map { device throws(MediaError) in
+                try HardwareFrames(device: device, width: rung.width, height: rung.height,
+                                   softwareFormat: Encoders.softwareFormat(for: plan.encoder))
+            }
+            if let frames { uploads.append(frames) }
             videoEncoders.append(try Encoders.video(VideoEncoderSettings(
                 encoder: plan.encoder, width: rung.width, height: rung.height, frameRate: frameRate,
                 bitrate: rung.videoBitrate, maxrate: rung.maxrate, bufsize: rung.bufsize, preset: plan.options.preset,
-                gop: gop, globalHeader: global)))
+                gop: gop, globalHeader: global, hardwareFrames: frames)))
         }
         if audioDecoder != nil { audioEncoder = try Encoders.aac(bitrate: plan.options.audioBitrate, globalHeader: global) }
         for (i, muxer) in muxers.enumerated() {
@@ -247,9 +257,11 @@ final class TranscodeSession {
         }
         chain.append("setsar=1,format=yuv420p")
         let n = plan.rungs.count + 1
+        let encoderFormat = Encoders.softwareFormat(for: plan.encoder)
+        let convert = encoderFormat == AV_PIX_FMT_YUV420P ? "" : ",format=" + String(cString: av_get_pix_fmt_name(encoderFormat))
         var desc = "[in]" + chain.joined(separator: ",") + ",split=\(n)" + (0..<n).map { "[s\($0)]" }.joined() + ";"
         for (i, rung) in plan.rungs.enumerated() {
-            desc += "[s\(i)]scale=\(rung.width):\(rung.height),setsar=1\(plan.encoder == "h264_qsv" ? ",format=nv12" : "")[v\(i)];"
+            desc += "[s\(i)]scale=\(rung.width):\(rung.height),setsar=1\(convert)[v\(i)];"
         }
         desc += "[s\(n - 1)]null[thumb]"
         logger.debug("video filter graph", metadata: ["wf.graph": "\(desc)", "wf.buffer": "\(args)"])
@@ -272,7 +284,13 @@ final class TranscodeSession {
                     filtered.raw.pointee.pict_type = AV_PICTURE_TYPE_NONE
                 }
                 filtered.raw.pointee.pts = av_rescale_q(filtered.raw.pointee.pts, tb, encTb)
-                try encodeVideo(filtered, rung: i)
+                if uploads.isEmpty {
+                    try encodeVideo(filtered, rung: i)
+                } else {  // VA-API: the encoder reads surfaces on its device
+                    try uploads[i].upload(filtered, into: uploaded)
+                    try encodeVideo(uploaded, rung: i)
+                    uploaded.unref()
+                }
                 filtered.unref()
                 if i == 0 {
                     framesEncoded += 1
