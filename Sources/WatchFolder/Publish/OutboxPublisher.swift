@@ -38,6 +38,8 @@ public final class OutboxPublisher: Publisher {
         return PublishedLocation(location: location, master: target.appendingPathComponent(package.masterName).path)
     }
 
+    public func holdsPackage(at location: String) async -> Bool { (try? await isPublished(at: location)) != nil }
+
     public func isPublished(at location: String) async throws -> PublishedLocation? {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: location, isDirectory: &isDirectory), isDirectory.boolValue else {

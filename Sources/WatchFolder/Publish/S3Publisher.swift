@@ -57,6 +57,12 @@ public final class S3Publisher: Publisher {
         try await isPublished(at: location, masterName: "master.m3u8")
     }
 
+    /// The outbox copy the upload resumes from, or the package already in the bucket.
+    public func holdsPackage(at location: String) async -> Bool {
+        if await outbox.holdsPackage(at: location) { return true }
+        return (try? await isPublished(at: location)) != nil
+    }
+
     /// Published when the master playlist is in the bucket under the location's key base.
     func isPublished(at location: String, masterName: String) async throws -> PublishedLocation? {
         let keyBase = uploader.keyBase(for: keyPrefix(for: location))

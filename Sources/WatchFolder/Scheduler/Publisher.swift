@@ -35,7 +35,8 @@ public struct PublishedLocation: Sendable, Hashable {
 ///
 /// The scheduler calls ``reserve(_:)``, records the location in the job (state `publishing`), then
 /// ``publish(_:to:package:)``. After a crash it asks ``isPublished(at:)`` so that a package already published
-/// completes without being built or published twice.
+/// completes without being built or published twice; a retry asks ``holdsPackage(at:)`` so that a package whose
+/// publishing failed after it reached its location (an S3 upload) is published from there, not built again.
 public protocol Publisher: Sendable {
     /// Chooses where the package will go; never the location of an existing package.
     func reserve(_ package: PackageInfo) async throws -> String
@@ -44,4 +45,7 @@ public protocol Publisher: Sendable {
     func publish(_ directory: URL, to location: String, package: PackageInfo) async throws -> PublishedLocation
     /// The published package at `location`, or nil when it is not (completely) there.
     func isPublished(at location: String) async throws -> PublishedLocation?
+    /// True when ``publish(_:to:package:)`` can finish at `location` without the work folder: an earlier attempt
+    /// already moved the package there (or published it).
+    func holdsPackage(at location: String) async -> Bool
 }

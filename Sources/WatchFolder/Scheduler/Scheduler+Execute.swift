@@ -20,6 +20,12 @@ extension Scheduler {
             await record(job, .cancelled(reason: "the source file disappeared before it was processed"), "job cancelled")
             return
         }
+        if let location = job.outputLocation, await publisher.holdsPackage(at: location) {
+            // An earlier attempt built the package and moved it to its location; only publishing failed (S3).
+            await publish(job, encoder: job.encoder, manifest: job.manifest, from: jobDir.appendingPathComponent("package"),
+                          resumingAt: location)
+            return
+        }
         var options = settings.options
         if job.attempts > 1, let encoder = job.encoder, encoder != "libx264", options.hardware != .cpu {
             options.hardware = .cpu  // a GPU failure retries on the CPU
@@ -63,7 +69,8 @@ extension Scheduler {
         case let .built(package):
             noteEncoder(package.encoder)
             WatchFolderMetrics.packageBuilt(manifestJSON: package.manifestJSON, sourceBytes: job.size)
-            await publish(job, package: package, from: request.output)
+            await publish(job, encoder: package.encoder, manifest: package.manifestJSON, masterName: package.masterName,
+                          from: request.output)
         case let .stopped(reason) where reason == .cancelRequested:
             await record(job, .cancelled(reason: "cancelled by request"), "job cancelled")
         case .stopped:
@@ -92,20 +99,23 @@ extension Scheduler {
         }
     }
 
-    /// running → publishing → completed, then the source's `on_success` effect.
-    func publish(_ job: Job, package: BuiltPackage, from directory: URL) async {
+    /// running → publishing → completed, then the source's `on_success` effect. The package built in `directory`
+    /// goes to a newly reserved location, or to `resumingAt`, where an earlier attempt already moved it.
+    func publish(_ job: Job, encoder: String?, manifest: String?, masterName: String = "master.m3u8", from directory: URL,
+                 resumingAt resumed: String? = nil) async {
         guard let id = job.id else { return }
-        let info = PackageInfo(jobID: id, sourcePath: job.sourcePath, createdAt: job.createdAt, masterName: package.masterName)
+        let info = PackageInfo(jobID: id, sourcePath: job.sourcePath, createdAt: job.createdAt, masterName: masterName)
         do {
-            let location = try await publisher.reserve(info)
-            let publishing = try await store.transition(id, .publishing(location: location, encoder: package.encoder,
-                                                                        manifest: package.manifestJSON))
-            log(publishing, "job publishing", ["wf.output": "\(location)"])
+            var location = resumed ?? ""
+            if resumed == nil { location = try await publisher.reserve(info) }
+            let publishing = try await store.transition(id, .publishing(location: location, encoder: encoder, manifest: manifest))
+            log(publishing, resumed == nil ? "job publishing" : "job publishing resumed (the package is not built again)",
+                ["wf.output": "\(location)"])
             let published = try await publisher.publish(directory, to: location, package: info)
             await complete(job, published)
         } catch {
             let current = (try? await store.job(id)) ?? job
-            await fail(current, reason: "publishing failed: \(error)", encoder: package.encoder, settings: settings)
+            await fail(current, reason: "publishing failed: \(error)", encoder: encoder, settings: settings)
         }
     }
 

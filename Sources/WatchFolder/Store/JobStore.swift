@@ -78,7 +78,8 @@ public enum JobTransition: Sendable, Hashable {
     /// `refund` gives the attempt back (a graceful stop is not the file's fault).
     case requeued(refund: Bool)
     /// failed/cancelled → queued with fresh attempts (`watchfolder retry`, `job.queued`); `effect` moves the
-    /// source back into the inbox.
+    /// source back into the inbox. The output location stays, so a package that reached it is published from
+    /// there rather than built again.
     case retried(effect: PlannedEffect?)
 }
 

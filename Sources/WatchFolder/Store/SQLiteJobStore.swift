@@ -149,9 +149,7 @@ public struct SQLiteJobStore: JobStore {
                 job.progress = 0
                 job.finishedAt = nil
                 job.nextAttemptAt = nil
-                job.outputLocation = nil
-                job.masterLocation = nil
-                job.manifest = nil
+                job.masterLocation = nil  // outputLocation and manifest stay: a package already there is published, not rebuilt
                 job.released = false
                 event = .queued
                 effect = restore

@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+@testable import WatchFolder
+
+/// The scheduler publishing to a real S3 peer (moto, signatures checked) whose PUTs are made to fail: a package
+/// that reached the outbox is uploaded again by the retry, never built again.
+@Suite(.timeLimit(.minutes(1))) struct SchedulerS3Tests {
+    /// A scheduler over `bench` that publishes to `bucket` with a short upload retry policy (2 tries per request).
+    private func scheduler(_ bench: Bench, _ builder: ScriptedBuilder, peer: MotoPeer, bucket: String) throws -> Scheduler {
+        var uploader = try S3Uploader(config: peer.config(bucket: bucket), logger: S3Fixtures.logger, environment: [:])
+        uploader.retry = S3RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(10))
+        let publisher = S3Publisher(outbox: OutboxPublisher(root: bench.outbox, layout: "{dir}/{stem}"), uploader: uploader,
+                                    logger: S3Fixtures.logger)
+        return Scheduler(store: bench.store, builder: builder, publisher: publisher, settings: bench.settings,
+                         logger: Logger(label: "test"))
+    }
+
+    /// Every PUT of the master playlist answers 503 SlowDown for the first `count` requests.
+    private func failMasterUploads(_ peer: MotoPeer, bucket: String, count: Int) async throws {
+        try await peer.addFaults([.init(method: "PUT", match: "/\(bucket)/a/master.m3u8", count: count, status: 503, code: "SlowDown")])
+    }
+
+    private func outboxFolders(_ bench: Bench) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: bench.outbox.path).sorted()
+    }
+
+    @Test func anUploadThatRanOutOfRetriesIsRetriedFromTheOutboxCopyWithoutBuildingAgain() async throws {
+        let peer = try await MotoPeer.shared.value
+        let bucket = try await peer.makeBucket("sched")
+        try await withTempDir { dir in
+            let bench = try Bench(root: dir, maxAttempts: 3)
+            let job = try await bench.drop("a.mp4")
+            try await failMasterUploads(peer, bucket: bucket, count: 2)  // the first attempt's two tries
+            let builder = ScriptedBuilder()
+            try await bench.run(scheduler(bench, builder, peer: peer, bucket: bucket)) {
+                try await bench.store.counts()[.completed] == 1
+            }
+            let done = try #require(try await bench.store.job(job.id!))
+            #expect(done.state == .completed)
+            #expect(done.attempts == 2)
+            #expect(builder.builds.withLock { $0 } == ["a.mp4"], "built once")
+            #expect(try outboxFolders(bench) == ["a"], "no second copy (a-1) in the outbox")
+            #expect(try await peer.objects(bucket).map(\.key) == ["a/master.m3u8"])
+            #expect(done.masterLocation?.hasSuffix("/\(bucket)/a/master.m3u8") == true, "\(done.masterLocation ?? "nil")")
+            #expect(try await eventTypes(bench.store, job: job.id!).filter { $0 != "job.progress" }
+                == ["job.queued", "job.started", "job.retrying", "job.started", "job.completed"])
+        }
+    }
+
+    @Test func aJobFailedOnItsUploadIsPublishedUnderItsNameWhenRetriedByHand() async throws {
+        let peer = try await MotoPeer.shared.value
+        let bucket = try await peer.makeBucket("sched")
+        try await withTempDir { dir in
+            let bench = try Bench(root: dir, maxAttempts: 1)
+            let job = try await bench.drop("a.mp4")
+            try await failMasterUploads(peer, bucket: bucket, count: 2)
+            let builder = ScriptedBuilder()
+            try await bench.run(scheduler(bench, builder, peer: peer, bucket: bucket)) {
+                try await bench.store.counts()[.failed] == 1
+            }
+            #expect(bench.exists("failed/a.mp4"))
+            #expect(try outboxFolders(bench) == ["a"], "the package reached the outbox; its upload failed")
+
+            // What `watchfolder retry` and the dashboard's Retry button do.
+            let failed = try #require(try await bench.store.job(job.id!))
+            try await bench.store.transition(job.id!, .retried(effect: bench.settings.restoreEffect(for: failed)))
+            await FileEffectRunner(store: bench.store, logger: Logger(label: "test")).runPending(job: job.id!)
+            try await bench.run(scheduler(bench, builder, peer: peer, bucket: bucket)) {
+                try await bench.store.counts()[.completed] == 1
+            }
+            #expect(builder.builds.withLock { $0 } == ["a.mp4"], "built once")
+            #expect(try outboxFolders(bench) == ["a"])
+            #expect(try await peer.objects(bucket).map(\.key) == ["a/master.m3u8"])
+            #expect(bench.exists("archive/a.mp4"))
+        }
+    }
+}
