@@ -1,5 +1,5 @@
 public import CoreMetrics
-public import Metrics
+import Metrics
 public import Prometheus
 import Foundation
 import Synchronization
@@ -165,10 +165,16 @@ public final class JobGauges: Sendable {
     public init() {
         let registry = self.registry
         byState = Dictionary(uniqueKeysWithValues: Job.State.allCases.map {
-            ($0, registry.makeGauge(name: WatchFolderMetrics.Name.jobs, labels: [("state", $0.rawValue)], help: "Jobs in each state"))
+            ($0, registry.makeGauge(descriptor: Self.descriptor(WatchFolderMetrics.Name.jobs, "Jobs in each state"),
+                                    labels: [("state", $0.rawValue)]))
         })
-        queueDepth = registry.makeGauge(name: WatchFolderMetrics.Name.queueDepth, help: "Queued jobs due now")
-        running = registry.makeGauge(name: WatchFolderMetrics.Name.runningJobs, help: "Jobs running or publishing")
+        queueDepth = registry.makeGauge(descriptor: Self.descriptor(WatchFolderMetrics.Name.queueDepth, "Queued jobs due now"))
+        running = registry.makeGauge(descriptor: Self.descriptor(WatchFolderMetrics.Name.runningJobs, "Jobs running or publishing"))
+    }
+
+    /// Our names are complete (`watchfolder_jobs`): no unit suffix is added.
+    private static func descriptor(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 
     /// These gauges set from the store's counts, then every other metric.
