@@ -48,6 +48,7 @@ struct ConfigTests {
         #expect(c.inbox.onSuccess == .archive)
         #expect(c.state.path.path == "/etc/wf/st")
         #expect(c.state.databaseURL.path == "/etc/wf/st/watchfolder.sqlite")
+        #expect(c.state.keepEventsDays == 30)
         #expect(c.outbox.path.path == "/etc/wf/out")
         #expect(c.outbox.layout == "{stem}")
         #expect(c.transcode.concurrency == 1)
@@ -87,6 +88,7 @@ struct ConfigTests {
 
             [state]
             path = "/var/lib/wf"
+            keep_events_days = 0
 
             [outbox]
             path = "/data/out"
@@ -151,6 +153,7 @@ struct ConfigTests {
         #expect(c.inbox.ignore == ["*.skip"])
         #expect(c.inbox.onSuccess == .delete)
         #expect(c.inbox.archivePath == nil)
+        #expect(c.state.keepEventsDays == 0)
         #expect(c.outbox.layout == "{yyyy}/{mm}/{dd}/{dir}/{stem}-{id}")
         #expect(c.transcode.concurrency == 3)
         #expect(c.transcode.gpuConcurrency == 2)
@@ -206,6 +209,8 @@ struct ConfigTests {
                     "config.toml:7: 'path' in [state] must be a string, not an integer")
         expectError(minimal + "\n[transcode]\nconcurrency = \"2\"\n",
                     "config.toml:12: 'concurrency' in [transcode] must be an integer, not a string")
+        expectError(minimal.replacingOccurrences(of: "path = \"st\"", with: "path = \"st\"\nkeep_events_days = -1"),
+                    "config.toml:8: 'keep_events_days' in [state] must be at least 0, not -1")
         expectError(minimal + "\n[transcode]\nconcurrency = 0\n",
                     "config.toml:12: 'concurrency' in [transcode] must be at least 1, not 0")
         expectError(minimal + "\n[inbox.x]\n", "config.toml:11: unknown key 'x' in [inbox]")

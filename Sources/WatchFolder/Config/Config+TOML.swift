@@ -31,6 +31,7 @@ extension Config {
 
         section("state")
         line("path", q(state.path.path))
+        line("keep_events_days", String(state.keepEventsDays))
 
         section("outbox")
         line("path", q(outbox.path.path))

@@ -41,6 +41,8 @@ public struct Config: Sendable, Hashable {
     /// `[state]`: the SQLite job store and the work directories.
     public struct State: Sendable, Hashable {
         public var path: URL
+        /// Days job events (and their webhook deliveries) are kept; 0 keeps them forever. Jobs are kept.
+        public var keepEventsDays: Int = 30
         /// The job database, `state/watchfolder.sqlite`.
         public var databaseURL: URL { path.appendingPathComponent("watchfolder.sqlite") }
         /// Where packages are built before they are published, `state/work`.

@@ -95,7 +95,8 @@ public enum ConfigLoader {
 
         // [state]
         r = try required("state")
-        let state = Config.State(path: try requiredPath(&r, "path"))
+        var state = Config.State(path: try requiredPath(&r, "path"))
+        if let days = try r.int("keep_events_days", min: 0) { state.keepEventsDays = days }
         try r.finish()
 
         // [outbox]

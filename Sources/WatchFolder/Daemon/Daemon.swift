@@ -56,7 +56,8 @@ public struct Daemon: Sendable {
         // caused, the reloader and the extra services (the status server) last.
         var groupConfig = ServiceGroupConfiguration(
             services: extra.map { .init(service: $0) }
-                + [.init(service: reloader), .init(service: webhooks), .init(service: scheduler),
+                + [.init(service: EventPruner(store: store, keepDays: config.state.keepEventsDays, logger: logger)),
+                   .init(service: reloader), .init(service: webhooks), .init(service: scheduler),
                    .init(service: recorder), .init(service: intake),
                    .init(service: SystemdService(status: "watching \(config.inbox.path.path)", logger: logger))],
             gracefulShutdownSignals: [.sigterm, .sigint],
