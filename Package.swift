@@ -111,6 +111,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // What the test targets share: the moto_server and webhook receiver peers, process runners, polling and
+        // loopback helpers. Foundation only (no product module, no swift-testing): the test targets record issues.
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+
         .testTarget(
             name: "PipelineTests",
             dependencies: ["Pipeline", "CAV", .product(name: "Logging", package: "swift-log")],
@@ -122,6 +130,7 @@ let package = Package(
                 "WatchFolder",
                 "WatchFolderStatus",
                 "Pipeline",
+                "TestSupport",
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -134,6 +143,7 @@ let package = Package(
             name: "PackagingTests",
             dependencies: [
                 "WatchFolder",
+                "TestSupport",
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -141,7 +151,7 @@ let package = Package(
         // Runs the built `watchfolder` binary as a user would: CLI contracts, exit codes, the daemon end to end.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: [],
+            dependencies: ["TestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The CLI's contracts as a user's script sees them: exit codes, one-line errors, help with examples.

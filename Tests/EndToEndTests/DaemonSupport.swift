@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A `watchfolder run` process under test, its output captured in files.
@@ -58,27 +59,6 @@ final class DaemonProcess: @unchecked Sendable {
     }
 
     deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
-}
-
-struct Timeout: Error, CustomStringConvertible { var description: String }
-
-/// Runs blocking work (a child process, ffmpeg) on a thread of its own: tests share a cooperative pool of one
-/// thread per core, and a blocked pool thread stalls every other test.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
-    }
-}
-
-/// Polls `condition` every 100 ms until it holds; throws after `timeout`. Sleeps with `Task.sleep` (see
-/// ``offPool(_:)``).
-func waitUntil(_ what: String, timeout: TimeInterval = 60, _ condition: () async throws -> Bool) async throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(100))
-    }
-    throw Timeout(description: "timed out after \(Int(timeout))s waiting until \(what)")
 }
 
 /// `watchfolder jobs --json` as dictionaries.

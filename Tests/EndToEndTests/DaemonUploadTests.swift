@@ -1,87 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
-
-/// A free TCP port on 127.0.0.1 (bound to port 0 and released).
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = 0
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-    }
-    guard bound else { throw Timeout(description: "cannot bind a port: errno \(errno)") }
-    return Int(UInt16(bigEndian: addr.sin_port))
-}
-
-/// True when something accepts TCP connections on 127.0.0.1:`port`.
-func isListening(_ port: Int) -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = UInt16(port).bigEndian
-    return withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-    }
-}
-
-/// A server (sshd, smbd) run in the foreground for one test, stopped and reaped after it. Spawned with
-/// posix_spawn rather than Foundation's `Process`, whose child reaping stalled here while servers ran.
-final class ServerProcess: @unchecked Sendable {
-    let pid: pid_t
-
-    /// Spawns the server and waits until it listens on `port`.
-    static func start(_ executable: String, _ arguments: [String], port: Int, log: URL) async throws -> ServerProcess {
-        let server = try ServerProcess(executable, arguments, log: log)
-        try await waitUntil("\(executable) listens on port \(port) (log: \(log.path))", timeout: 60) {
-            guard kill(server.pid, 0) == 0 else {
-                throw Timeout(description: "\(executable) exited: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
-            }
-            return isListening(port)
-        }
-        return server
-    }
-
-    private init(_ executable: String, _ arguments: [String], log: URL) throws {
-        guard let url = which(executable) else { throw Timeout(description: "\(executable) is not installed; `make test` installs it") }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv: [UnsafeMutablePointer<CChar>?] = ([url.path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        // Its own process group: smbd signals its whole group when it stops.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, url.path, &actions, &attributes, argv, environ)
-        guard rc == 0 else { throw Timeout(description: "posix_spawn \(executable): errno \(rc)") }
-        self.pid = pid
-    }
-
-    deinit {
-        kill(pid, SIGTERM)
-        var status: Int32 = 0
-        for _ in 0..<100 where waitpid(pid, &status, WNOHANG) == 0 { usleep(50_000) }
-        if waitpid(pid, &status, WNOHANG) == 0 { kill(pid, SIGKILL); waitpid(pid, &status, 0) }
-    }
-}
 
 /// Runs `executable` with `input` on its standard input.
 func runWithInput(_ executable: String, _ arguments: [String], input: String) throws -> ProcessResult {
-    guard let url = which(executable) else { throw Timeout(description: "\(executable) is not installed") }
     let process = Process()
-    process.executableURL = url
+    process.executableURL = try installedTool(executable)
     process.arguments = arguments
     let stdin = Pipe(), out = Pipe()
     process.standardInput = stdin

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Broken files never crash or hang: exit 1 with one line naming the file, and nothing left behind — or,

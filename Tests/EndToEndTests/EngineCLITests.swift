@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `watchfolder transcode` and `watchfolder probe` as a user runs them.

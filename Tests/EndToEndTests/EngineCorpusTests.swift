@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Every corpus file becomes a package every player accepts; ffprobe and ffmpeg are the oracles.

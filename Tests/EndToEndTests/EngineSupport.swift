@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Test media for the engine corpus, made with the ffmpeg CLI at test time (tiny: 1-2 s).

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import TestSupport
 import Testing
 
 /// The moto_server peer (`Tests/Peers/moto_server.py`) for the daemon tests: the part of the unit tests'

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The daemon with `[s3]`: packages go to the outbox, then to the bucket (moto_server with signature checking).

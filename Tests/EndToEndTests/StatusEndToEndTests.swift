@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The status server of a real `watchfolder run`, spoken to with curl.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `watchfolder webhooks` and the `[[webhook]]` config contracts, through the binary.

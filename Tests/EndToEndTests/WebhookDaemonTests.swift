@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The Python receiver (`Tests/Peers/webhook_receiver.py`), which verifies every request with the public

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 
 /// Installs the .deb on this machine for real (apt-get), checks what it made, runs the installed daemon as user
@@ -207,14 +208,14 @@ struct DebInstallTests {
 
         // The unit's MemoryDenyWriteExecute=yes, without systemd: prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN)
         // is inherited through exec, so the transcode below proves the encoders run without W+X memory.
-        let python = which("python3") ?? "/usr/bin/python3"
+        let python = which("python3")?.path ?? "/usr/bin/python3"
         let probe = try run(python, ["-c", Self.denyWriteExecute, python, "-c",
                                      "import mmap; mmap.mmap(-1, 4096, prot=7)"])
         #expect(probe.status != 0 && probe.stderr.contains("Permission denied"),
                 "PR_SET_MDWE refuses W+X mappings here: \(probe.output)")
         let daemon = Process()
         daemon.executableURL = URL(fileURLWithPath: python)
-        daemon.arguments = ["-c", Self.denyWriteExecute, which("setpriv") ?? "/usr/bin/setpriv",
+        daemon.arguments = ["-c", Self.denyWriteExecute, which("setpriv")?.path ?? "/usr/bin/setpriv",
                             "--reuid=watchfolder", "--regid=watchfolder", "--init-groups",
                             "/usr/bin/watchfolder", "run", "--config", configPath]
         let log = scratch.appendingPathComponent("daemon.log")
@@ -266,22 +267,4 @@ struct DebInstallTests {
         #expect(notify.drain().last == "STOPPING=1")
         if !daemon.isRunning { #expect(daemon.terminationStatus == 0, "exit status \(daemon.terminationStatus)") }
     }
-}
-
-/// A TCP port that was free a moment ago on 127.0.0.1.
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { ptr -> Bool in
-            bind(fd, ptr, length) == 0 && getsockname(fd, ptr, &length) == 0
-        }
-    }
-    guard bound else { throw ToolFailure(description: "no free port: errno \(errno)") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The .deb as a Debian reviewer and a systemd reviewer see it, without installing it.

@@ -1,71 +1,15 @@
 import Foundation
+import TestSupport
 import Testing
-
-/// The package root, found from this file's path.
-let packageRoot: URL = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-/// What a finished process left behind.
-struct ProcessResult: Sendable {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-    var output: String { stdout + stderr }
-}
-
-struct ToolFailure: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// The absolute path of `tool` on PATH or in the sbin folders, or nil.
-func which(_ tool: String) -> String? {
-    if tool.hasPrefix("/") { return FileManager.default.isExecutableFile(atPath: tool) ? tool : nil }
-    let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
-    for dir in path + ["/usr/sbin", "/sbin", "/usr/bin", "/bin"] {
-        let candidate = dir + "/" + tool
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-    }
-    return nil
-}
 
 /// Runs `tool` (found on PATH; `make test` installs every tool the tests use) to completion, capturing output.
 /// The process is killed after `timeout` seconds and the test fails.
 @discardableResult
 func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:],
          timeout: TimeInterval = 300) throws -> ProcessResult {
-    guard let executable = which(tool) else {
-        throw ToolFailure(description: "\(tool) is not installed; `make test` installs it")
-    }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wf-run-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let outURL = dir.appendingPathComponent("out"), errURL = dir.appendingPathComponent("err")
-    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning {
-        if Date() > deadline {
-            kill(process.processIdentifier, SIGKILL)
-            Issue.record("\(tool) \(arguments.joined(separator: " ")) timed out after \(timeout)s")
-            break
-        }
-        usleep(20_000)
-    }
-    process.waitUntilExit()
-    try out.close()
-    try err.close()
-    return ProcessResult(status: process.terminationStatus,
-                         stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-                         stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+    let result = try runToCompletion(try installedTool(tool), arguments, environment: environment, timeout: timeout)
+    if result.timedOut { Issue.record("\(tool) \(arguments.joined(separator: " ")) timed out after \(timeout)s") }
+    return result
 }
 
 /// Runs `tool` and throws with its output unless it exits 0.
@@ -141,24 +85,5 @@ struct FileInfo: Equatable, CustomStringConvertible {
         mode = Int(st.st_mode) & 0o7777
         owner = attributes[.ownerAccountName] as? String ?? "\(st.st_uid)"
         group = attributes[.groupOwnerAccountName] as? String ?? "\(st.st_gid)"
-    }
-}
-
-/// Runs blocking work (tools, polling loops) on a dispatch queue of its own instead of Swift concurrency's small
-/// cooperative pool (two threads here), so the other tests in this process, timing-sensitive ones included, keep
-/// their threads. The same task runs it (a task executor preference), so `#expect` still reports to this test.
-func offPool<T: Sendable>(_ body: () throws -> T) async throws -> T {
-    try await withTaskExecutorPreference(QueueExecutor()) {
-        try body()
-    }
-}
-
-/// A task executor running jobs on a private serial dispatch queue (dispatch's overcommit threads).
-final class QueueExecutor: TaskExecutor, @unchecked Sendable {
-    private let queue = DispatchQueue(label: "watchfolder.packaging-tests.blocking")
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 
 /// The upload recipes of `docs/deb.md`, applied as written (the config blocks are read from the doc) to a
@@ -29,78 +30,6 @@ enum UploadRecipes {
     static func remove(user name: String) {
         _ = try? run("deluser", ["--quiet", "--remove-home", name])
         _ = try? run("delgroup", ["--quiet", name])
-    }
-
-    /// A daemon started in the background with `posix_spawn`, stopped (SIGTERM, then SIGKILL) and reaped by `stop`.
-    ///
-    /// - Important: Not Foundation's `Process`: sshd closes every inherited descriptor, including the socket
-    ///   `Process` watches to notice an exit; Foundation then blocks in `waitpid` on the still-running daemon and
-    ///   stops reaping every other child of the test process.
-    final class Daemon {
-        let pid: pid_t
-        private var reaped = false
-
-        init(_ executable: String, _ arguments: [String], log: URL) throws {
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 1, log.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-            posix_spawn_file_actions_adddup2(&actions, 1, 2)
-            let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-            defer { argv.forEach { free($0) } }
-            // A process group of its own: a server that signals its group on exit (smbd) cannot hit the tests.
-            var attributes = posix_spawnattr_t()
-            posix_spawnattr_init(&attributes)
-            defer { posix_spawnattr_destroy(&attributes) }
-            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
-            posix_spawnattr_setpgroup(&attributes, 0)
-            var child: pid_t = 0
-            let rc = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
-            guard rc == 0 else { throw ToolFailure(description: "posix_spawn \(executable): \(String(cString: strerror(rc)))") }
-            pid = child
-        }
-
-        var isRunning: Bool {
-            if reaped { return false }
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid { reaped = true }
-            return !reaped
-        }
-
-        func stop() {
-            guard isRunning else { return }
-            kill(pid, SIGTERM)
-            let deadline = Date().addingTimeInterval(10)
-            while isRunning && Date() < deadline { usleep(50_000) }
-            if isRunning {
-                kill(pid, SIGKILL)
-                var status: Int32 = 0
-                waitpid(pid, &status, 0)
-                reaped = true
-            }
-        }
-
-        deinit { stop() }
-    }
-
-    /// Waits until something accepts TCP connections on 127.0.0.1:`port`.
-    static func awaitListening(_ port: Int, _ daemon: Daemon, log: URL) throws {
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline && daemon.isRunning {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = UInt16(port).bigEndian
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            close(fd)
-            if connected == 0 { return }
-            usleep(100_000)
-        }
-        throw ToolFailure(description: "nothing listens on port \(port): \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
     }
 
     /// The SFTP recipe: `uploader` (groups sftponly + watchfolder, key in ~/.ssh/authorized_keys) uploads `file`
@@ -134,9 +63,9 @@ enum UploadRecipes {
         try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
         try runChecked("/usr/sbin/sshd", ["-t", "-f", config.path])
         let log = scratch.appendingPathComponent("sshd.log")
-        let sshd = try Daemon("/usr/sbin/sshd", ["-D", "-e", "-f", config.path], log: log)
+        let sshd = try ServerProcess("/usr/sbin/sshd", ["-D", "-e", "-f", config.path], log: log)
         defer { sshd.stop() }
-        try awaitListening(port, sshd, log: log)
+        try sshd.waitUntilListening(on: port, timeout: 20)
 
         let client = ["-i", key.path, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                       "-o", "BatchMode=yes", "-o", "LogLevel=ERROR"]
@@ -200,11 +129,11 @@ enum UploadRecipes {
             try runChecked("sh", ["-c", "smbpasswd -c '\(config.path)' -a -s '\(user)' < '\(input.path)'"])
         }
         let log = dir.appendingPathComponent("smbd.log")
-        // --no-process-group: Daemon already gives it a group of its own (smbd signals that group when it stops).
-        let smbd = try Daemon(which("smbd") ?? "/usr/sbin/smbd",
-                              ["--foreground", "--no-process-group", "--debug-stdout", "-s", config.path], log: log)
+        // --no-process-group: ServerProcess already gives it a group of its own (smbd signals that group when it stops).
+        let smbd = try ServerProcess("smbd", ["--foreground", "--no-process-group", "--debug-stdout", "-s", config.path],
+                                     log: log)
         defer { smbd.stop() }
-        try awaitListening(port, smbd, log: log)
+        try smbd.waitUntilListening(on: port, timeout: 20)
 
         func smbclient(_ user: String, _ command: String) throws -> ProcessResult {
             try run("smbclient", ["//127.0.0.1/inbox", "-p", "\(port)", "-m", "SMB3", "-U", "\(user)%Secret-123",

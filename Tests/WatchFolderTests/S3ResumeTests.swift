@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TestSupport
 import Testing
 @testable import WatchFolder
 
@@ -29,7 +30,7 @@ struct S3ResumeTests {
         return url
     }
 
-    private func launch(_ arguments: [String], executable: URL = S3Fixtures.binary, prefix: [String] = [],
+    private func launch(_ arguments: [String], executable: URL = watchfolderBinary, prefix: [String] = [],
                         stdout: URL) throws -> Process {
         let process = Process()
         process.executableURL = executable
@@ -189,7 +190,7 @@ struct S3ResumeTests {
                 import resource, subprocess, sys
                 r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)
                 print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-                """, S3Fixtures.binary.path, "s3-upload", package.path, "--key", key, "--config", config.path],
+                """, watchfolderBinary.path, "s3-upload", package.path, "--key", key, "--config", config.path],
                 executable: URL(fileURLWithPath: "/usr/bin/env"), prefix: ["python3"], stdout: out)
             process.waitUntilExit()
             let fields = try String(contentsOf: out, encoding: .utf8).split(separator: " ")

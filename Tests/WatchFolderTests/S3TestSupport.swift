@@ -3,12 +3,8 @@ import Foundation
 import FoundationNetworking
 #endif
 import Logging
-import Testing
+import TestSupport
 @testable import WatchFolder
-
-/// The package root, found from this file's path.
-let s3PackageRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// A real moto_server (Tests/Peers/moto_server.py) on a free loopback port with SigV4 signature checking on.
 ///
@@ -69,7 +65,7 @@ final class MotoPeer: Sendable {
         defer { try? FileManager.default.removeItem(at: out) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", s3PackageRoot.appendingPathComponent("Tests/Peers/moto_server.py").path]
+        process.arguments = ["python3", packageRoot.appendingPathComponent("Tests/Peers/moto_server.py").path]
         let stdin = Pipe()
         process.standardInput = stdin
         process.standardOutput = try FileHandle(forWritingTo: out)
@@ -89,7 +85,7 @@ final class MotoPeer: Sendable {
         }
         process.terminate()
         let stderr = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
-        throw FixtureError(description: "moto_server.py did not start (is `moto[server]` installed? make setup-test): "
+        throw ToolFailure(description: "moto_server.py did not start (is `moto[server]` installed? make setup-test): "
                            + stderr.split(separator: "\n").suffix(5).joined(separator: " | "))
     }
 
@@ -160,7 +156,7 @@ final class MotoPeer: Sendable {
     }
 }
 
-/// Test helpers: temp dirs, fixtures made with the ffmpeg CLI, the built binary.
+/// Test helpers: temp dirs, fixtures made with the ffmpeg CLI.
 enum S3Fixtures {
     static func tempDirectory(_ name: String = "wf-s3") throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
@@ -168,24 +164,10 @@ enum S3Fixtures {
         return url
     }
 
-    /// Runs a tool to completion; returns its exit status and stderr.
+    /// Runs a tool (through `/usr/bin/env`) to completion, killed after `timeout` seconds (its status then says so).
     @discardableResult
-    static func run(_ tool: String, _ arguments: [String], timeout: TimeInterval = 120) throws -> (status: Int32, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool] + arguments
-        let err = FileManager.default.temporaryDirectory.appendingPathComponent("wf-err-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: err) }
-        process.standardError = try FileHandle(forWritingTo: err)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        return (process.terminationStatus, (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    static func run(_ tool: String, _ arguments: [String], timeout: TimeInterval = 120) throws -> ProcessResult {
+        try runToCompletion(URL(fileURLWithPath: "/usr/bin/env"), [tool] + arguments, timeout: timeout)
     }
 
     /// A tiny HLS package made by ffmpeg's hls muxer: `master.m3u8`, `v0/index.m3u8`, `v0/seg_NNN.ts`, plus a
@@ -203,7 +185,7 @@ enum S3Fixtures {
             "-master_pl_name", "master.m3u8",
             directory.appendingPathComponent("v0/index.m3u8").path,
         ])
-        guard result.status == 0 else { throw FixtureError(description: "ffmpeg hls: \(result.stderr)") }
+        guard result.status == 0 else { throw ToolFailure(description: "ffmpeg hls: \(result.stderr)") }
         // ffmpeg writes master.m3u8 next to the media playlist; the package wants it at the root.
         let written = directory.appendingPathComponent("v0/master.m3u8")
         let text = try String(contentsOf: written, encoding: .utf8).replacingOccurrences(of: "index.m3u8", with: "v0/index.m3u8")
@@ -212,7 +194,7 @@ enum S3Fixtures {
         let poster = try run("ffmpeg", ["-y", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
                                         "testsrc2=size=160x90:duration=1", "-frames:v", "1",
                                         directory.appendingPathComponent("thumbs/poster é 1.jpg").path])
-        guard poster.status == 0 else { throw FixtureError(description: "ffmpeg jpg: \(poster.stderr)") }
+        guard poster.status == 0 else { throw ToolFailure(description: "ffmpeg jpg: \(poster.stderr)") }
         try Data(#"{"title":"test"}"#.utf8).write(to: directory.appendingPathComponent("info.json"))
     }
 
@@ -250,16 +232,5 @@ enum S3Fixtures {
         return out.sorted()
     }
 
-    /// The `watchfolder` binary next to the tests.
-    static var binary: URL {
-        for c in [".build/debug/watchfolder", ".build/x86_64-unknown-linux-gnu/debug/watchfolder"] {
-            let url = s3PackageRoot.appendingPathComponent(c)
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        return s3PackageRoot.appendingPathComponent(".build/debug/watchfolder")
-    }
-
     static let logger = Logger(label: "test.s3")
 }
-
-struct FixtureError: Error, CustomStringConvertible { var description: String }

@@ -1,20 +1,15 @@
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 @testable import WatchFolder
-
-/// The built `watchfolder` binary, run as the daemon.
-let webhookBinary: URL = {
-    if let env = ProcessInfo.processInfo.environment["WATCHFOLDER_BIN"], !env.isEmpty { return URL(fileURLWithPath: env) }
-    return webhookPackageRoot.appendingPathComponent(".build/debug/watchfolder")
-}()
 
 /// `watchfolder run` in a child process (killed in `deinit` if still running).
 final class DaemonProcess {
     let process = Process()
 
     init(config: URL, scale: Double = 0.001) throws {
-        process.executableURL = webhookBinary
+        process.executableURL = watchfolderBinary
         process.arguments = ["run", "--config", config.path]
         process.environment = ProcessInfo.processInfo.environment.merging(
             [WebhookRetryPolicy.scaleVariable: "\(scale)"]) { $1 }

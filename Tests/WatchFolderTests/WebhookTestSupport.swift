@@ -1,9 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import WatchFolder
 
 /// The package root, from this file's path.
-let webhookPackageRoot = URL(fileURLWithPath: #filePath)
+let packageRoot = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// A request as the Python receiver (`Tests/Peers/webhook_receiver.py`) logged it, after verifying it with the
@@ -41,7 +42,7 @@ final class WebhookReceiver {
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var arguments = ["python3", webhookPackageRoot.appendingPathComponent("Tests/Peers/webhook_receiver.py").path,
+        var arguments = ["python3", packageRoot.appendingPathComponent("Tests/Peers/webhook_receiver.py").path,
                          "--port", "\(port)", "--secret", secret, "--log", log.path, "--fail-first", "\(failFirst)"]
         if let hangType { arguments += ["--hang-type", hangType, "--hang-count", "\(hangCount)"] }
         if let tls { arguments += ["--tls-cert", tls.cert.path, "--tls-key", tls.key.path] }

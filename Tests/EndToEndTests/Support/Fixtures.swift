@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Generates test media with the ffmpeg CLI (tests only; product code never runs ffmpeg).
 enum Fixtures {
