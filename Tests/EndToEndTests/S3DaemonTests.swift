@@ -35,9 +35,9 @@ import Testing
     /// A dropped clip ends in the bucket, master last, with the right headers; the job's `master` (jobs --json and
     /// the `job.completed` payload) is the CloudFront URL; the S3 bytes counter moves.
     @Test func aDroppedClipIsUploadedAndTheJobRecordsTheCloudFrontURL() async throws {
-        let moto = try await E2EMoto.shared.value
+        let moto = try await MotoPeer.daemonTests.value
         try await withTemporaryDirectory { dir in
-            let bucket = try await moto.makeBucket()
+            let bucket = try await moto.makeBucket("wfd")
             let receiver = try E2EWebhookReceiver(secret: Self.secret, in: dir)
             let f = try DaemonFolders(root: dir, extra: moto.toml(bucket: bucket, more: "cloudfront_domain = \"d111.cloudfront.net\"")
                                       + "[[webhook]]\nurl = \"\(receiver.url)\"\nsecret = \"\(Self.secret)\"\n")
@@ -93,9 +93,9 @@ import Testing
     /// restart the upload resumes (no segment sent twice), the bucket holds exactly the package, no multipart
     /// upload is left, and `job.completed` is sent once with the S3 URL of the master.
     @Test func aDaemonKilledWhilePublishingResumesTheUpload() async throws {
-        let moto = try await E2EMoto.shared.value
+        let moto = try await MotoPeer.daemonTests.value
         try await withTemporaryDirectory { dir in
-            let bucket = try await moto.makeBucket()
+            let bucket = try await moto.makeBucket("wfd")
             let receiver = try E2EWebhookReceiver(secret: Self.secret, in: dir)
             let f = try DaemonFolders(root: dir, extra: moto.toml(bucket: bucket)
                                       + "[[webhook]]\nurl = \"\(receiver.url)\"\nsecret = \"\(Self.secret)\"\n")
@@ -134,9 +134,9 @@ import Testing
 
     /// Wrong keys: the job fails with the server's 403 in one line, without a retry storm; the daemon stays up.
     @Test func wrongKeysFailTheJobWithThe403AndTheDaemonStaysUp() async throws {
-        let moto = try await E2EMoto.shared.value
+        let moto = try await MotoPeer.daemonTests.value
         try await withTemporaryDirectory { dir in
-            let bucket = try await moto.makeBucket()
+            let bucket = try await moto.makeBucket("wfd")
             let f = try DaemonFolders(root: dir, transcode: "max_attempts = 1", extra: moto.toml(bucket: bucket, wrongSecret: true))
             let daemon = try await DaemonProcess.start(config: f.config)
             try Clips.drop(try await Clips.shared(), at: f.inbox.appendingPathComponent("a.mp4"))
@@ -160,9 +160,9 @@ extension S3DaemonTests {
     /// `delete_local_after_upload`: the outbox copy is gone once uploaded; a second file with the same name does not
     /// overwrite the first package in the bucket (its folder gets `-<job id>`).
     @Test func deleteLocalAfterUploadAndNoPackageIsOverwrittenInTheBucket() async throws {
-        let moto = try await E2EMoto.shared.value
+        let moto = try await MotoPeer.daemonTests.value
         try await withTemporaryDirectory { dir in
-            let bucket = try await moto.makeBucket()
+            let bucket = try await moto.makeBucket("wfd")
             let f = try DaemonFolders(root: dir, extra: moto.toml(bucket: bucket, more: "delete_local_after_upload = true"))
             let daemon = try await DaemonProcess.start(config: f.config)
             for round in 1...2 {
@@ -199,10 +199,10 @@ extension S3DaemonTests {
     /// restart the upload continues (part 1 is not sent again), the bucket holds exactly the package with the big
     /// segment whole, and no multipart upload is left.
     @Test func aDaemonKilledMidMultipartUploadContinuesIt() async throws {
-        let moto = try await E2EMoto.shared.value
+        let moto = try await MotoPeer.daemonTests.value
         let clip = try await offPool { Self.noiseClip }
         try await withTemporaryDirectory { dir in
-            let bucket = try await moto.makeBucket()
+            let bucket = try await moto.makeBucket("wfd")
             let f = try DaemonFolders(root: dir, transcode: "segment_seconds = 4", ladderHeight: 720,
                                       extra: moto.toml(bucket: bucket))
             var text = try String(contentsOf: f.config, encoding: .utf8)
