@@ -17,8 +17,8 @@ import Testing
         return out
     }
 
-    func completedPayloads(_ receiver: E2EWebhookReceiver) -> [[String: Any]] {
-        receiver.received().indices.filter { receiver.received()[$0].type == "job.completed" }.map { receiver.body($0) }
+    func completedPayloads(_ receiver: WebhookReceiver) -> [[String: Any]] {
+        receiver.received().filter { $0.type == "job.completed" }.map(\.body)
     }
 
     /// A counter from the daemon's `/metrics` (the status server's address is on its stdout).
@@ -38,7 +38,7 @@ import Testing
         let moto = try await MotoPeer.daemonTests.value
         try await withTemporaryDirectory { dir in
             let bucket = try await moto.makeBucket("wfd")
-            let receiver = try E2EWebhookReceiver(secret: Self.secret, in: dir)
+            let receiver = try WebhookReceiver(secret: Self.secret, in: dir)
             let f = try DaemonFolders(root: dir, extra: moto.toml(bucket: bucket, more: "cloudfront_domain = \"d111.cloudfront.net\"")
                                       + "[[webhook]]\nurl = \"\(receiver.url)\"\nsecret = \"\(Self.secret)\"\n")
             let daemon = try await DaemonProcess.start(config: f.config)
@@ -96,7 +96,7 @@ import Testing
         let moto = try await MotoPeer.daemonTests.value
         try await withTemporaryDirectory { dir in
             let bucket = try await moto.makeBucket("wfd")
-            let receiver = try E2EWebhookReceiver(secret: Self.secret, in: dir)
+            let receiver = try WebhookReceiver(secret: Self.secret, in: dir)
             let f = try DaemonFolders(root: dir, extra: moto.toml(bucket: bucket)
                                       + "[[webhook]]\nurl = \"\(receiver.url)\"\nsecret = \"\(Self.secret)\"\n")
             try await moto.delay("PUT", match: "/master.m3u8", seconds: 3)

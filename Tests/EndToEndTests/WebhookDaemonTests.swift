@@ -2,78 +2,13 @@ import Foundation
 import TestSupport
 import Testing
 
-/// The Python receiver (`Tests/Peers/webhook_receiver.py`), which verifies every request with the public
-/// `standardwebhooks` library and logs it as a JSON line.
-final class E2EWebhookReceiver {
-    let process = Process()
-    let port: Int
-    let log: URL
-    var url: String { "http://127.0.0.1:\(port)/hooks" }
-
-    init(secret: String, in dir: URL, port: Int = 0, hangType: String? = nil, hangCount: Int = 0) throws {
-        log = dir.appendingPathComponent("receiver-\(UUID().uuidString).jsonl")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var arguments = ["python3", packageRoot.appendingPathComponent("Tests/Peers/webhook_receiver.py").path,
-                         "--port", "\(port)", "--secret", secret, "--log", log.path]
-        if let hangType { arguments += ["--hang-type", hangType, "--hang-count", "\(hangCount)"] }
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        var text = ""
-        while !text.contains("\n") {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-        guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5).prefix { $0.isNumber }) else {
-            kill(process.processIdentifier, SIGKILL)
-            throw Timeout(description: "the webhook receiver did not start: \(text)")
-        }
-        self.port = port
-    }
-
-    deinit {
-        kill(process.processIdentifier, SIGKILL)
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning, Date() < deadline { usleep(10_000) }
-    }
-
-    /// One logged request.
-    struct Request: Decodable {
-        var id: String
-        var type: String?
-        var verified: Bool
-        var timestamp: String
-        var signature: String
-        /// 200, 503, 400 (not verified) or 0 (held without an answer).
-        var answered: Int
-    }
-
-    /// The logged requests, in arrival order.
-    func received() -> [Request] {
-        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(Request.self, from: Data($0.utf8)) }
-    }
-
-    /// The body of the `index`th request.
-    func body(_ index: Int) -> [String: Any] {
-        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        let lines = text.split(separator: "\n")
-        guard index < lines.count,
-              let o = try? JSONSerialization.jsonObject(with: Data(lines[index].utf8)) as? [String: Any] else { return [:] }
-        return o["body"] as? [String: Any] ?? [:]
-    }
-}
-
 @Suite(.serialized) struct WebhookDaemonTests {
     /// A real job: the daemon is killed (-9) while `job.completed` is in flight; after the restart the receiver
     /// has exactly one `job.completed` id, and the payload points at the published package.
     @Test func killNineBetweenCompletionAndDeliveryOfARealJob() async throws {
         try await withTemporaryDirectory { dir in
             let secret = try watchfolder("webhook-secret").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            let receiver = try E2EWebhookReceiver(secret: secret, in: dir, hangType: "job.completed", hangCount: 1)
+            let receiver = try WebhookReceiver(secret: secret, in: dir, hangType: "job.completed", hangCount: 1)
             let f = try DaemonFolders(root: dir, extra: "[[webhook]]\nurl = \"\(receiver.url)\"\nsecret = \"\(secret)\"\n")
             let daemon = try await DaemonProcess.start(config: f.config)
             try Clips.drop(try await Clips.shared(), at: f.inbox.appendingPathComponent("a.mp4"))
@@ -97,7 +32,7 @@ final class E2EWebhookReceiver {
             let accepted = all.filter { $0.answered == 200 }.compactMap(\.type)
             #expect(accepted == ["job.queued", "job.started", "job.completed"])
 
-            let body = receiver.body(try #require(all.lastIndex { $0.type == "job.completed" }))
+            let body = try #require(all.last { $0.type == "job.completed" }).body
             let data = try #require(body["data"] as? [String: Any])
             #expect(data["state"] as? String == "completed")
             #expect(data["source_name"] as? String == "a.mp4")
@@ -123,7 +58,7 @@ final class E2EWebhookReceiver {
     @Test func aReceiverDownDuringTheJobGetsEveryEventOnceAfterARestart() async throws {
         try await withTemporaryDirectory { dir in
             let secret = try watchfolder("webhook-secret").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            let port = try E2EWebhookReceiver(secret: secret, in: dir).port  // free now: nothing listens
+            let port = try WebhookReceiver(secret: secret, in: dir).port  // free now: nothing listens
             let url = "http://127.0.0.1:\(port)/hooks"
             let f = try DaemonFolders(root: dir, extra: "[[webhook]]\nurl = \"\(url)\"\nsecret = \"\(secret)\"\n")
             let daemon = try await DaemonProcess.start(config: f.config)
@@ -138,7 +73,7 @@ final class E2EWebhookReceiver {
             let lastError = try await sql(f.database, "SELECT last_error FROM delivery WHERE attempts > 0 LIMIT 1")
             #expect(lastError.first?.first?.contains("Couldn't connect") == true, "\(lastError)")
 
-            let receiver = try E2EWebhookReceiver(secret: secret, in: dir, port: port)
+            let receiver = try WebhookReceiver(secret: secret, in: dir, port: port)
             let restarted = try await DaemonProcess.start(config: f.config)
             // The first retry is due 5 s after the failed attempt.
             try await waitUntil("every event delivered after the restart", timeout: 60) { receiver.received().count >= 3 }
