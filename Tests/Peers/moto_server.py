@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """S3 test peer: moto_server on a loopback port with SigV4 signature checking ON.
 
-Started by the S3 tests (Tests/WatchFolderTests/S3*.swift) and bench/upload.sh. It prints ONE JSON line on stdout
+Started by the S3 tests (through Tests/TestSupport/MotoPeer.swift) and bench/upload.sh. It prints ONE JSON line on stdout
 once it is ready, then serves until stdin closes (or it is killed):
 
     {"port": 43127, "endpoint": "http://127.0.0.1:43127",
