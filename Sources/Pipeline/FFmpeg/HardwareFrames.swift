@@ -3,7 +3,6 @@ import CAV
 /// An owned hardware device context (`av_hwdevice_ctx_create`), released in `deinit`.
 final class HardwareDevice {
     let raw: UnsafeMutablePointer<AVBufferRef>
-    let type: AVHWDeviceType
 
     /// Opens the default device of `type` (VA-API: the first render node).
     /// - Throws: ``MediaError`` (stage `hardware`) when there is no such device or driver here.
@@ -17,7 +16,6 @@ final class HardwareDevice {
                              message: "\(MediaError.text(for: code)) (no usable \(name) device or driver)")
         }
         raw = device
-        self.type = type
     }
 
     deinit {
