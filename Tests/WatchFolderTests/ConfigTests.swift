@@ -49,6 +49,7 @@ struct ConfigTests {
         #expect(c.state.path.path == "/etc/wf/st")
         #expect(c.state.databaseURL.path == "/etc/wf/st/watchfolder.sqlite")
         #expect(c.state.keepEventsDays == 30)
+        #expect(c.http.metricsToken == false)
         #expect(c.outbox.path.path == "/etc/wf/out")
         #expect(c.outbox.layout == "{stem}")
         #expect(c.transcode.concurrency == 1)
@@ -141,6 +142,7 @@ struct ConfigTests {
             [http]
             listen = "0.0.0.0:9090"
             token = "t0k"
+            metrics_token = true
 
             [log]
             level = "debug"
@@ -154,6 +156,7 @@ struct ConfigTests {
         #expect(c.inbox.onSuccess == .delete)
         #expect(c.inbox.archivePath == nil)
         #expect(c.state.keepEventsDays == 0)
+        #expect(c.http.metricsToken == true)
         #expect(c.outbox.layout == "{yyyy}/{mm}/{dd}/{dir}/{stem}-{id}")
         #expect(c.transcode.concurrency == 3)
         #expect(c.transcode.gpuConcurrency == 2)

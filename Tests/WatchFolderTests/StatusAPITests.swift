@@ -69,6 +69,23 @@ import Testing
         }
     }
 
+    @Test func metricsTokenProtectsMetricsLikeTheAPIButNotHealth() async throws {
+        try await withTempDir { dir in
+            var bench = try StatusBench(root: dir, token: Self.token)
+            bench.config.http.metricsToken = true
+            try await withStatusServer(bench.server()) { client async throws in
+                let anonymous = try await client.get("/metrics")
+                #expect(anonymous.status == .unauthorized)
+                #expect(anonymous.headers[.wwwAuthenticate] == "Bearer")
+                #expect(try await client.get("/metrics", token: "nope").status == .unauthorized)
+                let right = try await client.get("/metrics", token: Self.token)
+                #expect(right.status == .ok)
+                #expect(right.text.contains("watchfolder_jobs"))
+                #expect(try await client.get("/api/health").status == .ok)
+            }
+        }
+    }
+
     @Test func withoutATokenOnLoopbackEverythingIsOpen() async throws {
         try await withTempDir { dir in
             let bench = try StatusBench(root: dir)

@@ -12,7 +12,7 @@ import Testing
 /// A store, folders and a config for one status server under test (port 0).
 struct StatusBench {
     let root: URL
-    let config: Config
+    var config: Config
     let store: SQLiteJobStore
     var inbox: URL { config.inbox.path }
 

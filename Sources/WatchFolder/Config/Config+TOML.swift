@@ -81,6 +81,7 @@ extension Config {
         section("http")
         line("listen", q(http.listen))
         if let v = secret(http.token) { line("token", v) }
+        line("metrics_token", String(http.metricsToken))
 
         section("log")
         line("level", q(log.level.rawValue))

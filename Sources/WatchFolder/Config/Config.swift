@@ -107,6 +107,8 @@ public struct Config: Sendable, Hashable {
         public var host: String = "127.0.0.1"
         public var port: Int = 8080
         public var token: String?
+        /// `/metrics` asks for the token too (Prometheus `authorization` / `bearer_token`); else it is open.
+        public var metricsToken = false
         public var listen: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
     }
 

@@ -203,6 +203,7 @@ public enum ConfigLoader {
                 http.port = port
             }
             http.token = try h.string("token")
+            if let protect = try h.bool("metrics_token") { http.metricsToken = protect }
             try h.finish()
         }
         if http.token == nil, let env = environment["WATCHFOLDER_HTTP_TOKEN"], !env.isEmpty { http.token = env }

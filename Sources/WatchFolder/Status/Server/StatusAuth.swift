@@ -10,6 +10,8 @@ import WatchFolder
 struct StatusAuth: Sendable {
     static let cookieName = "wf_session"
     let token: String?
+    /// `[http] metrics_token`: `/metrics` is protected like the API.
+    var metricsToken = false
 
     /// The cookie value that proves a login: HMAC-SHA256(token, "watchfolder-session"), hex.
     var sessionValue: String? {
@@ -48,7 +50,7 @@ struct StatusAuth: Sendable {
 
 /// Refuses requests without the token (401 `{"error": ...}` with `WWW-Authenticate: Bearer`), except the
 /// open paths: `/api/health`, `/login`, `/logout`, and `GET /` (which shows the login form instead).
-/// `/metrics` is open, but a wrong `Authorization` header is still refused.
+/// `/metrics` is open unless `[http] metrics_token`, but a wrong `Authorization` header is still refused.
 struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let auth: StatusAuth
 
@@ -57,7 +59,7 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
         switch path {
         case "/api/health", "/login", "/logout", "/", "/favicon.ico":
             return try await next(request, context)
-        case "/metrics":
+        case "/metrics" where !auth.metricsToken:
             if auth.token != nil, request.headers[.authorization] != nil, !auth.allows(request) {
                 throw APIError(.unauthorized, "invalid token", headers: [.wwwAuthenticate: "Bearer"])
             }

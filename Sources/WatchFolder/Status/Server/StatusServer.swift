@@ -43,7 +43,8 @@ public struct StatusServer: Service {
     public func application(keepAlive: Duration = .seconds(15)) -> some ApplicationProtocol {
         let reader = StatusReader(store: store, inbox: config.inbox.path)
         let routes = StatusRoutes(store: store, reader: reader, settings: SchedulerSettings(config: config),
-                                  auth: StatusAuth(token: config.http.token.flatMap { $0.isEmpty ? nil : $0 }),
+                                  auth: StatusAuth(token: config.http.token.flatMap { $0.isEmpty ? nil : $0 },
+                                                   metricsToken: config.http.metricsToken),
                                   events: EventStream(reader: reader, keepAlive: keepAlive), logger: logger)
         let onRunning = self.onRunning
         let logger = self.logger
