@@ -53,6 +53,13 @@ struct WatchFolderCommand: AsyncParsableCommand {
 }
 
 /// A failure the CLI reports in one line, with its exit code.
+/// Prints `value` as the `--json` output of a command: pretty, keys sorted, slashes unescaped.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
 struct CLIFailure: Error {
     static let work: Int32 = 1
     static let usage: Int32 = 2

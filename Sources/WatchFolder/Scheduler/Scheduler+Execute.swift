@@ -106,8 +106,8 @@ extension Scheduler {
         guard let id = job.id else { return }
         let info = PackageInfo(jobID: id, sourcePath: job.sourcePath, createdAt: job.createdAt, masterName: masterName)
         do {
-            var location = resumed ?? ""
-            if resumed == nil { location = try await publisher.reserve(info) }
+            let location: String
+            if let resumed { location = resumed } else { location = try await publisher.reserve(info) }
             let publishing = try await store.transition(id, .publishing(location: location, encoder: encoder, manifest: manifest))
             log(publishing, resumed == nil ? "job publishing" : "job publishing resumed (the package is not built again)",
                 ["wf.output": "\(location)"])

@@ -37,9 +37,7 @@ struct Probe: AsyncParsableCommand {
         }
         let plan = LadderPlanner.plan(info, ladder: ladder)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(Output(probe: info, ladder: plan)), as: UTF8.self))
+            try printJSON(Output(probe: info, ladder: plan))
             return
         }
         let v = info.video

@@ -12,12 +12,6 @@ private func openStore(_ config: Config) throws -> SQLiteJobStore {
 
 private func percent(_ fraction: Double) -> String { "\(Int((fraction * 100).rounded()))%" }
 
-private func printJSON<T: Encodable>(_ value: T) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
-}
-
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Counts per state, the queue and running jobs with progress.",

@@ -85,9 +85,7 @@ struct WebhooksList: AsyncParsableCommand {
         let config = try options.load()
         let deliveries = try await openOutbox(config).list(state: state, limit: limit).map(DeliveryReport.init)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(deliveries), as: UTF8.self))
+            try printJSON(deliveries)
             return
         }
         print("ID\tSTATE\tATTEMPTS\tTYPE\tJOB\tWEBHOOK-ID\tURL\tDETAIL")
