@@ -43,11 +43,17 @@ run: release $(CONFIG)
 # run one test at a time after the rest, so the parallel transcodes cannot starve them into false failures.
 SERIAL_TESTS := PipelineTests.TranscoderTests|EndToEndTests.EngineCLITests|PackagingTests.SystemdNotifierTests|WatchFolderTests.Intake|WatchFolderTests.SchedulerTests|EndToEndTests.DaemonTests|WatchFolderTests.StatusDashboardTests
 
+# Each run is bounded (normally 1-2 minutes): a hung test fails `make test` with a message, it never stalls CI.
+# `timeout` signals its whole process group, so the test process's children go too.
+TEST_TIMEOUT := 1200
+SWIFT_TEST = timeout --kill-after=30 $(TEST_TIMEOUT) $(SWIFT) test --skip-build $(2) || { rc=$$?; \
+	if [ $$rc = 124 ] || [ $$rc = 137 ]; then echo "make test: the $(1) tests did not finish within $(TEST_TIMEOUT) s"; fi; exit $$rc; }
+
 # The packaging tests install this .deb (built first, from the release binary) on this machine and purge it.
 test: setup-test deb
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip '$(SERIAL_TESTS)'
-	$(SWIFT) test --skip-build --no-parallel --filter '$(SERIAL_TESTS)'
+	$(call SWIFT_TEST,parallel,--skip '$(SERIAL_TESTS)')
+	$(call SWIFT_TEST,serial,--no-parallel --filter '$(SERIAL_TESTS)')
 
 # watchfolder_<version>_amd64.deb in this folder (version: Sources/WatchFolder/Version.swift): the Swift
 # runtime linked in, full RELRO (-z now), packaged by debhelper (packaging/deb).

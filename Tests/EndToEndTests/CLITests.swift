@@ -8,24 +8,24 @@ struct CLITests {
     static let subcommands = ["run", "transcode", "probe", "check-config", "status", "jobs", "retry", "cancel", "webhook-secret"]
 
     @Test("every subcommand has --help with an example", arguments: subcommands)
-    func help(_ subcommand: String) throws {
-        let r = try watchfolder(subcommand, "--help")
+    func help(_ subcommand: String) async throws {
+        let r = try await watchfolder(subcommand, "--help")
         #expect(r.status == 0)
         #expect(r.stdout.contains("Example:"))
         #expect(r.stdout.contains("watchfolder \(subcommand)"))
     }
 
     @Test("--version prints the version")
-    func version() throws {
-        let r = try watchfolder("--version")
+    func version() async throws {
+        let r = try await watchfolder("--version")
         #expect(r.status == 0)
         #expect(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3)
     }
 
     @Test("usage errors exit 2 with one line on stderr")
-    func usageErrors() throws {
+    func usageErrors() async throws {
         for args in [["bogus"], ["transcode"], ["jobs", "--limit", "many"], ["check-config", "--nope"]] {
-            let r = try runProcess(watchfolderBinary, args)
+            let r = try await runProcess(watchfolderBinary, args)
             #expect(r.status == 2, "\(args)")
             #expect(r.stderr.split(separator: "\n").count == 1, "\(args): \(r.stderr)")
             #expect(r.stderr.hasPrefix("watchfolder: "), "\(args): \(r.stderr)")
@@ -36,7 +36,7 @@ struct CLITests {
     func checkConfigValid() async throws {
         try await withTemporaryDirectory { dir in
             let config = try writeConfig(in: dir, extra: "[s3]\nbucket = \"b\"\nsecret_access_key = \"hunter2\"\n")
-            let r = try watchfolder("check-config", "--config", config.path)
+            let r = try await watchfolder("check-config", "--config", config.path)
             #expect(r.status == 0, "\(r.stderr)")
             #expect(r.stdout.contains("[inbox]\npath = \"\(dir.appendingPathComponent("inbox").path)\""))
             #expect(r.stdout.contains("settle_seconds = 5"))
@@ -51,13 +51,13 @@ struct CLITests {
     func checkConfigInvalid() async throws {
         try await withTemporaryDirectory { dir in
             let config = try writeConfig(in: dir, inbox: "sttle_seconds = 3")
-            let r = try watchfolder("check-config", "--config", config.path)
+            let r = try await watchfolder("check-config", "--config", config.path)
             #expect(r.status == 2)
             #expect(r.stderr == "\(config.path):5: unknown key 'sttle_seconds' in [inbox]\n")
             #expect(r.stdout.isEmpty)
 
             let missing = dir.appendingPathComponent("nope.toml").path
-            let m = try watchfolder("check-config", "--config", missing)
+            let m = try await watchfolder("check-config", "--config", missing)
             #expect(m.status == 2)
             #expect(m.stderr == "\(missing): no such file (copy config.example.toml there, or pass --config PATH)\n")
         }
@@ -67,7 +67,7 @@ struct CLITests {
     func configFromEnvironment() async throws {
         try await withTemporaryDirectory { dir in
             let config = try writeConfig(in: dir, inbox: "settle_seconds = 9")
-            let r = try watchfolder("check-config", environment: ["WATCHFOLDER_CONFIG": config.path])
+            let r = try await watchfolder("check-config", environment: ["WATCHFOLDER_CONFIG": config.path])
             #expect(r.status == 0, "\(r.stderr)")
             #expect(r.stdout.contains("settle_seconds = 9"))
         }
@@ -78,7 +78,7 @@ struct CLITests {
     func badConfigEverywhere(_ args: [String]) async throws {
         try await withTemporaryDirectory { dir in
             let config = try writeConfig(in: dir, extra: "[transcode]\nconcurrency = \"two\"")
-            let r = try runProcess(watchfolderBinary, args + ["--config", config.path], timeout: 30)
+            let r = try await runProcess(watchfolderBinary, args + ["--config", config.path], timeout: 30)
             #expect(r.status == 2)
             #expect(r.stderr.hasSuffix("must be an integer, not a string\n"), "\(r.stderr)")
             #expect(r.stderr.split(separator: "\n").count == 1)

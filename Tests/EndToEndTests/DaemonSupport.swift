@@ -66,7 +66,7 @@ func jobs(_ config: URL, state: String? = nil) async throws -> [[String: Any]] {
     var args = ["jobs", "--json", "--limit", "100000", "--config", config.path]
     if let state { args += ["--state", state] }
     let arguments = args
-    let result = try await offPool { try runProcess(watchfolderBinary, arguments) }
+    let result = try await runProcess(watchfolderBinary, arguments)
     guard result.status == 0 else { throw Timeout(description: "jobs failed: \(result.stderr)") }
     return (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]) ?? []
 }
@@ -85,7 +85,7 @@ func sql(_ database: URL, _ query: String) async throws -> [[String]] {
         con = sqlite3.connect(sys.argv[1], timeout=10)
         print(json.dumps([[str(v) for v in row] for row in con.execute(sys.argv[2])]))
         """
-    let result = try await offPool { try tool("python3", ["-c", script, database.path, query]) }
+    let result = try await tool("python3", ["-c", script, database.path, query])
     guard result.status == 0 else { throw Timeout(description: "sqlite: \(result.stderr)") }
     return (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String]]) ?? []
 }
@@ -143,26 +143,22 @@ struct DaemonFolders {
 
 /// A small clip made once per test run and copied where needed.
 enum Clips {
-    /// The 1 s 320x180 clip (made on first use, off the test pool).
-    static func shared() async throws -> URL { try await offPool { sharedURL } }
+    /// The 1 s 320x180 clip (made on first use).
+    static func shared() async throws -> URL { try await sharedClip.value }
     /// The 20 s 640x360 clip.
-    static func long() async throws -> URL { try await offPool { longURL } }
+    static func long() async throws -> URL { try await longClip.value }
 
-    private static let sharedURL: URL = {
+    private static let sharedClip = Task {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("wf-daemon-clip-\(getpid()).mp4")
-        if !FileManager.default.fileExists(atPath: url.path) {
-            try? Fixtures.clip(url, seconds: 1, width: 320, height: 180)
-        }
+        try await Fixtures.clip(url, seconds: 1, width: 320, height: 180)
         return url
-    }()
+    }
 
-    private static let longURL: URL = {
+    private static let longClip = Task {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("wf-daemon-long-\(getpid()).mp4")
-        if !FileManager.default.fileExists(atPath: url.path) {
-            try? Fixtures.clip(url, seconds: 20, width: 640, height: 360)
-        }
+        try await Fixtures.clip(url, seconds: 20, width: 640, height: 360)
         return url
-    }()
+    }
 
     /// Copies the clip to `url` through a temporary name and a rename (how `cp`-then-`mv` and SFTP clients do it).
     static func drop(_ source: URL, at url: URL) throws {

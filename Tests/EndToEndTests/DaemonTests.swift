@@ -31,7 +31,7 @@ import Testing
                     == [".DS_Store", "Thumbs.db", "c.mp4.filepart", "notes.txt"])
             #expect(daemon.isRunning)
 
-            let status = try watchfolder("status", "--config", f.config.path)
+            let status = try await watchfolder("status", "--config", f.config.path)
             #expect(status.status == 0)
             #expect(status.stdout.contains("completed 2") && status.stdout.contains("failed 1"))
             let all = try await jobs(f.config)
@@ -39,14 +39,14 @@ import Testing
             #expect(completed["encoder"] as? String == "libx264")
             #expect((completed["master"] as? String)?.hasSuffix("outbox/a/master.m3u8") == true)
             #expect((completed["renditions"] as? [String])?.isEmpty == false)
-            #expect(try tool("ffprobe", ["-v", "error", f.outbox.appendingPathComponent("a/master.m3u8").path]).status == 0)
+            #expect(try await tool("ffprobe", ["-v", "error", f.outbox.appendingPathComponent("a/master.m3u8").path]).status == 0)
 
             #expect(try await jobs(f.config, state: "failed").compactMap { $0["source"] as? String } == ["broken.mp4"])
-            let limited = try watchfolder("jobs", "--limit", "1", "--json", "--config", f.config.path)
+            let limited = try await watchfolder("jobs", "--limit", "1", "--json", "--config", f.config.path)
             #expect((try JSONSerialization.jsonObject(with: Data(limited.stdout.utf8)) as? [Any])?.count == 1)
-            let bogus = try watchfolder("jobs", "--state", "exploded", "--config", f.config.path)
+            let bogus = try await watchfolder("jobs", "--state", "exploded", "--config", f.config.path)
             #expect(bogus.status == 2 && bogus.stderr.split(separator: "\n").count == 1)
-            let statusJSON = try watchfolder("status", "--json", "--config", f.config.path)
+            let statusJSON = try await watchfolder("status", "--json", "--config", f.config.path)
             let report = try JSONSerialization.jsonObject(with: Data(statusJSON.stdout.utf8)) as? [String: Any]
             #expect((report?["counts"] as? [String: Int])?["completed"] == 2)
 
@@ -59,7 +59,7 @@ import Testing
             #expect(transitions == ["job queued", "job started", "job failed"])
 
             // retry: the source comes back from the failed folder and the job runs again (and fails again).
-            let retry = try watchfolder("retry", "\(brokenID)", "--config", f.config.path)
+            let retry = try await watchfolder("retry", "\(brokenID)", "--config", f.config.path)
             #expect(retry.status == 0, "\(retry.stderr)")
             try await waitUntil("the retried job failed again", timeout: 60) {
                 try await sql(f.database, "SELECT COUNT(*) FROM event WHERE job_id = \(brokenID) AND type = 'job.failed'") == [["2"]]
@@ -69,7 +69,7 @@ import Testing
             #expect(!f.exists(f.inbox, "broken.mp4"))
             #expect(try await jobs(f.config).count == 3)
 
-            let cancel = try watchfolder("cancel", "\(brokenID)", "--config", f.config.path)
+            let cancel = try await watchfolder("cancel", "\(brokenID)", "--config", f.config.path)
             #expect(cancel.status == 1 && cancel.stderr.split(separator: "\n").count == 1)
             #expect(await daemon.stop(SIGTERM) == 0)
         }
@@ -131,14 +131,14 @@ import Testing
             try Clips.drop(await Clips.long(), at: f.inbox.appendingPathComponent("long.mp4"))
             try await waitUntil("the transcode is running", timeout: 60) { try await states(f.config) == ["long.mp4": "running"] }
             let id = try #require(try await jobs(f.config).first?["id"] as? Int)
-            let cancel = try watchfolder("cancel", "\(id)", "--config", f.config.path)
+            let cancel = try await watchfolder("cancel", "\(id)", "--config", f.config.path)
             #expect(cancel.status == 0)
             try await waitUntil("the job is cancelled", timeout: 10) { try await states(f.config) == ["long.mp4": "cancelled"] }
             #expect(f.exists(f.inbox, "long.mp4") && f.packages().isEmpty)
             try await waitUntil("the work folder is gone", timeout: 5) { f.tree(f.work).isEmpty }
 
             // Requeue it, then stop the daemon while it runs: the job goes back to the queue, attempt refunded.
-            #expect(try watchfolder("retry", "\(id)", "--config", f.config.path).status == 0)
+            #expect(try await watchfolder("retry", "\(id)", "--config", f.config.path).status == 0)
             try await waitUntil("the retried job runs", timeout: 30) { try await states(f.config) == ["long.mp4": "running"] }
             let stopped = Date()
             #expect(await daemon.stop(SIGTERM) == 0)

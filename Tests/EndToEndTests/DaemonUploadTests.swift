@@ -29,7 +29,7 @@ func runWithInput(_ executable: String, _ arguments: [String], input: String) th
             try FileManager.default.createDirectory(at: ssh, withIntermediateDirectories: true)
             try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
             for key in ["hostkey", "clientkey"] {
-                let r = try tool("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", ssh.appendingPathComponent(key).path])
+                let r = try await tool("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", ssh.appendingPathComponent(key).path])
                 #expect(r.status == 0, "\(r.stderr)")
             }
             try FileManager.default.copyItem(at: ssh.appendingPathComponent("clientkey.pub"),
@@ -65,7 +65,7 @@ func runWithInput(_ executable: String, _ arguments: [String], input: String) th
                 rename uploads/parted.mp4.filepart uploads/parted.mp4
 
                 """.write(to: batch, atomically: true, encoding: .utf8)
-            let sftp = try tool("sftp", ["-b", batch.path, "-i", ssh.appendingPathComponent("clientkey").path, "-P", "\(port)",
+            let sftp = try await tool("sftp", ["-b", batch.path, "-i", ssh.appendingPathComponent("clientkey").path, "-P", "\(port)",
                                          "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                                          "-o", "BatchMode=yes", "root@127.0.0.1"])
             #expect(sftp.status == 0, "sftp: \(sftp.stderr)")
@@ -118,14 +118,14 @@ func runWithInput(_ executable: String, _ arguments: [String], input: String) th
                   force user = root
 
                 """.write(to: conf, atomically: true, encoding: .utf8)
-            let passwd = try runWithInput("smbpasswd", ["-c", conf.path, "-s", "-a", "root"], input: "wf-pass\nwf-pass\n")
+            let passwd = try await offPool { try runWithInput("smbpasswd", ["-c", conf.path, "-s", "-a", "root"], input: "wf-pass\nwf-pass\n") }
             #expect(passwd.status == 0, "smbpasswd: \(passwd.stdout)")
             let smbd = try await ServerProcess.start("smbd", ["--foreground", "--no-process-group", "-s", conf.path], port: port,
                                          log: smb.appendingPathComponent("smbd.out"))
             let daemon = try await DaemonProcess.start(config: f.config)
 
             // Like Windows Explorer and macOS Finder: the file is created, written and closed over SMB.
-            let put = try tool("smbclient", ["//127.0.0.1/inbox", "-p", "\(port)", "-U", "root%wf-pass", "-s", conf.path,
+            let put = try await tool("smbclient", ["//127.0.0.1/inbox", "-p", "\(port)", "-U", "root%wf-pass", "-s", conf.path,
                                              "-c", "mkdir share; put \(clip.path) share/from-smb.mp4; put \(clip.path) top.mov"])
             #expect(put.status == 0, "smbclient: \(put.stdout) \(put.stderr)")
             try await waitUntil("both uploads completed", timeout: 90) {

@@ -12,17 +12,17 @@ struct EngineBadInputTests {
         var testDescription: String { rawValue }
 
         /// Makes the file and returns it with a phrase the error line must contain.
-        func make(in dir: URL) throws -> (URL, String) {
+        func make(in dir: URL) async throws -> (URL, String) {
             let good = dir.appendingPathComponent("good.mp4")
             switch self {
             case .truncatedMoovAtEnd:
-                try Fixtures.clip(good, seconds: 2, width: 320, height: 180)
+                try await Fixtures.clip(good, seconds: 2, width: 320, height: 180)
                 let data = try Data(contentsOf: good)
                 let url = dir.appendingPathComponent("broken.mp4")
                 try data.prefix(data.count / 2).write(to: url)
                 return (url, "broken.mp4: no video stream found (moov atom missing?)")
             case .truncatedFaststart:
-                try Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=2", "-c:v", "libx264",
+                try await Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=2", "-c:v", "libx264",
                                      "-preset", "ultrafast", "-movflags", "+faststart", good.path])
                 let data = try Data(contentsOf: good)
                 let url = dir.appendingPathComponent("cut short.mp4")
@@ -43,7 +43,7 @@ struct EngineBadInputTests {
                 return (url, "empty.mp4: empty file")
             case .audioOnly:
                 let url = dir.appendingPathComponent("song.m4a")
-                try Fixtures.ffmpeg(["-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac", url.path])
+                try await Fixtures.ffmpeg(["-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac", url.path])
                 return (url, "song.m4a: no video stream found (audio-only")
             }
         }
@@ -52,9 +52,9 @@ struct EngineBadInputTests {
     @Test("exits 1 with one line naming the file; no package, no work dir", arguments: Broken.allCases)
     func broken(_ kind: Broken) async throws {
         try await withTemporaryDirectory { dir in
-            let (file, phrase) = try kind.make(in: dir)
+            let (file, phrase) = try await kind.make(in: dir)
             let out = dir.appendingPathComponent("out/pkg")
-            let r = try watchfolder("transcode", file.path, "--out", out.path, timeout: 60)
+            let r = try await watchfolder("transcode", file.path, "--out", out.path, timeout: 60)
             #expect(r.status == 1, "\(kind): status \(r.status) \(r.stderr)")
             let lines = r.stderr.split(separator: "\n")
             #expect(lines.count == 1, "one line: \(r.stderr)")
@@ -64,7 +64,7 @@ struct EngineBadInputTests {
             let parent = (try? FileManager.default.contentsOfDirectory(atPath: out.deletingLastPathComponent().path)) ?? []
             #expect(parent.isEmpty, "work directory left behind: \(parent)")
 
-            let probe = try watchfolder("probe", file.path, timeout: 60)
+            let probe = try await watchfolder("probe", file.path, timeout: 60)
             if kind != .truncatedFaststart {  // its header is intact; only the data is missing
                 #expect(probe.status == 1 && probe.stderr.split(separator: "\n").count == 1, "probe: \(probe.stderr)")
             }
@@ -75,7 +75,7 @@ struct EngineBadInputTests {
     func corruptedPackets() async throws {
         try await withTemporaryDirectory { dir in
             let ts = dir.appendingPathComponent("damaged.ts")
-            try Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=2", "-f", "lavfi", "-i", "sine=duration=2",
+            try await Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=2", "-f", "lavfi", "-i", "sine=duration=2",
                                  "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest", ts.path])
             var bytes = [UInt8](try Data(contentsOf: ts))
             var rng = SystemRandomNumberGenerator()
@@ -85,9 +85,9 @@ struct EngineBadInputTests {
             }
             try Data(bytes).write(to: ts)
             let out = dir.appendingPathComponent("pkg")
-            let r = try watchfolder("transcode", ts.path, "--out", out.path, timeout: 60)
+            let r = try await watchfolder("transcode", ts.path, "--out", out.path, timeout: 60)
             if r.status == 0 {
-                let play = try tool("ffmpeg", ["-v", "error", "-i", out.appendingPathComponent("master.m3u8").path, "-f", "null", "-"])
+                let play = try await tool("ffmpeg", ["-v", "error", "-i", out.appendingPathComponent("master.m3u8").path, "-f", "null", "-"])
                 #expect(play.status == 0 && play.stderr.isEmpty, "the package plays cleanly: \(play.stderr)")
             } else {
                 #expect(r.status == 1 && r.stderr.split(separator: "\n").count == 1 && r.stderr.contains("damaged.ts: "), "\(r.stderr)")

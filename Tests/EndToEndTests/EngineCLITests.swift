@@ -9,9 +9,9 @@ struct EngineCLITests {
     func jsonProgress() async throws {
         try await withTemporaryDirectory { dir in
             let input = dir.appendingPathComponent("in.mp4")
-            try Fixtures.clip(input, seconds: 2, width: 640, height: 360)
+            try await Fixtures.clip(input, seconds: 2, width: 640, height: 360)
             let config = try engineTestConfig(in: dir)
-            let r = try watchfolder("transcode", input.path, "--out", dir.appendingPathComponent("pkg").path,
+            let r = try await watchfolder("transcode", input.path, "--out", dir.appendingPathComponent("pkg").path,
                                     "--config", config.path, "--progress", "json")
             #expect(r.status == 0, "\(r.stderr)")
             #expect(r.stderr.isEmpty)
@@ -30,12 +30,12 @@ struct EngineCLITests {
     func progressBarOnTTY() async throws {
         try await withTemporaryDirectory { dir in
             let input = dir.appendingPathComponent("in.mp4")
-            try Fixtures.clip(input, seconds: 2, width: 640, height: 360)
+            try await Fixtures.clip(input, seconds: 2, width: 640, height: 360)
             let config = try engineTestConfig(in: dir)
             let command = [watchfolderBinary.path, "transcode", input.path, "--out", dir.appendingPathComponent("pkg").path,
                            "--config", config.path].map { "'\($0)'" }.joined(separator: " ")
             // util-linux `script` gives the command a pseudo-terminal.
-            let r = try tool("script", ["-qec", command, "/dev/null"])
+            let r = try await tool("script", ["-qec", command, "/dev/null"])
             #expect(r.status == 0, "\(r.stdout)")
             #expect(r.stdout.contains("100%"), "\(r.stdout)")
             #expect(r.stdout.contains("x  ETA"), "\(r.stdout)")
@@ -47,8 +47,8 @@ struct EngineCLITests {
     func usageErrors() async throws {
         try await withTemporaryDirectory { dir in
             let input = dir.appendingPathComponent("in.mp4")
-            try Fixtures.clip(input, seconds: 1, width: 320, height: 180)
-            let gpu = try watchfolder("transcode", input.path, "--out", dir.appendingPathComponent("a").path, "--hardware", "nvenc")
+            try await Fixtures.clip(input, seconds: 1, width: 320, height: 180)
+            let gpu = try await watchfolder("transcode", input.path, "--out", dir.appendingPathComponent("a").path, "--hardware", "nvenc")
             // No GPU on the test machines: nvenc cannot open.
             #expect(gpu.status == 2, "\(gpu.stderr)")
             #expect(gpu.stderr.contains("h264_nvenc") && gpu.stderr.split(separator: "\n").count == 1, "\(gpu.stderr)")
@@ -56,10 +56,10 @@ struct EngineCLITests {
 
             let existing = dir.appendingPathComponent("b")
             try FileManager.default.createDirectory(at: existing, withIntermediateDirectories: true)
-            let r = try watchfolder("transcode", input.path, "--out", existing.path)
+            let r = try await watchfolder("transcode", input.path, "--out", existing.path)
             #expect(r.status == 2 && r.stderr.contains("already exists"), "\(r.stderr)")
 
-            let cpu = try watchfolder("transcode", input.path, "--out", dir.appendingPathComponent("c").path, "--hardware", "cpu",
+            let cpu = try await watchfolder("transcode", input.path, "--out", dir.appendingPathComponent("c").path, "--hardware", "cpu",
                                       "--preset", "ultrafast")
             #expect(cpu.status == 0, "\(cpu.stderr)")
             let manifest = try String(contentsOf: dir.appendingPathComponent("c/manifest.json"), encoding: .utf8)
@@ -70,8 +70,8 @@ struct EngineCLITests {
     @Test("probe shows what the engine sees, and the planned ladder")
     func probe() async throws {
         try await withTemporaryDirectory { dir in
-            let phone = try EngineCorpus.rotatedPhone.make(in: dir)
-            let r = try watchfolder("probe", phone.path, "--json")
+            let phone = try await EngineCorpus.rotatedPhone.make(in: dir)
+            let r = try await watchfolder("probe", phone.path, "--json")
             #expect(r.status == 0, "\(r.stderr)")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
             let probe = try #require(object["probe"] as? [String: Any])
@@ -92,15 +92,15 @@ struct EngineCLITests {
                 let rotated = dir.appendingPathComponent("rotated-\(degrees).mp4")
                 try FileManager.default.copyItem(at: phone, to: rotated)
                 try setDisplayRotation(rotated, degrees: degrees)
-                let p = try watchfolder("probe", rotated.path, "--json")
+                let p = try await watchfolder("probe", rotated.path, "--json")
                 let o = try #require(try JSONSerialization.jsonObject(with: Data(p.stdout.utf8)) as? [String: Any])
                 let v = try #require((o["probe"] as? [String: Any])?["video"] as? [String: Any])
                 #expect(v["rotation"] as? Int == degrees)
                 #expect(v["displayHeight"] as? Int == (degrees == 180 ? 360 : 640), "\(degrees)°: \(v)")
             }
 
-            let ts = try EngineCorpus.interlacedMpeg2Ts.make(in: dir)
-            let text = try watchfolder("probe", ts.path)
+            let ts = try await EngineCorpus.interlacedMpeg2Ts.make(in: dir)
+            let text = try await watchfolder("probe", ts.path)
             #expect(text.status == 0)
             for field in ["container:   mpegts", "mpeg2video", "interlaced", "SAR", "DAR", "frame rate:", "audio:", "ladder:"] {
                 #expect(text.stdout.contains(field), "probe text lacks \(field): \(text.stdout)")
@@ -112,7 +112,7 @@ struct EngineCLITests {
     func interrupt() async throws {
         try await withTemporaryDirectory { dir in
             let input = dir.appendingPathComponent("long.mp4")
-            try Fixtures.clip(input, seconds: 20, width: 1280, height: 720)
+            try await Fixtures.clip(input, seconds: 20, width: 1280, height: 720)
             let process = Process()
             process.executableURL = watchfolderBinary
             process.arguments = ["transcode", input.path, "--out", dir.appendingPathComponent("out/pkg").path, "--preset", "medium",

@@ -8,18 +8,18 @@ struct EngineCorpusTests {
     @Test("transcodes to a valid HLS package", arguments: EngineCorpus.allCases)
     func corpus(_ clip: EngineCorpus) async throws {
         try await withTemporaryDirectory { dir in
-            let source = try clip.make(in: dir)
+            let source = try await clip.make(in: dir)
             let config = try engineTestConfig(in: dir)
             let out = dir.appendingPathComponent("package")
-            let r = try watchfolder("transcode", source.path, "--out", out.path, "--config", config.path)
+            let r = try await watchfolder("transcode", source.path, "--out", out.path, "--config", config.path)
             #expect(r.status == 0, "\(clip): \(r.stderr)")
             #expect(r.stdout.isEmpty && r.stderr.isEmpty, "off a terminal a successful transcode prints nothing")
-            try validatePackage(out, source: source, hasAudio: clip.hasAudio, segmentSeconds: 1)
+            try await validatePackage(out, source: source, hasAudio: clip.hasAudio, segmentSeconds: 1)
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".partial") }
             #expect(leftovers.isEmpty)
 
             let top = try #require(Variant.parse(master: String(contentsOf: out.appendingPathComponent("master.m3u8"), encoding: .utf8)).first)
-            let topStreams = try FFprobe.streams(out.appendingPathComponent(top.uri).path)
+            let topStreams = try await FFprobe.streams(out.appendingPathComponent(top.uri).path)
             let video = try #require(topStreams.first { $0["codec_type"] as? String == "video" })
             #expect(video["pix_fmt"] as? String == "yuv420p", "8-bit 4:2:0 output")
             switch clip {
@@ -47,22 +47,22 @@ struct EngineCorpusTests {
     @Test("fMP4 segments: init.mp4 + .m4s, EXT-X-MAP, plays")
     func fmp4() async throws {
         try await withTemporaryDirectory { dir in
-            let source = try EngineCorpus.unicodeName.make(in: dir)
+            let source = try await EngineCorpus.unicodeName.make(in: dir)
             let config = try engineTestConfig(in: dir, segmentFormat: "fmp4")
             let out = dir.appendingPathComponent("package")
-            let r = try watchfolder("transcode", source.path, "--out", out.path, "--config", config.path)
+            let r = try await watchfolder("transcode", source.path, "--out", out.path, "--config", config.path)
             #expect(r.status == 0, "\(r.stderr)")
             let media = try String(contentsOf: out.appendingPathComponent("360p/index.m3u8"), encoding: .utf8)
             #expect(media.contains("#EXT-X-MAP:URI=\"init.mp4\""))
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("360p/init.mp4").path))
             #expect(MediaList(media).segments.allSatisfy { $0.uri.hasSuffix(".m4s") })
-            try validatePackage(out, source: source, hasAudio: true, segmentSeconds: 1)
+            try await validatePackage(out, source: source, hasAudio: true, segmentSeconds: 1)
         }
     }
 }
 
 /// The checks every package must pass.
-func validatePackage(_ out: URL, source: URL, hasAudio: Bool, segmentSeconds: Double) throws {
+func validatePackage(_ out: URL, source: URL, hasAudio: Bool, segmentSeconds: Double) async throws {
     let master = out.appendingPathComponent("master.m3u8")
     let text = try String(contentsOf: master, encoding: .utf8)
     #expect(text.hasPrefix("#EXTM3U\n"))
@@ -70,11 +70,11 @@ func validatePackage(_ out: URL, source: URL, hasAudio: Bool, segmentSeconds: Do
     #expect(text.contains("#EXT-X-INDEPENDENT-SEGMENTS"))
 
     // Plays end to end with no decode errors.
-    let play = try tool("ffmpeg", ["-v", "error", "-i", master.path, "-f", "null", "-"])
+    let play = try await tool("ffmpeg", ["-v", "error", "-i", master.path, "-f", "null", "-"])
     #expect(play.status == 0 && play.stderr.isEmpty, "ffmpeg -i master.m3u8: \(play.stderr)")
 
     // Source facts from ffprobe.
-    let sourceStreams = try FFprobe.streams(source.path)
+    let sourceStreams = try await FFprobe.streams(source.path)
     let sv = try #require(sourceStreams.first { $0["codec_type"] as? String == "video" })
     var sw = Double(sv["width"] as? Int ?? 0), sh = Double(sv["height"] as? Int ?? 0)
     if let sar = sv["sample_aspect_ratio"] as? String, sar != "0:1", sar != "N/A" {
@@ -83,7 +83,7 @@ func validatePackage(_ out: URL, source: URL, hasAudio: Bool, segmentSeconds: Do
     }
     let sideData = (sv["side_data_list"] as? [[String: Any]]) ?? []
     if let rotation = sideData.compactMap({ $0["rotation"] as? Int }).first, abs(rotation) % 180 == 90 { swap(&sw, &sh) }
-    let sourceDuration = try FFprobe.duration(source.path)
+    let sourceDuration = try await FFprobe.duration(source.path)
 
     let variants = Variant.parse(master: text)
     #expect(!variants.isEmpty)
@@ -120,7 +120,7 @@ func validatePackage(_ out: URL, source: URL, hasAudio: Bool, segmentSeconds: Do
         #expect(averageBandwidth <= bandwidth)
 
         // Resolution, codecs and frame rate against the stream itself.
-        let streams = try FFprobe.streams(playlist.path)
+        let streams = try await FFprobe.streams(playlist.path)
         let v = try #require(streams.first { $0["codec_type"] as? String == "video" })
         let w = v["width"] as? Int ?? 0, h = v["height"] as? Int ?? 0
         #expect(a["RESOLUTION"] == "\(w)x\(h)")
@@ -158,14 +158,14 @@ func validatePackage(_ out: URL, source: URL, hasAudio: Bool, segmentSeconds: Do
                 segment = joined
             }
             defer { if initBytes > 0 { try? FileManager.default.removeItem(at: segment) } }
-            let first = try #require(try FFprobe.firstVideoPacket(segment.path))
+            let first = try #require(try await FFprobe.firstVideoPacket(segment.path))
             #expect(first.1, "\(variant.uri) \(s.uri) does not start with a keyframe")
             starts.append(first.0)
         }
         segmentStarts.append(starts)
 
         // Duration within 0.25 s of the source.
-        let duration = try FFprobe.duration(playlist.path)
+        let duration = try await FFprobe.duration(playlist.path)
         #expect(abs(duration - sourceDuration) <= 0.25, "\(variant.uri) lasts \(duration) s, source \(sourceDuration) s")
     }
     for starts in segmentStarts.dropFirst() {
@@ -179,11 +179,11 @@ func validatePackage(_ out: URL, source: URL, hasAudio: Bool, segmentSeconds: Do
         let thumb = out.appendingPathComponent(String(format: "thumbnails/thumb_%02d.jpg", i))
         let data = try Data(contentsOf: thumb)
         seen.insert(data)
-        let t = try #require(try FFprobe.streams(thumb.path).first)
+        let t = try #require(try await FFprobe.streams(thumb.path).first)
         #expect(t["width"] as? Int == 320)
     }
     #expect(seen.count == 10, "10 distinct thumbnails")
-    let poster = try #require(try FFprobe.streams(out.appendingPathComponent("poster.jpg").path).first)
+    let poster = try #require(try await FFprobe.streams(out.appendingPathComponent("poster.jpg").path).first)
     #expect(abs(Double(poster["height"] as? Int ?? 0) - sh) <= 1, "poster at full (display) size")
 
     let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("manifest.json"))) as? [String: Any])

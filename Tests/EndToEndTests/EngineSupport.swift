@@ -28,7 +28,7 @@ enum EngineCorpus: String, CaseIterable, CustomTestStringConvertible, Sendable {
     var hasAudio: Bool { self != .vp9NoAudio }
 
     /// Writes the fixture into `dir` and returns its URL.
-    func make(in dir: URL) throws -> URL {
+    func make(in dir: URL) async throws -> URL {
         let url = dir.appendingPathComponent(fileName)
         let sine = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=2"]
         func src(_ size: String, rate: Int = 25, seconds: Double = 2) -> [String] {
@@ -38,33 +38,33 @@ enum EngineCorpus: String, CaseIterable, CustomTestStringConvertible, Sendable {
         let aac = ["-c:a", "aac", "-shortest"]
         switch self {
         case .h264_1080p:
-            try Fixtures.ffmpeg(src("1920x1080", seconds: 1) + sine + x264 + ["-pix_fmt", "yuv420p"] + aac + [url.path])
+            try await Fixtures.ffmpeg(src("1920x1080", seconds: 1) + sine + x264 + ["-pix_fmt", "yuv420p"] + aac + [url.path])
         case .hevc:
-            try Fixtures.ffmpeg(src("640x360") + sine + ["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error"] + aac + [url.path])
+            try await Fixtures.ffmpeg(src("640x360") + sine + ["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error"] + aac + [url.path])
         case .prores:
-            try Fixtures.ffmpeg(src("640x360") + sine + ["-c:v", "prores_ks", "-profile:v", "2", "-pix_fmt", "yuv422p10le",
+            try await Fixtures.ffmpeg(src("640x360") + sine + ["-c:v", "prores_ks", "-profile:v", "2", "-pix_fmt", "yuv422p10le",
                                                        "-c:a", "pcm_s16le", "-shortest", url.path])
         case .mpeg4Avi:
-            try Fixtures.ffmpeg(src("480x270") + sine + ["-c:v", "mpeg4", "-q:v", "5", "-c:a", "libmp3lame", "-shortest", url.path])
+            try await Fixtures.ffmpeg(src("480x270") + sine + ["-c:v", "mpeg4", "-q:v", "5", "-c:a", "libmp3lame", "-shortest", url.path])
         case .interlacedMpeg2Ts:
-            try Fixtures.ffmpeg(src("720x576", rate: 50) + sine + [
+            try await Fixtures.ffmpeg(src("720x576", rate: 50) + sine + [
                 "-vf", "tinterlace=interleave_top,fieldorder=tff", "-c:v", "mpeg2video", "-flags", "+ilme+ildct", "-top", "1",
                 "-b:v", "4M", "-c:a", "mp2", "-shortest", url.path])
         case .vp9NoAudio:
-            try Fixtures.ffmpeg(src("480x270") + ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "400k", url.path])
+            try await Fixtures.ffmpeg(src("480x270") + ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "400k", url.path])
         case .oddSizeVFR:
-            try Fixtures.ffmpeg(src("320x240", rate: 30) + sine + [
+            try await Fixtures.ffmpeg(src("320x240", rate: 30) + sine + [
                 "-vf", "scale=321:241,select='not(eq(mod(n\\,4)\\,1))'", "-fps_mode", "vfr"] + x264 + ["-pix_fmt", "yuv444p"] + aac + [url.path])
         case .rotatedPhone:
-            try Fixtures.ffmpeg(src("640x360") + sine + x264 + aac + [url.path])
+            try await Fixtures.ffmpeg(src("640x360") + sine + x264 + aac + [url.path])
             try setDisplayRotation(url, degrees: 90)
         case .tenBit51:
-            try Fixtures.ffmpeg(src("640x360") + ["-f", "lavfi", "-i", "sine=frequency=300:sample_rate=48000:duration=2"] + x264 + [
+            try await Fixtures.ffmpeg(src("640x360") + ["-f", "lavfi", "-i", "sine=frequency=300:sample_rate=48000:duration=2"] + x264 + [
                 "-pix_fmt", "yuv420p10le", "-c:a", "aac", "-ac", "6", "-channel_layout", "5.1", "-shortest", url.path])
         case .anamorphic:
-            try Fixtures.ffmpeg(src("720x576") + sine + ["-vf", "setsar=64/45"] + x264 + aac + [url.path])
+            try await Fixtures.ffmpeg(src("720x576") + sine + ["-vf", "setsar=64/45"] + x264 + aac + [url.path])
         case .unicodeName:
-            try Fixtures.ffmpeg(src("640x360") + sine + x264 + aac + [url.path])
+            try await Fixtures.ffmpeg(src("640x360") + sine + x264 + aac + [url.path])
         }
         return url
     }
@@ -99,23 +99,23 @@ func setDisplayRotation(_ url: URL, degrees: Int) throws {
 /// What ffprobe says about a file (the independent oracle).
 struct FFprobe {
     /// `ffprobe -show_streams -show_format -of json`.
-    static func json(_ path: String, extra: [String] = []) throws -> [String: Any] {
-        let r = try tool("ffprobe", ["-v", "error", "-show_streams", "-show_format", "-of", "json"] + extra + [path])
+    static func json(_ path: String, extra: [String] = []) async throws -> [String: Any] {
+        let r = try await tool("ffprobe", ["-v", "error", "-show_streams", "-show_format", "-of", "json"] + extra + [path])
         #expect(r.status == 0, "ffprobe \(path): \(r.stderr)")
         return (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]) ?? [:]
     }
 
-    static func streams(_ path: String) throws -> [[String: Any]] {
-        (try json(path)["streams"] as? [[String: Any]]) ?? []
+    static func streams(_ path: String) async throws -> [[String: Any]] {
+        (try await json(path)["streams"] as? [[String: Any]]) ?? []
     }
 
-    static func duration(_ path: String) throws -> Double {
-        Double((try json(path)["format"] as? [String: Any])?["duration"] as? String ?? "") ?? -1
+    static func duration(_ path: String) async throws -> Double {
+        Double((try await json(path)["format"] as? [String: Any])?["duration"] as? String ?? "") ?? -1
     }
 
     /// The first video packet of a segment: (pts seconds, keyframe?).
-    static func firstVideoPacket(_ path: String) throws -> (Double, Bool)? {
-        let r = try tool("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags",
+    static func firstVideoPacket(_ path: String) async throws -> (Double, Bool)? {
+        let r = try await tool("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags",
                                      "-read_intervals", "%+#1", "-of", "csv=p=0", path])
         guard let line = r.stdout.split(separator: "\n").first else { return nil }
         let parts = line.split(separator: ",")

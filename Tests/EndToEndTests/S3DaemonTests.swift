@@ -27,7 +27,7 @@ import Testing
         let line = try #require(daemon.stdout.split(separator: "\n").first { $0.contains("dashboard at ") })
         let start = try #require(line.range(of: "http://")).lowerBound
         let root = String(line[start...]).trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        let body = try await offPool { try tool("curl", ["-s", "--max-time", "20", root + "/metrics"]).stdout }
+        let body = try await tool("curl", ["-s", "--max-time", "20", root + "/metrics"]).stdout
         return body.split(separator: "\n").first { $0.hasPrefix(name + " ") }
             .flatMap { Double($0.split(separator: " ").last ?? "") }
     }
@@ -38,7 +38,7 @@ import Testing
         let moto = try await MotoPeer.daemonTests.value
         try await withTemporaryDirectory { dir in
             let bucket = try await moto.makeBucket("wfd")
-            let receiver = try WebhookReceiver(secret: Self.secret, in: dir)
+            let receiver = try await WebhookReceiver(secret: Self.secret, in: dir)
             let f = try DaemonFolders(root: dir, extra: moto.toml(bucket: bucket, more: "cloudfront_domain = \"d111.cloudfront.net\"")
                                       + "[[webhook]]\nurl = \"\(receiver.url)\"\nsecret = \"\(Self.secret)\"\n")
             let daemon = try await DaemonProcess.start(config: f.config)
@@ -77,10 +77,8 @@ import Testing
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try await moto.object(bucket, key: object.key).write(to: url)
             }
-            let play = try await offPool {
-                try tool("ffmpeg", ["-hide_banner", "-loglevel", "error", "-i", download.appendingPathComponent("master.m3u8").path,
-                                    "-f", "null", "-"])
-            }
+            let play = try await tool("ffmpeg", ["-hide_banner", "-loglevel", "error", "-i",
+                                                 download.appendingPathComponent("master.m3u8").path, "-f", "null", "-"])
             #expect(play.status == 0, "\(play.stderr)")
             let sent = try #require(try await metric(daemon, "watchfolder_s3_uploaded_bytes_total"))
             #expect(sent == Double(objects.reduce(0) { $0 + $1.size }))
@@ -96,7 +94,7 @@ import Testing
         let moto = try await MotoPeer.daemonTests.value
         try await withTemporaryDirectory { dir in
             let bucket = try await moto.makeBucket("wfd")
-            let receiver = try WebhookReceiver(secret: Self.secret, in: dir)
+            let receiver = try await WebhookReceiver(secret: Self.secret, in: dir)
             let f = try DaemonFolders(root: dir, extra: moto.toml(bucket: bucket)
                                       + "[[webhook]]\nurl = \"\(receiver.url)\"\nsecret = \"\(Self.secret)\"\n")
             try await moto.delay("PUT", match: "/master.m3u8", seconds: 3)
@@ -186,21 +184,19 @@ extension S3DaemonTests {
 
 extension S3DaemonTests {
     /// A 2 s clip of lossless noise, encoded at 150 Mbit/s in one segment: a ~40-50 MiB `.ts` that goes multipart.
-    static let noiseClip: URL = {
+    static let noiseClip = Task {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("wf-s3-noise-\(getpid()).mp4")
-        if !FileManager.default.fileExists(atPath: url.path) {
-            try? Fixtures.ffmpeg(["-f", "lavfi", "-i", "nullsrc=size=1280x720:rate=25:duration=2,geq=lum='random(1)*255':cb=128:cr=128",
-                                  "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-pix_fmt", "yuv420p", url.path])
-        }
+        try await Fixtures.ffmpeg(["-f", "lavfi", "-i", "nullsrc=size=1280x720:rate=25:duration=2,geq=lum='random(1)*255':cb=128:cr=128",
+                                   "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-pix_fmt", "yuv420p", url.path])
         return url
-    }()
+    }
 
     /// Killed (-9) in the middle of a multipart upload (part 3 held by the server, part 1 stored): after the
     /// restart the upload continues (part 1 is not sent again), the bucket holds exactly the package with the big
     /// segment whole, and no multipart upload is left.
     @Test func aDaemonKilledMidMultipartUploadContinuesIt() async throws {
         let moto = try await MotoPeer.daemonTests.value
-        let clip = try await offPool { Self.noiseClip }
+        let clip = try await Self.noiseClip.value
         try await withTemporaryDirectory { dir in
             let bucket = try await moto.makeBucket("wfd")
             let f = try DaemonFolders(root: dir, transcode: "segment_seconds = 4", ladderHeight: 720,

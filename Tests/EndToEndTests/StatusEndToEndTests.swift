@@ -7,8 +7,8 @@ import Testing
     static let token = "e2e-token-\(UUID().uuidString.prefix(8))"
 
     /// `curl -s -i` → status, headers (lower-cased names), body.
-    func curl(_ url: String, _ extra: [String] = []) throws -> (status: Int, headers: [String: String], body: String) {
-        let result = try tool("curl", ["-s", "-i", "--max-time", "20"] + extra + [url])
+    func curl(_ url: String, _ extra: [String] = []) async throws -> (status: Int, headers: [String: String], body: String) {
+        let result = try await tool("curl", ["-s", "-i", "--max-time", "20"] + extra + [url])
         let parts = result.stdout.components(separatedBy: "\r\n\r\n")
         let head = parts.first ?? ""
         var headers: [String: String] = [:]
@@ -39,29 +39,29 @@ import Testing
             let root = String(line[url...]).trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
             let auth = ["-H", "Authorization: Bearer \(Self.token)"]
 
-            #expect(try curl(root + "/api/health").status == 200)
-            #expect(try curl(root + "/api/jobs").status == 401)
-            #expect(try curl(root + "/").body.contains("action=\"/login\""))
-            #expect(try curl(root + "/api/jobs/1", ["-X", "DELETE"] + auth).status == 405)
-            #expect(try curl(root + "/api/jobs/12345", auth).status == 404)
+            #expect(try await curl(root + "/api/health").status == 200)
+            #expect(try await curl(root + "/api/jobs").status == 401)
+            #expect(try await curl(root + "/").body.contains("action=\"/login\""))
+            #expect(try await curl(root + "/api/jobs/1", ["-X", "DELETE"] + auth).status == 405)
+            #expect(try await curl(root + "/api/jobs/12345", auth).status == 404)
 
             try Clips.drop(try await Clips.shared(), at: folders.inbox.appendingPathComponent("clip.mp4"))
             try await waitUntil("the job completes", timeout: 120) {
-                let page = json(try curl(root + "/api/jobs?state=completed", auth).body)
+                let page = json(try await curl(root + "/api/jobs?state=completed", auth).body)
                 return (page["jobs"] as? [[String: Any]])?.count == 1
             }
-            let job = json(try curl(root + "/api/jobs/1", auth).body)
+            let job = json(try await curl(root + "/api/jobs/1", auth).body)
             #expect(job["state"] as? String == "completed")
             #expect((job["master"] as? String)?.hasSuffix("master.m3u8") == true)
             #expect((job["renditions"] as? [[String: Any]])?.first?["name"] as? String == "144p")
 
-            let poster = try tool("curl", ["-s", "--max-time", "20"] + auth + ["-o", dir.appendingPathComponent("poster.jpg").path,
+            let poster = try await tool("curl", ["-s", "--max-time", "20"] + auth + ["-o", dir.appendingPathComponent("poster.jpg").path,
                                                                                "-w", "%{http_code} %{content_type}", root + "/api/jobs/1/poster"])
             #expect(poster.stdout == "200 image/jpeg")
             let jpeg = try Data(contentsOf: dir.appendingPathComponent("poster.jpg"))
             #expect(jpeg.prefix(2) == Data([0xFF, 0xD8]))
 
-            let metrics = try curl(root + "/metrics").body
+            let metrics = try await curl(root + "/metrics").body
             #expect(metrics.contains(#"watchfolder_jobs{state="completed"} 1"#))
             #expect(metrics.contains(#"watchfolder_transcodes_total{encoder="libx264"} 1"#))
             // A process of its own: these counters are this daemon's alone.
@@ -76,7 +76,7 @@ import Testing
             #expect(value("watchfolder_running_jobs") == 0)
 
             // The whole history, replayed from the first event.
-            let events = try tool("curl", ["-sN", "--max-time", "3", "-H", "Last-Event-ID: 0"] + auth + [root + "/api/events"])
+            let events = try await tool("curl", ["-sN", "--max-time", "3", "-H", "Last-Event-ID: 0"] + auth + [root + "/api/events"])
             for type in ["job.queued", "job.started", "job.completed"] {
                 #expect(events.stdout.contains("event: \(type)\n"), "\(type) in \(events.stdout)")
             }
@@ -95,7 +95,7 @@ import Testing
             let second = dir.appendingPathComponent("second")
             try FileManager.default.createDirectory(at: second, withIntermediateDirectories: true)
             let config = try writeConfig(in: second, extra: "[http]\nlisten = \"127.0.0.1:\(port)\"\n")
-            let result = try watchfolder("run", "--config", config.path, timeout: 30)
+            let result = try await watchfolder("run", "--config", config.path, timeout: 30)
             #expect(result.status == 1)
             let last = result.stderr.split(separator: "\n").last.map(String.init) ?? ""
             #expect(last.hasPrefix("watchfolder: status server: cannot listen on 127.0.0.1:\(port): "), "\(last)")
@@ -106,7 +106,7 @@ import Testing
     @Test func aNonLoopbackListenWithoutATokenIsRefused() async throws {
         try await withTemporaryDirectory { dir in
             let config = try writeConfig(in: dir, extra: "[http]\nlisten = \"0.0.0.0:0\"\n")
-            let result = try watchfolder("run", "--config", config.path, environment: ["WATCHFOLDER_HTTP_TOKEN": ""], timeout: 30)
+            let result = try await watchfolder("run", "--config", config.path, environment: ["WATCHFOLDER_HTTP_TOKEN": ""], timeout: 30)
             #expect(result.status != 0)
             #expect(result.stderr.contains("reachable from other machines"))
             #expect(result.stderr.split(separator: "\n").count == 1, "one line: \(result.stderr)")

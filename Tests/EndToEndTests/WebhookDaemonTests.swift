@@ -7,8 +7,8 @@ import Testing
     /// has exactly one `job.completed` id, and the payload points at the published package.
     @Test func killNineBetweenCompletionAndDeliveryOfARealJob() async throws {
         try await withTemporaryDirectory { dir in
-            let secret = try watchfolder("webhook-secret").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            let receiver = try WebhookReceiver(secret: secret, in: dir, hangType: "job.completed", hangCount: 1)
+            let secret = try await watchfolder("webhook-secret").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let receiver = try await WebhookReceiver(secret: secret, in: dir, hangType: "job.completed", hangCount: 1)
             let f = try DaemonFolders(root: dir, extra: "[[webhook]]\nurl = \"\(receiver.url)\"\nsecret = \"\(secret)\"\n")
             let daemon = try await DaemonProcess.start(config: f.config)
             try Clips.drop(try await Clips.shared(), at: f.inbox.appendingPathComponent("a.mp4"))
@@ -57,8 +57,8 @@ import Testing
     /// timestamp and signature).
     @Test func aReceiverDownDuringTheJobGetsEveryEventOnceAfterARestart() async throws {
         try await withTemporaryDirectory { dir in
-            let secret = try watchfolder("webhook-secret").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            let port = try WebhookReceiver(secret: secret, in: dir).port  // free now: nothing listens
+            let secret = try await watchfolder("webhook-secret").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let port = try await WebhookReceiver(secret: secret, in: dir).port  // free now: nothing listens
             let url = "http://127.0.0.1:\(port)/hooks"
             let f = try DaemonFolders(root: dir, extra: "[[webhook]]\nurl = \"\(url)\"\nsecret = \"\(secret)\"\n")
             let daemon = try await DaemonProcess.start(config: f.config)
@@ -73,7 +73,7 @@ import Testing
             let lastError = try await sql(f.database, "SELECT last_error FROM delivery WHERE attempts > 0 LIMIT 1")
             #expect(lastError.first?.first?.contains("Couldn't connect") == true, "\(lastError)")
 
-            let receiver = try WebhookReceiver(secret: secret, in: dir, port: port)
+            let receiver = try await WebhookReceiver(secret: secret, in: dir, port: port)
             let restarted = try await DaemonProcess.start(config: f.config)
             // The first retry is due 5 s after the failed attempt.
             try await waitUntil("every event delivered after the restart", timeout: 60) { receiver.received().count >= 3 }
@@ -84,7 +84,7 @@ import Testing
             #expect(all.map(\.type) == ["job.queued", "job.started", "job.completed"])
             #expect(all.allSatisfy { $0.verified && $0.answered == 200 })
 
-            let list = try watchfolder("webhooks", "--json", "--config", f.config.path)
+            let list = try await watchfolder("webhooks", "--json", "--config", f.config.path)
             #expect(list.status == 0, "\(list.stderr)")
             struct Row: Decodable { var id: Int; var webhook_id: String; var state: String; var url: String; var attempts: Int }
             let rows = try JSONDecoder().decode([Row].self, from: Data(list.stdout.utf8))
@@ -93,12 +93,12 @@ import Testing
             // Only the head of the queue was tried while the receiver was down; the others waited behind it.
             #expect(rows.map(\.attempts).last ?? 0 >= 2)
             #expect(rows.dropLast().allSatisfy { $0.attempts == 1 })
-            let delivered = try watchfolder("webhooks", "--state", "delivered", "--config", f.config.path)
+            let delivered = try await watchfolder("webhooks", "--state", "delivered", "--config", f.config.path)
             #expect(delivered.stdout.split(separator: "\n").count == 4)  // header + 3
 
             try await Task.sleep(for: .milliseconds(1100))  // the next unix second
             let completed = try #require(rows.first)
-            let resend = try watchfolder("webhooks", "resend", "\(completed.id)", "--config", f.config.path)
+            let resend = try await watchfolder("webhooks", "resend", "\(completed.id)", "--config", f.config.path)
             #expect(resend.status == 0, "\(resend.stderr)")
             #expect(resend.stdout.contains(completed.webhook_id))
             try await waitUntil("the resent event arrived", timeout: 20) { receiver.received().count == 4 }

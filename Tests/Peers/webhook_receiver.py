@@ -2,7 +2,8 @@
 """A webhook receiver for the tests: verifies every request with the public `standardwebhooks` library
 (the Standard Webhooks reference implementation, an independent oracle) and logs it as one JSON line.
 
-Prints "PORT <n>" once listening. Faults on demand:
+Prints "PORT <n>" once listening, then serves until its stdin closes (the test stopped it, or the test process
+died: no orphan outlives a crashed test run). Faults on demand:
   --fail-first N           answer 503 to the first N requests
   --tls-cert C --tls-key K serve HTTPS with that (self-signed) certificate
   --hang-type T --hang-count K   hold the first K requests of event type T without answering for --hang-seconds,
@@ -98,4 +99,5 @@ if args.tls_cert:
     context.load_cert_chain(args.tls_cert, args.tls_key)
     server.socket = context.wrap_socket(server.socket, server_side=True)
 print(f"PORT {server.server_address[1]}", flush=True)
-server.serve_forever()
+threading.Thread(target=server.serve_forever, daemon=True).start()
+sys.stdin.read()

@@ -69,6 +69,35 @@ public func runToCompletion(
                          timedOut: timedOut)
 }
 
+/// ``runToCompletion(_:_:environment:currentDirectory:timeout:)`` for async tests: the wait happens off the shared
+/// cooperative pool (``offPool(_:)``). A child waited for on a pool thread blocks that thread; the pool has one
+/// per core, so two such waits stall every other test in the process, timing-sensitive ones included.
+@discardableResult
+public func runToCompletion(
+    _ executable: URL,
+    _ arguments: [String],
+    environment: [String: String] = [:],
+    currentDirectory: URL? = nil,
+    timeout: TimeInterval
+) async throws -> ProcessResult {
+    try await offPool {
+        try runToCompletion(executable, arguments, environment: environment, currentDirectory: currentDirectory,
+                            timeout: timeout)
+    }
+}
+
+/// Waits, without blocking a thread, until `process` has exited; kills it (SIGKILL) after `timeout` seconds.
+/// - Returns: false when it had to be killed.
+@discardableResult
+public func waitForExit(_ process: Process, timeout: TimeInterval = 120) async -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+    guard process.isRunning else { return true }
+    kill(process.processIdentifier, SIGKILL)
+    while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+    return false
+}
+
 /// The absolute path of `tool` on PATH or in the sbin and bin folders, or nil. A `tool` that is already an absolute
 /// path is returned as is if it is executable.
 public func which(_ tool: String) -> URL? {

@@ -81,7 +81,7 @@ struct S3ResumeTests {
             try await Task.sleep(for: .milliseconds(50))
         }
         kill(first.processIdentifier, SIGKILL)
-        first.waitUntilExit()
+        await waitForExit(first)
         let afterKill = try await peer.objects(bucket)
         #expect(!afterKill.contains { $0.key.hasSuffix("master.m3u8") }, "the master is never there before the rest")
         #expect(try await peer.uploads(bucket).count == 1, "the crash left the multipart upload open")
@@ -91,7 +91,7 @@ struct S3ResumeTests {
         // Run 2: resume.
         let out2 = dir.appendingPathComponent("out2")
         let second = try launch(arguments, stdout: out2)
-        while second.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        await waitForExit(second)
         #expect(second.terminationStatus == 0, "\((try? String(contentsOf: dir.appendingPathComponent("out2.err"), encoding: .utf8)) ?? "")")
         let summary = try JSONSerialization.jsonObject(with: try Data(contentsOf: out2)) as? [String: Any] ?? [:]
         #expect(summary["objects_skipped"] as? Int == stored.count)
@@ -133,7 +133,7 @@ struct S3ResumeTests {
 
         let out = dir.appendingPathComponent("out")
         let failed = try launch(["s3-upload", package.path, "--key", "k", "--config", config.path], stdout: out)
-        failed.waitUntilExit()
+        await waitForExit(failed)
         let stderr = try String(contentsOf: out.appendingPathExtension("err"), encoding: .utf8)
         #expect(failed.terminationStatus == 1)
         #expect(stderr.hasPrefix("watchfolder: S3 GET ?list-type=2 s3://\(bucket): HTTP 403 SignatureDoesNotMatch: "))
@@ -142,7 +142,7 @@ struct S3ResumeTests {
         let noS3 = dir.appendingPathComponent("nos3.toml")
         try text.components(separatedBy: "[s3]")[0].write(to: noS3, atomically: true, encoding: .utf8)
         let usage = try launch(["s3-upload", package.path, "--key", "k", "--config", noS3.path], stdout: out)
-        usage.waitUntilExit()
+        await waitForExit(usage)
         #expect(usage.terminationStatus == 2)
     }
 
@@ -184,7 +184,7 @@ struct S3ResumeTests {
         try S3Fixtures.bigFile(large.appendingPathComponent("big.mp4"), size: 64 << 20)
 
         // Peak RSS of a child, measured by Python's getrusage (an independent measure).
-        func peakKiB(_ package: URL, key: String) throws -> Int {
+        func peakKiB(_ package: URL, key: String) async throws -> Int {
             let out = dir.appendingPathComponent("rss-\(key)")
             let process = try launch(["-c", """
                 import resource, subprocess, sys
@@ -192,13 +192,13 @@ struct S3ResumeTests {
                 print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
                 """, watchfolderBinary.path, "s3-upload", package.path, "--key", key, "--config", config.path],
                 executable: URL(fileURLWithPath: "/usr/bin/env"), prefix: ["python3"], stdout: out)
-            process.waitUntilExit()
+            await waitForExit(process)
             let fields = try String(contentsOf: out, encoding: .utf8).split(separator: " ")
             try #require(fields.count == 2 && fields[0] == "0", "upload failed: \(fields)")
             return Int(fields[1].trimmingCharacters(in: .whitespacesAndNewlines)) ?? .max
         }
-        let baseline = try peakKiB(small, key: "small")
-        let peak = try peakKiB(large, key: "large")
+        let baseline = try await peakKiB(small, key: "small")
+        let peak = try await peakKiB(large, key: "large")
         #expect(peak - baseline < 24 << 10, "peak RSS grew by \(peak - baseline) KiB for a 64 MiB object")
         #expect(try await peer.objects(bucket).contains { $0.key == "vod/large/big.mp4" && $0.size == 64 << 20 })
     }

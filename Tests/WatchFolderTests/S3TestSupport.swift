@@ -31,16 +31,16 @@ enum S3Fixtures {
 
     /// Runs a tool (through `/usr/bin/env`) to completion, killed after `timeout` seconds (its status then says so).
     @discardableResult
-    static func run(_ tool: String, _ arguments: [String], timeout: TimeInterval = 120) throws -> ProcessResult {
-        try runToCompletion(URL(fileURLWithPath: "/usr/bin/env"), [tool] + arguments, timeout: timeout)
+    static func run(_ tool: String, _ arguments: [String], timeout: TimeInterval = 120) async throws -> ProcessResult {
+        try await runToCompletion(URL(fileURLWithPath: "/usr/bin/env"), [tool] + arguments, timeout: timeout)
     }
 
     /// A tiny HLS package made by ffmpeg's hls muxer: `master.m3u8`, `v0/index.m3u8`, `v0/seg_NNN.ts`, plus a
     /// poster JPEG whose name needs percent-escaping and a JSON file.
-    static func hlsPackage(in directory: URL) throws {
+    static func hlsPackage(in directory: URL) async throws {
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("v0"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("thumbs"), withIntermediateDirectories: true)
-        let result = try run("ffmpeg", [
+        let result = try await run("ffmpeg", [
             "-y", "-hide_banner", "-loglevel", "error",
             "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=10:duration=2",
             "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=22050:duration=2",
@@ -56,7 +56,7 @@ enum S3Fixtures {
         let text = try String(contentsOf: written, encoding: .utf8).replacingOccurrences(of: "index.m3u8", with: "v0/index.m3u8")
         try text.write(to: directory.appendingPathComponent("master.m3u8"), atomically: true, encoding: .utf8)
         try FileManager.default.removeItem(at: written)
-        let poster = try run("ffmpeg", ["-y", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+        let poster = try await run("ffmpeg", ["-y", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
                                         "testsrc2=size=160x90:duration=1", "-frames:v", "1",
                                         directory.appendingPathComponent("thumbs/poster é 1.jpg").path])
         guard poster.status == 0 else { throw ToolFailure(description: "ffmpeg jpg: \(poster.stderr)") }

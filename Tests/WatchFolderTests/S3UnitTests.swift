@@ -136,7 +136,7 @@ struct S3UnitTests {
     }
 
     /// Streamed digests of a file range equal Python hashlib's (an independent implementation).
-    @Test func fileRangeDigestsMatchPython() throws {
+    @Test func fileRangeDigestsMatchPython() async throws {
         let dir = try S3Fixtures.tempDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("f.bin")
@@ -149,7 +149,7 @@ struct S3UnitTests {
                 f.seek(int(sys.argv[2])); data = f.read(int(sys.argv[3]))
             open(sys.argv[4], "w").write(hashlib.sha256(data).hexdigest() + " " + hashlib.md5(data).hexdigest())
             """
-        let result = try S3Fixtures.run("python3", ["-c", script, file.path, "\(offset)", "\(length)", out.path])
+        let result = try await S3Fixtures.run("python3", ["-c", script, file.path, "\(offset)", "\(length)", out.path])
         #expect(result.status == 0, "\(result.stderr)")
         let expected = try String(contentsOf: out, encoding: .utf8).split(separator: " ").map(String.init)
         #expect(try FileDigest.sha256(path: file.path, offset: offset, length: length) == expected.first)

@@ -14,7 +14,7 @@ struct S3UploaderTests {
         let bucket = try await peer.makeBucket()
         let package = try S3Fixtures.tempDirectory()
         defer { try? FileManager.default.removeItem(at: package) }
-        try S3Fixtures.hlsPackage(in: package)
+        try await S3Fixtures.hlsPackage(in: package)
         let files = S3Fixtures.files(under: package)
 
         var config = peer.config(bucket: bucket, prefix: "vod")
@@ -67,7 +67,7 @@ struct S3UploaderTests {
             try FileManager.default.createDirectory(at: local.deletingLastPathComponent(), withIntermediateDirectories: true)
             try await peer.object(bucket, key: object.key).write(to: local)
         }
-        let play = try S3Fixtures.run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-i",
+        let play = try await S3Fixtures.run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-i",
                                                  copy.appendingPathComponent("master.m3u8").path, "-f", "null", "-"])
         #expect(play.status == 0, "\(play.stderr)")
     }

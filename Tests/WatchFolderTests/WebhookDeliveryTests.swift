@@ -41,7 +41,7 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
         try await withTempDir { dir in
             let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
             let secret = WebhookSigner.generateSecret()
-            let receiver = try WebhookReceiver(secret: secret, in: dir, failFirst: 4)
+            let receiver = try await WebhookReceiver(secret: secret, in: dir, failFirst: 4)
             try await withSender(store, [webhookConfig(receiver.url, secret: secret)]) {
                 let jobs = try await driveJobs(store)
                 let expected = try await eventUIDs(store, types: Set(Config.Webhook.defaultEvents))
@@ -85,9 +85,9 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
         try await withTempDir { dir in
             let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
             let secret = WebhookSigner.generateSecret()
-            let everything = try WebhookReceiver(secret: secret, in: dir)
-            let completedOnly = try WebhookReceiver(secret: secret, in: dir)
-            let progress = try WebhookReceiver(secret: secret, in: dir)
+            let everything = try await WebhookReceiver(secret: secret, in: dir)
+            let completedOnly = try await WebhookReceiver(secret: secret, in: dir)
+            let progress = try await WebhookReceiver(secret: secret, in: dir)
             let hooks = [webhookConfig(everything.url, secret: secret),
                          webhookConfig(completedOnly.url, events: ["job.completed"], secret: secret),
                          webhookConfig(progress.url, events: ["job.progress", "job.failed"], secret: secret)]
@@ -117,8 +117,8 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
         try await withTempDir { dir in
             let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
             let secret = WebhookSigner.generateSecret()
-            let healthy = try WebhookReceiver(secret: secret, in: dir)
-            let slow = try WebhookReceiver(secret: secret, in: dir, hangType: "job.queued", hangCount: 100)
+            let healthy = try await WebhookReceiver(secret: secret, in: dir)
+            let slow = try await WebhookReceiver(secret: secret, in: dir, hangType: "job.queued", hangCount: 100)
             let unreachable = "http://127.0.0.1:1/hooks"  // nothing listens on port 1: connection refused
             let hooks = [webhookConfig(unreachable, secret: secret), webhookConfig(slow.url, secret: secret),
                          webhookConfig(healthy.url, secret: secret)]
@@ -169,7 +169,7 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
         try await withTempDir { dir in
             let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
             let secret = WebhookSigner.generateSecret()
-            let receiver = try WebhookReceiver(secret: secret, in: dir)
+            let receiver = try await WebhookReceiver(secret: secret, in: dir)
             try await withSender(store, [webhookConfig(receiver.url, events: ["job.queued"], secret: secret)]) {
                 _ = try await store.enqueue([file("a.mp4", inode: 1)])
                 let first = try await receiver.wait { $0.count == 1 }
@@ -206,7 +206,7 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
             #expect(openssl.terminationStatus == 0)
             let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
             let secret = WebhookSigner.generateSecret()
-            let receiver = try WebhookReceiver(secret: secret, in: dir, tls: (cert, key))
+            let receiver = try await WebhookReceiver(secret: secret, in: dir, tls: (cert, key))
             #expect(receiver.url.hasPrefix("https://"))
             try await withSender(store, [webhookConfig(receiver.url, events: ["job.queued"], secret: secret)], scale: 0.01) {
                 _ = try await store.enqueue([file("a.mp4")])
@@ -226,7 +226,7 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
         try await withTempDir { dir in
             let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
             let secret = WebhookSigner.generateSecret()
-            let a = try WebhookReceiver(secret: secret, in: dir), b = try WebhookReceiver(secret: secret, in: dir)
+            let a = try await WebhookReceiver(secret: secret, in: dir), b = try await WebhookReceiver(secret: secret, in: dir)
             let hookA = webhookConfig(a.url, events: ["job.queued"], secret: secret)
             let hookB = webhookConfig(b.url, events: ["job.queued"], secret: secret)
             let sender = try WebhookSender(outbox: WebhookOutbox(store: store), webhooks: [hookA],

@@ -77,7 +77,7 @@ func waitForEndpoints(_ store: SQLiteJobStore, count: Int) async throws {
     @Test func sighupReloadsEndpoints() async throws {
         try await withTempDir { dir in
             let secret = WebhookSigner.generateSecret()
-            let before = try WebhookReceiver(secret: secret, in: dir), after = try WebhookReceiver(secret: secret, in: dir)
+            let before = try await WebhookReceiver(secret: secret, in: dir), after = try await WebhookReceiver(secret: secret, in: dir)
             let config = try daemonConfig(in: dir, hooks: [webhookConfig(before.url, events: ["job.queued"], secret: secret)])
             let store = try SQLiteJobStore(url: dir.appendingPathComponent("state/watchfolder.sqlite"))
             let daemon = try DaemonProcess(config: config)

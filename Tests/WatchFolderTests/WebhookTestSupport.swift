@@ -3,24 +3,6 @@ import TestSupport
 import Testing
 @testable import WatchFolder
 
-extension WebhookReceiver {
-    /// Waits until `condition` holds for the requests received (polling the log), or fails after `timeout`.
-    @discardableResult
-    func wait(timeout: Double = 20, sourceLocation: SourceLocation = #_sourceLocation,
-              _ condition: ([ReceivedWebhook]) -> Bool) async throws -> [ReceivedWebhook] {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let all = received()
-            if condition(all) { return all }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        let all = received()
-        Issue.record("receiver: condition not met after \(timeout) s; got \(all.map { "\($0.type ?? "?")=\($0.answered)" })",
-                     sourceLocation: sourceLocation)
-        return all
-    }
-}
-
 /// A webhook endpoint config with a fresh secret.
 func webhookConfig(_ url: String, events: [String]? = nil, secret: String = WebhookSigner.generateSecret()) -> Config.Webhook {
     var hook = Config.Webhook(url: url, secret: secret)

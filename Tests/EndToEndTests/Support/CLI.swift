@@ -13,8 +13,8 @@ func runProcess(
     environment: [String: String] = [:],
     currentDirectory: URL? = nil,
     timeout: TimeInterval = 120
-) throws -> ProcessResult {
-    let result = try runToCompletion(executable, arguments, environment: environment, currentDirectory: currentDirectory,
+) async throws -> ProcessResult {
+    let result = try await runToCompletion(executable, arguments, environment: environment, currentDirectory: currentDirectory,
                                      timeout: timeout)
     if result.timedOut {
         Issue.record("\(executable.lastPathComponent) \(arguments.joined(separator: " ")) timed out after \(timeout)s")
@@ -24,8 +24,8 @@ func runProcess(
 
 /// Runs the `watchfolder` binary under test.
 @discardableResult
-func watchfolder(_ arguments: String..., environment: [String: String] = [:], timeout: TimeInterval = 120) throws -> ProcessResult {
-    try runProcess(watchfolderBinary, arguments, environment: environment, timeout: timeout)
+func watchfolder(_ arguments: String..., environment: [String: String] = [:], timeout: TimeInterval = 120) async throws -> ProcessResult {
+    try await runProcess(watchfolderBinary, arguments, environment: environment, timeout: timeout)
 }
 
 /// A fresh temporary directory, removed when `body` returns.
@@ -38,8 +38,8 @@ func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> 
 
 /// Runs a tool found on PATH; fails the test if it is missing (`make test` installs every tool the tests use).
 @discardableResult
-func tool(_ name: String, _ arguments: [String], timeout: TimeInterval = 120) throws -> ProcessResult {
-    try runProcess(try installedTool(name), arguments, timeout: timeout)
+func tool(_ name: String, _ arguments: [String], timeout: TimeInterval = 120) async throws -> ProcessResult {
+    try await runProcess(try installedTool(name), arguments, timeout: timeout)
 }
 
 /// Writes a minimal valid config under `dir` (inbox, outbox, archive, failed, state) plus `extra` TOML, and
