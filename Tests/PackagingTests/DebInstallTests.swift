@@ -5,10 +5,13 @@ import Testing
 
 /// Installs the .deb on this machine for real (apt-get), checks what it made, runs the installed daemon as user
 /// `watchfolder` on a dropped clip, upgrades with an edited config, removes and purges; then leaves the machine
-/// as it found it. Needs root; never runs twice at once (a lock file), refuses to touch an existing install.
+/// as it found it. Needs root; never runs twice at once (a lock file), refuses to touch an existing install. An
+/// install a killed earlier run left behind (its marker file says so) is removed first.
 @Suite("deb: install, run, upgrade, purge on this machine", .serialized)
 struct DebInstallTests {
     static let lockPath = "/run/lock/watchfolder-deb-test.lock"
+    /// Present while this test's install is on the machine; holds what existed before it ("srv render").
+    static let markerPath = "/var/tmp/watchfolder-deb-test.installed"
     static let unitWants = "/etc/systemd/system/multi-user.target.wants/watchfolder.service"
     static let apt = ["-y", "-q", "-o", "DPkg::Lock::Timeout=600", "-o", "Dpkg::Use-Pty=0"]
     static let aptEnvironment = ["DEBIAN_FRONTEND": "noninteractive", "LANG": "C.UTF-8"]
@@ -26,6 +29,18 @@ struct DebInstallTests {
         try await offPool { try Self.lifecycleBody() }
     }
 
+    /// Purges the package and removes what its install made (the media folder, the user and group, `render` and
+    /// `/srv` unless they existed before), then the marker.
+    static func removeTestInstall(srvExisted: Bool, renderExisted: Bool) {
+        _ = try? run("apt-get", ["purge"] + apt + ["watchfolder"], environment: aptEnvironment)
+        try? FileManager.default.removeItem(atPath: "/srv/watchfolder")
+        if !srvExisted { try? FileManager.default.removeItem(atPath: "/srv") }
+        if !renderExisted { _ = try? run("delgroup", ["--quiet", "--system", "render"]) }
+        _ = try? run("deluser", ["--quiet", "--system", "watchfolder"])
+        _ = try? run("delgroup", ["--quiet", "--system", "watchfolder"])
+        try? FileManager.default.removeItem(atPath: markerPath)
+    }
+
     static func lifecycleBody() throws {
         try #require(getuid() == 0, "installing a .deb needs root")
         let deb = try builtDeb()
@@ -36,6 +51,10 @@ struct DebInstallTests {
         defer { close(lock) }
         try #require(flock(lock, LOCK_EX) == 0)
 
+        // A run killed mid-way (a crashed test process, a pulled plug) left its install: remove it as it would have.
+        if let leftover = try? String(contentsOfFile: Self.markerPath, encoding: .utf8) {
+            Self.removeTestInstall(srvExisted: leftover.contains("srv"), renderExisted: leftover.contains("render"))
+        }
         // Never mix with a real installation or real media.
         let installed = try run("dpkg-query", ["-W", "-f", "${Status}", "watchfolder"]).stdout
         try #require(!installed.contains("installed"), "watchfolder is installed on this machine: \(installed)")
@@ -51,14 +70,8 @@ struct DebInstallTests {
             }
         }
         let srvExisted = FileManager.default.fileExists(atPath: "/srv")
-        defer {
-            _ = try? run("apt-get", ["purge"] + Self.apt + ["watchfolder"], environment: Self.aptEnvironment)
-            try? FileManager.default.removeItem(atPath: "/srv/watchfolder")
-            if !srvExisted { try? FileManager.default.removeItem(atPath: "/srv") }
-            if !renderExisted { _ = try? run("delgroup", ["--quiet", "--system", "render"]) }
-            _ = try? run("deluser", ["--quiet", "--system", "watchfolder"])
-            _ = try? run("delgroup", ["--quiet", "--system", "watchfolder"])
-        }
+        try ((srvExisted ? "srv " : "") + (renderExisted ? "render" : "")).write(toFile: Self.markerPath, atomically: true, encoding: .utf8)
+        defer { Self.removeTestInstall(srvExisted: srvExisted, renderExisted: renderExisted) }
 
         // Install.
         try runChecked("apt-get", ["install"] + Self.apt + [deb.path], environment: Self.aptEnvironment, timeout: 600)
