@@ -44,7 +44,8 @@ run: release $(CONFIG)
 SERIAL_TESTS := PipelineTests.TranscoderTests|EndToEndTests.EngineCLITests|PackagingTests.SystemdNotifierTests|WatchFolderTests.Intake|WatchFolderTests.SchedulerTests|EndToEndTests.DaemonTests|WatchFolderTests.StatusDashboardTests
 
 # Each run is bounded (normally 1-2 minutes): a hung test fails `make test` with a message, it never stalls CI.
-# `timeout` signals its whole process group, so the test process's children go too.
+# `timeout` signals its process group (swift test and the test process); the test peers (Tests/Peers) exit on
+# their own when the test process's end closes their standard input.
 TEST_TIMEOUT := 1200
 SWIFT_TEST = timeout --kill-after=30 $(TEST_TIMEOUT) $(SWIFT) test --skip-build $(2) || { rc=$$?; \
 	if [ $$rc = 124 ] || [ $$rc = 137 ]; then echo "make test: the $(1) tests did not finish within $(TEST_TIMEOUT) s"; fi; exit $$rc; }
