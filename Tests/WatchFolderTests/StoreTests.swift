@@ -42,7 +42,7 @@ func readWhileWriting(reader: DatabasePool, writer: DatabasePool) throws -> (Int
             let applied = try await store.pool.read { db in
                 try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
             }
-            #expect(applied == ["v1-jobs-events-effects", "v2-webhook-deliveries"])
+            #expect(applied == ["v1-jobs-events-effects", "v2-webhook-deliveries", "v3-effect-placed"])
             // Reopening migrates nothing twice.
             _ = try SQLiteJobStore(url: url)
             // The schema refuses an unknown state.
