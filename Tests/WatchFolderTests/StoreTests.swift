@@ -39,6 +39,8 @@ func readWhileWriting(reader: DatabasePool, writer: DatabasePool) throws -> (Int
             let store = try SQLiteJobStore(url: url)
             let mode = try await store.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
             #expect(mode == "wal")
+            // FULL: every commit is synced before it returns (nothing told to the world is taken back by a power cut).
+            #expect(try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2)
             let applied = try await store.pool.read { db in
                 try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
             }

@@ -19,6 +19,7 @@ public final class IntakeRecorder: Service, Sendable {
     let logger: Logger
     let maxBackoff: Duration
     private let pending = Mutex(PendingFiles())
+    private let failedWrites = Atomic(0)
     private let wakes: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
@@ -48,6 +49,9 @@ public final class IntakeRecorder: Service, Sendable {
     /// Files reported and not recorded yet.
     public var waiting: Int { pending.withLock { $0.count } }
 
+    /// Writes the store refused so far.
+    public var failures: Int { failedWrites.load(ordering: .relaxed) }
+
     public func run() async throws {
         for await _ in wakes.cancelOnGracefulShutdown() { await flush() }
         await flush()  // what intake reported before it stopped
@@ -74,6 +78,7 @@ public final class IntakeRecorder: Service, Sendable {
                     logger.notice("intake resumed: the job store records files again")
                 }
             } catch {
+                failedWrites.add(1, ordering: .relaxed)
                 if !failing {
                     failing = true
                     logger.error("intake paused: cannot record \(batch.count) file(s) in the job store: \(Self.reason(error)); retrying until it can, nothing is dropped")

@@ -2,7 +2,8 @@ import Foundation
 
 /// Moves files and package folders without ever replacing anything, durably.
 ///
-/// Within a filesystem, one `renameat2(RENAME_NOREPLACE)`. Across filesystems, a copy to a staging name beside the
+/// Within a filesystem, every file moved (a package's files, segments included) is fsynced, then one
+/// `renameat2(RENAME_NOREPLACE)`. Across filesystems, a copy to a staging name beside the
 /// target (`.NAME.wf-TAG`), fsynced, then linked (files) or renamed without replacing (folders) to the target, then
 /// the source is removed. Filesystems without `RENAME_NOREPLACE` get `link` + `unlink` (files) or `mkdir` of the
 /// target + `rename` over that empty folder (folders). Afterwards the target's folder (and the source's) is
@@ -27,6 +28,11 @@ enum NoReplaceMove {
         let folder = target.standardizedFileURL.deletingLastPathComponent()
         let sourceFolder = source.standardizedFileURL.deletingLastPathComponent().path
         try DurableTree.makeDirectories(folder)
+        // The Maildir rule: what appears under the new name is on disk first (a copy across filesystems is
+        // fsynced as it is written).
+        if let st = FileOps.lstat(from), let target = FileOps.lstat(folder.path), st.st_dev == target.st_dev {
+            try DurableTree.sync(source)
+        }
         do {
             try FileOps.renameNoReplace(from, to)
         } catch where error.errno == EEXIST {

@@ -13,11 +13,12 @@ public struct SQLiteJobStore: JobStore {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.label = "watchfolder.store"
-        // WAL + FULL: every commit is on disk (one fsync of the WAL) before it returns, so nothing that a webhook,
-        // the API or a published URL has told the world can be taken back by a power cut. Intake records in batches,
-        // so a 10,000-file flood costs a few fsyncs, not 10,000.
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         pool = try DatabasePool(path: url.path, configuration: configuration)
+        // WAL + FULL: every commit is on disk (one fdatasync of the WAL) before it returns, so nothing that a webhook,
+        // the API or a published URL has told the world can be taken back by a power cut. Intake records in batches,
+        // so a 10,000-file flood costs a few syncs, not 10,000. Set on the writer connection after GRDB enabled WAL
+        // (which sets NORMAL); readers never commit.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try Self.migrator.migrate(pool)
     }
 
