@@ -5,9 +5,12 @@ import TestSupport
 import Testing
 @testable import WatchFolder
 
-/// The scheduler publishing to a real S3 peer (moto, signatures checked) whose PUTs are made to fail: a package
-/// that reached the outbox is uploaded again by the retry, never built again.
-@Suite(.timeLimit(.minutes(1))) struct SchedulerS3Tests {
+// Five minutes, as the other suites on the shared moto peer: a test waits for the peer to start, which took ~45 s in a
+// loaded parallel run (Python importing moto on 2 busy cores), before its own few seconds.
+
+/// The scheduler publishing to a real S3 peer (moto, signatures checked): a package that reached the outbox is
+/// uploaded again by a retry, never built again; a prefix is a job's only when its manifest names the job.
+@Suite(.timeLimit(.minutes(5))) struct SchedulerS3Tests {
     /// A scheduler over `bench` that publishes to `bucket` with a short upload retry policy (2 tries per request).
     private func scheduler(_ bench: Bench, _ builder: ScriptedBuilder, peer: MotoPeer, bucket: String,
                            deleteLocal: Bool = false) throws -> Scheduler {
