@@ -117,8 +117,9 @@ import Testing
     @Test func aCrashAfterAMoveAcrossFilesystemsFinishesItWithoutASecondCopy() async throws {
         // /dev/shm is a tmpfs: the archive there is another filesystem than the temporary folder.
         let shm = URL(fileURLWithPath: "/dev/shm")
-        guard let shmStat = FileOps.lstat(shm.path), let tmpStat = FileOps.lstat(FileManager.default.temporaryDirectory.path),
-              shmStat.st_dev != tmpStat.st_dev else {
+        guard let shmDevice = try? FileManager.default.attributesOfItem(atPath: shm.path)[.systemNumber] as? Int,
+              let tmpDevice = try? FileManager.default.attributesOfItem(atPath: FileManager.default.temporaryDirectory.path)[.systemNumber] as? Int,
+              shmDevice != tmpDevice else {
             Issue.record("needs /dev/shm on another filesystem than \(FileManager.default.temporaryDirectory.path)")
             return
         }
