@@ -139,4 +139,39 @@ import Testing
             #expect(try await peer.objects(bucket).map(\.key).filter { $0.hasPrefix("a/") } == ["a/master.m3u8"])
         }
     }
+
+    /// A job that reached the outbox under a name (then the daemon died) and finds that name's prefix in the bucket
+    /// taken by another package moves its outbox copy along to the next free name, in both places.
+    @Test func aJobWhoseBucketPrefixWasTakenMovesItsOutboxCopyAlong() async throws {
+        let peer = try await MotoPeer.shared.value
+        let bucket = try await peer.makeBucket("names")
+        try await withTempDir { dir in
+            let bench = try Bench(root: dir)
+            let foreign = dir.appendingPathComponent("foreign")
+            try FileManager.default.createDirectory(at: foreign, withIntermediateDirectories: true)
+            try Data("#EXTM3U\n#SOURCE foreign\n".utf8).write(to: foreign.appendingPathComponent("master.m3u8"))
+            try Data(#"{"job_id": 99}"#.utf8).write(to: foreign.appendingPathComponent("manifest.json"))
+            let uploader = try S3Uploader(config: peer.config(bucket: bucket), logger: S3Fixtures.logger, environment: [:])
+            _ = try await uploader.uploadPackage(directory: foreign, keyPrefix: "a", progress: nil)
+            // This job's package is in the outbox under `a`, recorded, not uploaded yet.
+            let job = try await bench.drop("a.mp4", content: "mine")
+            _ = try await bench.store.claimNext(now: Date())
+            let local = bench.outbox.appendingPathComponent("a")
+            try await bench.store.transition(job.id!, .publishing(location: local.path, encoder: "libx264", manifest: nil))
+            try FileManager.default.createDirectory(at: local, withIntermediateDirectories: true)
+            try Data("#EXTM3U\n#SOURCE mine\n".utf8).write(to: local.appendingPathComponent("master.m3u8"))
+            _ = try PackageStamp.stamp(local, jobID: job.id!, manifestJSON: nil)
+
+            let builder = ScriptedBuilder()
+            try await bench.run(scheduler(bench, builder, peer: peer, bucket: bucket)) {
+                try await bench.store.counts()[.completed] == 1
+            }
+            #expect(builder.builds.withLock { $0 }.isEmpty)
+            #expect(try outboxFolders(bench) == ["a-\(job.id!)"])
+            #expect(try await bench.store.job(job.id!)?.masterLocation?.hasSuffix("/\(bucket)/a-\(job.id!)/master.m3u8") == true)
+            #expect(String(decoding: try await peer.object(bucket, key: "a/master.m3u8"), as: UTF8.self).contains("foreign"))
+            #expect(PackageStamp.jobID(in: try await peer.object(bucket, key: "a/manifest.json")) == 99)
+            #expect(PackageStamp.jobID(in: try await peer.object(bucket, key: "a-\(job.id!)/manifest.json")) == job.id!)
+        }
+    }
 }

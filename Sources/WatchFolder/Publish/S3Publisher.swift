@@ -54,13 +54,14 @@ public final class S3Publisher: Publisher {
         var built = directory  // where this job's package is: the work folder, then its outbox folder
         for _ in 0..<FreeName.limit {
             if let done = try await isPublished(at: location, package: package) { return done }
-            let bucket = try await holder(of: location, package)
             let target = URL(fileURLWithPath: location)
-            // The outbox first (nothing to do when an earlier run already moved the package there), then the
-            // bucket's prefix, claimed by the package's manifest.
-            if bucket != .another, try await BlockingIO.run({ [built] in try OutboxPublisher.claim(built, at: target, package) }) {
+            // The outbox first (nothing to do when an earlier run already moved the package there; a package this
+            // job put under a name it then lost in the bucket moves along), then the bucket's prefix, claimed by the
+            // package's manifest.
+            if try await BlockingIO.run({ [built] in try OutboxPublisher.claim(built, at: target, package) }) {
                 built = target
-                let claimed = bucket == .thisJob ? true : try await claimPrefix(at: location, package)
+                let bucket = try await holder(of: location, package)
+                let claimed = bucket == .nobody ? try await claimPrefix(at: location, package) : bucket == .thisJob
                 if claimed { return try await upload(from: target, at: location, package) }
             }
             location = try await reserve(package)
