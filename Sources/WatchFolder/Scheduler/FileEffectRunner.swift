@@ -134,8 +134,7 @@ public struct FileEffectRunner: Sendable {
         try DurableTree.makeDirectories(placed.deletingLastPathComponent())
         let staging = NoReplaceMove.staging(for: file, tag: "e\(effect.id ?? 0)")
         try FileOps.unlinkIfPresent(staging.path)
-        try Data((effect.note ?? "").utf8).write(to: staging)
-        try FileOps.fsync(staging.path)
+        try Data((effect.note ?? "").utf8).write(to: staging)  // fsynced by the move
         switch try NoReplaceMove.move(staging, to: file, tag: "e\(effect.id ?? 0)") {
         case .moved: return true
         case .taken:

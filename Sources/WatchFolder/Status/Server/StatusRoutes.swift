@@ -97,13 +97,7 @@ struct StatusRoutes: Sendable {
 
     @Sendable func retry(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let id = try await job(context).id ?? 0
-        var outcome: JobRetry.Outcome?
-        _ = try await transition {
-            let done = try await JobRetry.run(id, store: store, settings: settings, logger: logger)
-            outcome = done
-            return done.job
-        }
-        guard let outcome else { throw APIError.notFound("no job \(id)") }
+        let outcome = try await transition { try await JobRetry.run(id, store: store, settings: settings, logger: logger) }
         logger.info("job requeued from the status API: \(outcome.message)", metadata: ["wf.job.id": "\(id)"])
         return JSON.response(RetryResponse(job: reader.resource(try await reader.job(id) ?? outcome.job),
                                            restoredAs: outcome.restoredAs))
@@ -178,7 +172,7 @@ struct StatusRoutes: Sendable {
     }
 
     /// Maps store errors: unknown job 404, a transition the state does not allow 409.
-    private func transition(_ body: () async throws -> Job) async throws -> Job {
+    private func transition<T>(_ body: () async throws -> T) async throws -> T {
         do { return try await body() } catch let error as StoreError {
             throw APIError(error.code == .noSuchJob ? .notFound : .conflict, error.message)
         }
