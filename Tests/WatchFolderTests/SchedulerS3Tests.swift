@@ -29,6 +29,16 @@ import Testing
         try await peer.addFaults([.init(method: "PUT", match: "/\(bucket)/a/master.m3u8", count: count, status: 503, code: "SlowDown")])
     }
 
+    /// Another package in the bucket under `a/`: a master playlist saying `foreign`, and `manifest` when given.
+    private func uploadForeignPackage(_ dir: URL, manifest: String?, peer: MotoPeer, bucket: String) async throws {
+        let foreign = dir.appendingPathComponent("foreign")
+        try FileManager.default.createDirectory(at: foreign, withIntermediateDirectories: true)
+        try Data("#EXTM3U\n#SOURCE foreign\n".utf8).write(to: foreign.appendingPathComponent("master.m3u8"))
+        if let manifest { try Data(manifest.utf8).write(to: foreign.appendingPathComponent("manifest.json")) }
+        let uploader = try S3Uploader(config: peer.config(bucket: bucket), logger: S3Fixtures.logger, environment: [:])
+        _ = try await uploader.uploadPackage(directory: foreign, keyPrefix: "a", progress: nil)
+    }
+
     private func outboxFolders(_ bench: Bench) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: bench.outbox.path).sorted()
     }
@@ -124,11 +134,7 @@ import Testing
         let bucket = try await peer.makeBucket("names")
         try await withTempDir { dir in
             let bench = try Bench(root: dir)
-            let foreign = dir.appendingPathComponent("foreign")
-            try FileManager.default.createDirectory(at: foreign, withIntermediateDirectories: true)
-            try Data("#EXTM3U\n#SOURCE foreign\n".utf8).write(to: foreign.appendingPathComponent("master.m3u8"))
-            let uploader = try S3Uploader(config: peer.config(bucket: bucket), logger: S3Fixtures.logger, environment: [:])
-            _ = try await uploader.uploadPackage(directory: foreign, keyPrefix: "a", progress: nil)
+            try await uploadForeignPackage(dir, manifest: nil, peer: peer, bucket: bucket)
             let job = try await bench.drop("a.mp4", content: "mine")
             try await bench.run(scheduler(bench, ScriptedBuilder(), peer: peer, bucket: bucket)) {
                 try await bench.store.counts()[.completed] == 1
@@ -147,12 +153,7 @@ import Testing
         let bucket = try await peer.makeBucket("names")
         try await withTempDir { dir in
             let bench = try Bench(root: dir)
-            let foreign = dir.appendingPathComponent("foreign")
-            try FileManager.default.createDirectory(at: foreign, withIntermediateDirectories: true)
-            try Data("#EXTM3U\n#SOURCE foreign\n".utf8).write(to: foreign.appendingPathComponent("master.m3u8"))
-            try Data(#"{"job_id": 99}"#.utf8).write(to: foreign.appendingPathComponent("manifest.json"))
-            let uploader = try S3Uploader(config: peer.config(bucket: bucket), logger: S3Fixtures.logger, environment: [:])
-            _ = try await uploader.uploadPackage(directory: foreign, keyPrefix: "a", progress: nil)
+            try await uploadForeignPackage(dir, manifest: #"{"job_id": 99}"#, peer: peer, bucket: bucket)
             // This job's package is in the outbox under `a`, recorded, not uploaded yet.
             let job = try await bench.drop("a.mp4", content: "mine")
             _ = try await bench.store.claimNext(now: Date())

@@ -22,8 +22,10 @@ enum NoReplaceMove {
     /// - Parameters:
     ///   - tag: unique to the caller (an effect or job id): names the staging copy of a move across filesystems,
     ///     so a run after a crash recognises its own copy.
+    ///   - syncSourceFolder: false when the folder the source leaves is scratch (a job's work folder): only the
+    ///     target's folder is fsynced then.
     /// - Throws: ``FileError`` when the move fails for another reason (the source is gone, permissions...).
-    static func move(_ source: URL, to target: URL, tag: String) throws(FileError) -> Outcome {
+    static func move(_ source: URL, to target: URL, tag: String, syncSourceFolder: Bool = true) throws(FileError) -> Outcome {
         let from = source.standardizedFileURL.path, to = target.standardizedFileURL.path
         let folder = target.standardizedFileURL.deletingLastPathComponent()
         let sourceFolder = source.standardizedFileURL.deletingLastPathComponent().path
@@ -38,12 +40,13 @@ enum NoReplaceMove {
         } catch where error.errno == EEXIST {
             return .taken
         } catch where error.errno == EXDEV {
-            return try copyAcross(from, to, staging: staging(for: target, tag: tag), sourceFolder: sourceFolder)
+            return try copyAcross(from, to, staging: staging(for: target, tag: tag),
+                                  sourceFolder: syncSourceFolder ? sourceFolder : nil)
         } catch where error.errno == EINVAL || error.errno == ENOSYS {
             guard try moveWithoutRenameFlag(from, to) == .moved else { return .taken }
         }
         try FileOps.fsync(folder.path, directory: true)
-        if sourceFolder != folder.path { try FileOps.fsync(sourceFolder, directory: true) }
+        if syncSourceFolder, sourceFolder != folder.path { try FileOps.fsync(sourceFolder, directory: true) }
         return .moved
     }
 
@@ -74,7 +77,7 @@ enum NoReplaceMove {
 
     /// Copy to a staging name, fsync, claim the target, remove the source. A file's staging name stays linked to
     /// the target until the source is gone: a run after a crash sees both names on one inode and only finishes.
-    private static func copyAcross(_ from: String, _ to: String, staging: URL, sourceFolder: String) throws(FileError) -> Outcome {
+    private static func copyAcross(_ from: String, _ to: String, staging: URL, sourceFolder: String?) throws(FileError) -> Outcome {
         let stage = staging.path
         let folder = (to as NSString).deletingLastPathComponent
         let directory = isDirectory(from)
@@ -99,7 +102,7 @@ enum NoReplaceMove {
             try FileOps.fsync(folder, directory: true)
         }
         try DurableTree.remove(URL(fileURLWithPath: from))
-        try FileOps.fsync(sourceFolder, directory: true)
+        if let sourceFolder { try FileOps.fsync(sourceFolder, directory: true) }
         try DurableTree.remove(staging)
         return .moved
     }

@@ -81,7 +81,7 @@ public final class OutboxPublisher: Publisher {
         guard FileOps.lstat(directory.path) != nil else {
             throw FileError(call: "publish the package of job \(package.jobID)", path: directory.path, errno: ENOENT)
         }
-        return try NoReplaceMove.move(directory, to: target, tag: "j\(package.jobID)") == .moved
+        return try NoReplaceMove.move(directory, to: target, tag: "j\(package.jobID)", syncSourceFolder: false) == .moved
     }
 }
 
