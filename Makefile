@@ -3,10 +3,11 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
 # What the build needs, and what the tests use as independent oracles and peers
-# (mesa-vulkan-drivers: a CPU Vulkan device, standing in for a GPU in the hardware-surface tests).
+# (mesa-vulkan-drivers: a CPU Vulkan device, standing in for a GPU in the hardware-surface tests; strace: traces the
+# daemon's fsyncs and renames, and kills it at a chosen system call).
 APT_BUILD := pkg-config libavcodec-dev libavformat-dev libavfilter-dev libavutil-dev libswscale-dev \
              libswresample-dev libsqlite3-dev libcurl4-openssl-dev
-APT_TEST  := ffmpeg mesa-vulkan-drivers openssh-server openssh-client samba smbclient openssl chromium lintian systemd man-db
+APT_TEST  := ffmpeg mesa-vulkan-drivers openssh-server openssh-client samba smbclient openssl chromium lintian systemd man-db strace
 # `make deb`: debhelper builds the package, help2man its man page from --help, chrpath drops SwiftPM's RUNPATH.
 APT_DEB   := debhelper help2man chrpath fakeroot dpkg-dev
 PIP_TEST  := moto[server]==5.2.1 awscli==1.45.11 standardwebhooks==1.1.0 prometheus_client websocket-client

@@ -35,6 +35,10 @@ let package = Package(
             name: "CInotify",
             cSettings: [.define("_GNU_SOURCE")]
         ),
+        .target(
+            name: "CFiles",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
         .systemLibrary(
             name: "CAV",
             pkgConfig: "libavformat",
@@ -64,8 +68,10 @@ let package = Package(
             dependencies: [
                 "Pipeline",
                 "CInotify",
+                "CFiles",
                 "CCurl",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),

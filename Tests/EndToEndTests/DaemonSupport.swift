@@ -11,8 +11,9 @@ final class DaemonProcess: @unchecked Sendable {
 
     /// Starts `watchfolder run --config config` and waits (without blocking a thread of the shared pool) until it
     /// has said where to drop files.
-    static func start(config: URL) async throws -> DaemonProcess {
-        let daemon = try DaemonProcess(config: config)
+    /// - Parameter wrapper: a command that runs the daemon (`["strace", "-f", ...]`); the daemon is then its child.
+    static func start(config: URL, wrapper: [String] = []) async throws -> DaemonProcess {
+        let daemon = try DaemonProcess(config: config, wrapper: wrapper)
         do {
             try await waitUntil("the daemon says where to drop files", timeout: 60) {
                 guard daemon.process.isRunning else { throw Timeout(description: "the daemon exited: \(daemon.stderr)") }
@@ -24,7 +25,7 @@ final class DaemonProcess: @unchecked Sendable {
         return daemon
     }
 
-    private init(config: URL) throws {
+    private init(config: URL, wrapper: [String]) throws {
         self.config = config
         let dir = config.deletingLastPathComponent()
         let n = UUID().uuidString.prefix(8)
@@ -32,12 +33,34 @@ final class DaemonProcess: @unchecked Sendable {
         stderrURL = dir.appendingPathComponent("daemon-\(n).err")
         FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
         FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-        process.executableURL = watchfolderBinary
-        process.arguments = ["run", "--config", config.path]
+        if wrapper.isEmpty {
+            process.executableURL = watchfolderBinary
+            process.arguments = ["run", "--config", config.path]
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = wrapper + [watchfolderBinary.path, "run", "--config", config.path]
+        }
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         process.standardInput = FileHandle.nullDevice
         try process.run()
+    }
+
+    /// The daemon's pid: the process itself, or the wrapper's child.
+    var daemonPID: pid_t? {
+        let pid = process.processIdentifier
+        guard process.executableURL != watchfolderBinary else { return pid }
+        let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+        return children.split(separator: " ").first.flatMap { pid_t($0) }
+    }
+
+    /// Waits until the process (and a wrapper) exited on its own; its exit status, or nil after `timeout`.
+    func waitForExit(timeout: TimeInterval = 60) async -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        guard !process.isRunning else { return nil }
+        process.waitUntilExit()
+        return process.terminationStatus
     }
 
     var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }

@@ -224,7 +224,7 @@ struct ConfigTests {
         expectError(minimal + "\n[transcode]\nhardware = \"gpu\"\n",
                     "config.toml:12: 'hardware' in [transcode] must be one of \"auto\", \"cpu\", \"nvenc\", \"vaapi\", \"qsv\", not \"gpu\"")
         expectError(minimal + "\n[transcode]\naudio_bitrate = \"fast\"\n",
-                    "config.toml:12: 'audio_bitrate' in [transcode] must be a bitrate such as \"5000k\" or \"2.8M\", not \"fast\"")
+                    "config.toml:12: 'audio_bitrate' in [transcode] must be a bitrate up to 1000M such as \"5000k\" or \"2.8M\", not \"fast\"")
         expectError(minimal + "\n[[transcode.ladder]]\nheight = 721\nvideo_bitrate = \"1M\"\n",
                     "config.toml:12: 'height' in [[transcode.ladder]] #1 must be even, not 721")
         expectError(minimal + "\n[inbox]\n", "config.toml:11: TOML syntax: Error while parsing table header: cannot redefine existing table 'inbox'")
@@ -316,6 +316,51 @@ struct ConfigTests {
         #expect(full.s3?.bucket == "my-videos")
         #expect(full.webhooks.count == 1)
         #expect(full.http.token == "change-me")
+    }
+
+    @Test("non-finite and absurd numbers are refused with their line", arguments: [
+        ("[inbox]", "settle_seconds = inf", "'settle_seconds' in [inbox] must be a finite number of seconds between 0 and 86400, not inf"),
+        ("[inbox]", "settle_seconds = nan", "'settle_seconds' in [inbox] must be a finite number of seconds between 0 and 86400, not nan"),
+        ("[inbox]", "settle_seconds = -inf", "'settle_seconds' in [inbox] must be a finite number of seconds between 0 and 86400, not -inf"),
+        ("[inbox]", "settle_seconds = 1e300", "'settle_seconds' in [inbox] must be a finite number of seconds between 0 and 86400, not 1e+300"),
+        ("[inbox]", "settle_seconds = -1", "'settle_seconds' in [inbox] must be a finite number of seconds between 0 and 86400, not -1"),
+        ("[inbox]", "poll_seconds = -0.5", "'poll_seconds' in [inbox] must be a finite number of seconds between 0 and 3600, not -0.5"),
+        ("[inbox]", "poll_seconds = 1e9", "'poll_seconds' in [inbox] must be a finite number of seconds between 0 and 3600, not 1000000000"),
+        ("[transcode]", "shutdown_grace_seconds = inf", "'shutdown_grace_seconds' in [transcode] must be a finite number of seconds between 0 and 3600, not inf"),
+        ("[transcode]", "shutdown_grace_seconds = -3", "'shutdown_grace_seconds' in [transcode] must be a finite number of seconds between 0 and 3600, not -3"),
+        ("[transcode]", "segment_seconds = 0", "'segment_seconds' in [transcode] must be a finite number of seconds above 0 and at most 60, not 0"),
+        ("[transcode]", "segment_seconds = nan", "'segment_seconds' in [transcode] must be a finite number of seconds above 0 and at most 60, not nan"),
+        ("[transcode]", "segment_seconds = 1e300", "'segment_seconds' in [transcode] must be a finite number of seconds above 0 and at most 60, not 1e+300"),
+        ("[transcode]", "audio_bitrate = \"1e300M\"", "'audio_bitrate' in [transcode] must be a bitrate up to 1000M such as \"5000k\" or \"2.8M\", not \"1e300M\""),
+        ("[transcode]", "audio_bitrate = 9223372036854775807", "'audio_bitrate' in [transcode] must be a bitrate up to 1000M such as \"5000k\" or \"2.8M\", not 9223372036854775807"),
+        ("[state]", "keep_events_days = 9223372036854775807", "'keep_events_days' in [state] must be at most 36500, not 9223372036854775807"),
+    ])
+    func absurdNumbers(table: String, line: String, message: String) throws {
+        // The key goes on the line after the table's header; its line number is in the message.
+        let withTable = minimal.contains(table + "\n") ? minimal : minimal + "\n\n" + table + "\n"
+        let text = withTable.replacingOccurrences(of: table + "\n", with: table + "\n" + line + "\n")
+        let lineNumber = (text.components(separatedBy: "\n").firstIndex(of: line) ?? -1) + 1
+        expectError(text, "config.toml:\(lineNumber): \(message)")
+    }
+
+    @Test("an outbox, archive, failed or state folder inside the inbox is refused", arguments: [
+        ("[outbox]\npath = \"out\"", "[outbox]\npath = \"in/out\"", "[outbox] path (/etc/wf/in/out)"),
+        ("[outbox]\npath = \"out\"", "[outbox]\npath = \"in\"", "[outbox] path (/etc/wf/in)"),
+        ("archive_path = \"arch\"", "archive_path = \"in/archive\"", "'archive_path' in [inbox] (/etc/wf/in/archive)"),
+        ("failed_path = \"fail\"", "failed_path = \"./in/.failed\"", "'failed_path' in [inbox] (/etc/wf/in/.failed)"),
+        ("[state]\npath = \"st\"", "[state]\npath = \"in/sub/../state\"", "[state] path (/etc/wf/in/state)"),
+    ])
+    func foldersInsideTheInbox(original: String, replacement: String, named: String) throws {
+        let text = minimal.replacingOccurrences(of: original, with: replacement)
+        let key = replacement.components(separatedBy: "\n").last!
+        let lineNumber = (text.components(separatedBy: "\n").lastIndex(of: key) ?? -1) + 1
+        expectError(text, "config.toml:\(lineNumber): \(named) is inside the inbox (/etc/wf/in): the daemon would take its own files as uploads; put it beside the inbox")
+    }
+
+    @Test("folders beside the inbox, even with a name that starts like it, are fine")
+    func foldersBesideTheInbox() throws {
+        let c = try parse(minimal.replacingOccurrences(of: "archive_path = \"arch\"", with: "archive_path = \"in-archive\""))
+        #expect(c.inbox.archivePath?.path == "/etc/wf/in-archive")
     }
 
     @Test("check-config output parses back to the same config")

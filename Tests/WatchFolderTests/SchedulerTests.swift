@@ -42,7 +42,9 @@ final class ScriptedBuilder: PackageBuilder {
         progress(0.5)
         try await Task.sleep(for: delay)
         try FileManager.default.createDirectory(at: request.output, withIntermediateDirectories: true)
-        try Data("#EXTM3U\n".utf8).write(to: request.output.appendingPathComponent("master.m3u8"))
+        // The source's bytes in a comment: each package shows which upload it was made from.
+        let content = (try? String(contentsOf: request.source, encoding: .utf8)) ?? ""
+        try Data("#EXTM3U\n#SOURCE \(content)\n".utf8).write(to: request.output.appendingPathComponent("master.m3u8"))
         return BuiltPackage(encoder: request.options.hardware == .cpu ? "libx264" : encoder, manifestJSON: #"{"renditions":[{"height":360}]}"#)
     }
 }
@@ -74,12 +76,12 @@ struct Bench {
         for dir in [inbox, outbox] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
     }
 
-    /// Writes `path` into the inbox and records it.
+    /// Writes `path` into the inbox (`content`, by default `video <path>`) and records it.
     @discardableResult
-    func drop(_ path: String) async throws -> Job {
+    func drop(_ path: String, content: String? = nil) async throws -> Job {
         let url = inbox.appendingPathComponent(path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data("video \(path)".utf8).write(to: url)
+        try Data((content ?? "video \(path)").utf8).write(to: url)
         let file = try #require(InboxFile.stat(path, in: inbox))
         return try #require(try await store.enqueue([file]).first)
     }
@@ -172,6 +174,7 @@ struct Bench {
             try await bench.store.transition(published.id!, .publishing(location: location, encoder: "libx264", manifest: nil))
             try FileManager.default.createDirectory(atPath: location, withIntermediateDirectories: true)
             try Data("#EXTM3U\n".utf8).write(to: URL(fileURLWithPath: location).appendingPathComponent("master.m3u8"))
+            try Data(#"{"job_id": \#(published.id!)}"#.utf8).write(to: URL(fileURLWithPath: location).appendingPathComponent("manifest.json"))
             // A file that killed the daemon on every attempt: failed at the next start.
             let killer = try await bench.drop("killer.mp4")
             for _ in 0..<2 {

@@ -265,12 +265,7 @@ import Testing
     @Test func retryOfAFailedJobMovesItsSourceBackIntoTheInbox() async throws {
         try await withTempDir { dir in
             let bench = try StatusBench(root: dir)
-            let job = try await bench.drop("sub/broken.mp4")
-            _ = try await bench.store.claimNext(now: Date())
-            let settings = SchedulerSettings(config: bench.config)
-            _ = try await bench.store.transition(job.id!, .failed(error: "no video stream", encoder: "libx264",
-                                                                 effect: settings.failEffect(for: job, reason: "no video stream", encoder: nil)))
-            await FileEffectRunner(store: bench.store, logger: .init(label: "test")).runPending(job: job.id!)
+            try await bench.failInFailedFolder("sub/broken.mp4")
             let failedCopy = bench.config.inbox.failedPath.appendingPathComponent("sub/broken.mp4")
             #expect(FileManager.default.fileExists(atPath: failedCopy.path))
             try await withStatusServer(bench.server()) { client async throws in
@@ -278,9 +273,29 @@ import Testing
                 #expect(response.status == .ok)
                 #expect(try response.json()["state"] as? String == "queued")
                 #expect(try response.json()["attempts"] as? Int == 0)
+                #expect(try response.json()["restored_as"] == nil)
             }
             #expect(FileManager.default.fileExists(atPath: bench.inbox.appendingPathComponent("sub/broken.mp4").path))
             #expect(!FileManager.default.fileExists(atPath: failedCopy.path))
+        }
+    }
+
+    @Test func aRetryWhoseInboxNameIsTakenSaysWhereTheSourceWent() async throws {
+        try await withTempDir { dir in
+            let bench = try StatusBench(root: dir)
+            try await bench.failInFailedFolder("sub/broken.mp4")
+            // A newer upload took the name in the inbox.
+            try Data("newer".utf8).write(to: bench.inbox.appendingPathComponent("sub/broken.mp4"))
+            try await withStatusServer(bench.server()) { client async throws in
+                let response = try await client.send("/api/jobs/1/retry", .post)
+                #expect(response.status == .ok)
+                let body = try response.json()
+                #expect(body["state"] as? String == "queued")
+                #expect(body["source"] as? String == "sub/broken-1.mp4")
+                #expect(body["restored_as"] as? String == "sub/broken-1.mp4")
+            }
+            #expect(try String(contentsOf: bench.inbox.appendingPathComponent("sub/broken.mp4"), encoding: .utf8) == "newer")
+            #expect(FileManager.default.fileExists(atPath: bench.inbox.appendingPathComponent("sub/broken-1.mp4").path))
         }
     }
 
@@ -311,5 +326,17 @@ extension StatusBench {
         self.root = other.root
         self.config = config
         self.store = other.store
+    }
+}
+
+extension StatusBench {
+    /// Drops `path`, runs it, and fails it for good: its source moves to the failed folder.
+    func failInFailedFolder(_ path: String) async throws {
+        let job = try await drop(path)
+        _ = try await store.claimNext(now: Date())
+        let settings = SchedulerSettings(config: config)
+        _ = try await store.transition(job.id!, .failed(error: "no video stream", encoder: "libx264",
+                                                       effect: settings.failEffect(for: job, reason: "no video stream", encoder: nil)))
+        await FileEffectRunner(store: store, logger: .init(label: "test")).runPending(job: job.id!)
     }
 }

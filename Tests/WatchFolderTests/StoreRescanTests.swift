@@ -16,17 +16,19 @@ import Testing
                 if i < 10 { try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true) }
                 try Data("\(i)".utf8).write(to: sub.appendingPathComponent("f\(i).mp4"))
             }
-            let scheduler = bench.scheduler(ScriptedBuilder())
-            let logger = Logger(label: "test")
+            let recorder = IntakeRecorder(store: bench.store, logger: Logger(label: "test")) {}
             // Start-up rescan, then an overflow rescan that sees the same files plus duplicated settle events.
             let first = try await Intake.rescan(config: inbox)
             #expect(first.count == 2_000)
-            await Daemon.record(first, store: bench.store, scheduler: scheduler, logger: logger)
+            recorder.handle(.rescanned(first))
+            await recorder.flush()
             try Data("new".utf8).write(to: bench.inbox.appendingPathComponent("late.mp4"))
             let second = try await Intake.rescan(config: inbox)
-            await Daemon.record(second, store: bench.store, scheduler: scheduler, logger: logger)
+            recorder.handle(.rescanned(second))
+            await recorder.flush()
             for file in first.prefix(50) {
-                await Daemon.record([file], store: bench.store, scheduler: scheduler, logger: logger)
+                recorder.handle(.settled(file))
+                await recorder.flush()
             }
             let counts = try await bench.store.counts()
             #expect(counts[.queued] == 2_001)

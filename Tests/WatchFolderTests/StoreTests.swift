@@ -39,10 +39,12 @@ func readWhileWriting(reader: DatabasePool, writer: DatabasePool) throws -> (Int
             let store = try SQLiteJobStore(url: url)
             let mode = try await store.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
             #expect(mode == "wal")
+            // FULL: every commit is synced before it returns (nothing told to the world is taken back by a power cut).
+            #expect(try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2)
             let applied = try await store.pool.read { db in
                 try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
             }
-            #expect(applied == ["v1-jobs-events-effects", "v2-webhook-deliveries"])
+            #expect(applied == ["v1-jobs-events-effects", "v2-webhook-deliveries", "v3-effect-placed"])
             // Reopening migrates nothing twice.
             _ = try SQLiteJobStore(url: url)
             // The schema refuses an unknown state.

@@ -13,7 +13,8 @@ public enum Bitrate {
         case "m", "M": multiplier = 1_000_000; digits = digits.dropLast()
         default: multiplier = 1
         }
-        guard let value = Double(digits), value > 0, value.isFinite else { return nil }
+        // At most 1 Tbit/s: an absurd figure (`1e300M`) is no bitrate, not an integer overflow.
+        guard let value = Double(digits), value > 0, value.isFinite, value * multiplier <= 1e12 else { return nil }
         return Int((value * multiplier).rounded())
     }
 

@@ -32,6 +32,9 @@ public struct PackageManifest: Sendable, Codable, Hashable {
     }
 
     public var version: Int = 1
+    /// The daemon job that owns the package (`job_id`); absent in packages made by `watchfolder transcode`. A package
+    /// folder or bucket prefix is only ever this job's "already published" package when it names this job.
+    public var jobID: Int64?
     public var source: MediaInfo
     public var renditions: [Rendition]
     /// Output duration (sum of the top rendition's segments), seconds.
@@ -55,4 +58,9 @@ public struct PackageManifest: Sendable, Codable, Hashable {
     /// Damaged packets or frames skipped while decoding.
     public var decodeErrors: Int
     public var timings: Timings
+
+    enum CodingKeys: String, CodingKey {
+        case version, jobID = "job_id", source, renditions, durationSeconds, sourceDurationSeconds, encoder, fallbackReason
+        case segmentFormat, segmentSeconds, hasAudio, master, thumbnails, poster, decodeErrors, timings
+    }
 }

@@ -78,8 +78,8 @@ public enum ConfigLoader {
         var r = try required("inbox")
         var inbox = Config.Inbox(path: try requiredPath(&r, "path"), failedPath: URL(fileURLWithPath: "/"))
         inbox.recursive = try r.bool("recursive") ?? inbox.recursive
-        inbox.settleSeconds = try r.number("settle_seconds", min: 0) ?? inbox.settleSeconds
-        inbox.pollSeconds = try r.number("poll_seconds", min: 0) ?? inbox.pollSeconds
+        inbox.settleSeconds = try r.seconds("settle_seconds", max: Limits.settleSeconds) ?? inbox.settleSeconds
+        inbox.pollSeconds = try r.seconds("poll_seconds", max: Limits.pollSeconds) ?? inbox.pollSeconds
         if let exts = try r.stringArray("extensions") {
             inbox.extensions = exts.map { $0.lowercased().drop { $0 == "." } }.map(String.init)
             if inbox.extensions.isEmpty { throw r.error("extensions", "'extensions' in [inbox] must list at least one extension") }
@@ -96,7 +96,7 @@ public enum ConfigLoader {
         // [state]
         r = try required("state")
         var state = Config.State(path: try requiredPath(&r, "path"))
-        if let days = try r.int("keep_events_days", min: 0) { state.keepEventsDays = days }
+        if let days = try r.int("keep_events_days", min: 0, max: Limits.keepEventsDays) { state.keepEventsDays = days }
         try r.finish()
 
         // [outbox]
@@ -114,7 +114,8 @@ public enum ConfigLoader {
             transcode.concurrency = try t.int("concurrency", min: 1, max: 64) ?? transcode.concurrency
             transcode.gpuConcurrency = try t.int("gpu_concurrency", min: 0, max: 64) ?? transcode.gpuConcurrency
             transcode.maxAttempts = try t.int("max_attempts", min: 1, max: 100) ?? transcode.maxAttempts
-            transcode.shutdownGraceSeconds = try t.number("shutdown_grace_seconds", min: 0) ?? transcode.shutdownGraceSeconds
+            transcode.shutdownGraceSeconds = try t.seconds("shutdown_grace_seconds", max: Limits.shutdownGraceSeconds)
+                ?? transcode.shutdownGraceSeconds
             var o = transcode.options
             o.hardware = try t.choice("hardware", HardwarePreference.self) ?? o.hardware
             if let preset = try t.string("preset") {
@@ -123,7 +124,7 @@ public enum ConfigLoader {
                 }
                 o.preset = preset
             }
-            o.segmentSeconds = try t.number("segment_seconds", above: 0) ?? o.segmentSeconds
+            o.segmentSeconds = try t.seconds("segment_seconds", excludingMin: true, max: Limits.segmentSeconds) ?? o.segmentSeconds
             o.segmentFormat = try t.choice("segment_format", SegmentFormat.self) ?? o.segmentFormat
             o.thumbnails = try t.int("thumbnails", min: 0, max: 100) ?? o.thumbnails
             o.audioBitrate = try t.bitrate("audio_bitrate") ?? o.audioBitrate
@@ -222,8 +223,42 @@ public enum ConfigLoader {
         }
 
         try top.finish()
+        try checkFolders(inbox: inbox, state: state, outbox: outbox, file: file, locator: locator)
         return Config(inbox: inbox, state: state, outbox: outbox, transcode: transcode, s3: s3, webhooks: webhooks,
                       http: http, log: log, sourcePath: file)
+    }
+
+    /// The largest values that make sense; anything above is a typo (or `inf`), refused with its line.
+    enum Limits {
+        static let settleSeconds: Double = 86_400
+        static let pollSeconds: Double = 3_600
+        static let shutdownGraceSeconds: Double = 3_600
+        static let segmentSeconds: Double = 60
+        static let keepEventsDays = 36_500
+    }
+
+    /// The outbox, archive, failed and state folders must not be the inbox or inside it: the daemon would take its
+    /// own packages, archived sources, failed files or database as uploads.
+    private static func checkFolders(inbox: Config.Inbox, state: Config.State, outbox: Config.Outbox, file: String,
+                                     locator: SourceLocator) throws(ConfigError) {
+        let folders: [(key: String, table: String, url: URL?)] = [
+            ("path", "outbox", outbox.path), ("archive_path", "inbox", inbox.archivePath),
+            ("failed_path", "inbox", inbox.failedPath), ("path", "state", state.path),
+        ]
+        for folder in folders {
+            guard let url = folder.url, isInside(url, inbox.path) else { continue }
+            let name = folder.table == "inbox" ? "'\(folder.key)' in [inbox]" : "[\(folder.table)] path"
+            throw ConfigError(
+                file: file, line: locator.key(folder.key, in: folder.table),
+                message: "\(name) (\(url.path)) is inside the inbox (\(inbox.path.path)): the daemon would take its own files as uploads; put it beside the inbox")
+        }
+    }
+
+    /// True when `url` is `folder` or lies under it, as written or with symbolic links resolved.
+    static func isInside(_ url: URL, _ folder: URL) -> Bool {
+        func inside(_ a: String, _ b: String) -> Bool { a == b || a.hasPrefix(b.hasSuffix("/") ? b : b + "/") }
+        return inside(url.standardizedFileURL.path, folder.standardizedFileURL.path)
+            || inside(url.resolvingSymlinksInPath().path, folder.resolvingSymlinksInPath().path)
     }
 
     private static func validateLayout(_ layout: String, reader: TableReader) throws(ConfigError) {

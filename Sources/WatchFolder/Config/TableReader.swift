@@ -82,13 +82,27 @@ struct TableReader {
         return i
     }
 
-    /// A number: integers and floats are both accepted.
+    /// A number: integers and floats are both accepted; `inf` and `nan` never are.
     mutating func number(_ key: String, min: Double? = nil, above: Double? = nil) throws(ConfigError) -> Double? {
         guard let v = value(key) else { return nil }
         let d: Double
         if let i = v.int { d = Double(i) } else if let x = v.double { d = x } else { throw typeError(key, "a number", v.type) }
+        guard d.isFinite else { throw error(key, "'\(key)' in \(displayName) must be a finite number, not \(Self.format(d))") }
         if let min, d < min { throw error(key, "'\(key)' in \(displayName) must be at least \(Self.format(min)), not \(Self.format(d))") }
         if let above, d <= above { throw error(key, "'\(key)' in \(displayName) must be greater than \(Self.format(above)), not \(Self.format(d))") }
+        return d
+    }
+
+    /// A duration in seconds: a finite number from `min` (or above it, with `excludingMin`) to `max`.
+    mutating func seconds(_ key: String, min: Double = 0, excludingMin: Bool = false, max: Double) throws(ConfigError) -> Double? {
+        guard let v = value(key) else { return nil }
+        let d: Double
+        if let i = v.int { d = Double(i) } else if let x = v.double { d = x } else { throw typeError(key, "a number of seconds", v.type) }
+        guard d.isFinite, excludingMin ? d > min : d >= min, d <= max else {
+            let range = excludingMin ? "above \(Self.format(min)) and at most \(Self.format(max))"
+                                     : "between \(Self.format(min)) and \(Self.format(max))"
+            throw error(key, "'\(key)' in \(displayName) must be a finite number of seconds \(range), not \(Self.format(d))")
+        }
         return d
     }
 
@@ -120,12 +134,15 @@ struct TableReader {
         return v
     }
 
-    /// A bitrate: `"5000k"`, `"2.8M"` or an integer in bits per second.
+    /// The highest bitrate accepted (1 Gbit/s: above any H.264 level or AAC rate).
+    static let maxBitrate = 1_000_000_000
+
+    /// A bitrate: `"5000k"`, `"2.8M"` or an integer in bits per second, at most ``maxBitrate``.
     mutating func bitrate(_ key: String) throws(ConfigError) -> Int? {
         guard let v = value(key) else { return nil }
-        if let i = v.int, i > 0 { return i }
-        if let s = v.string, let b = Bitrate.parse(s) { return b }
-        throw error(key, "'\(key)' in \(displayName) must be a bitrate such as \"5000k\" or \"2.8M\", not \(v.debugDescription)")
+        if let i = v.int, i > 0, i <= Self.maxBitrate { return i }
+        if let s = v.string, let b = Bitrate.parse(s), b <= Self.maxBitrate { return b }
+        throw error(key, "'\(key)' in \(displayName) must be a bitrate up to 1000M such as \"5000k\" or \"2.8M\", not \(v.debugDescription)")
     }
 
     /// A sub-table, or nil when absent.

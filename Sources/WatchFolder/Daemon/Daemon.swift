@@ -2,7 +2,6 @@ import Foundation
 public import Logging
 import Pipeline
 public import ServiceLifecycle
-import Synchronization
 import UnixSignals
 
 /// The appliance: intake → job store → scheduler → engine → outbox, as one `ServiceGroup`.
@@ -37,7 +36,7 @@ public struct Daemon: Sendable {
         let scheduler = Scheduler(store: store, builder: TranscoderBuilder(logger: logger),
                                   publisher: publisher,
                                   settings: SchedulerSettings(config: config), logger: logger)
-        let recorder = IntakeRecorder(store: store, scheduler: scheduler, logger: logger)
+        let recorder = IntakeRecorder(store: store, logger: logger) { scheduler.wake() }
         let intake = Intake(config: config.inbox, logger: logger) { event in recorder.handle(event) }
         // Trap SIGHUP before saying we are up: its default action would end the process.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
@@ -66,68 +65,6 @@ public struct Daemon: Sendable {
         groupConfig.maximumGracefulShutdownDuration = .seconds(config.transcode.shutdownGraceSeconds + 15)
         try await ServiceGroup(configuration: groupConfig).run()
         logger.info("watchfolder stopped")
-    }
-
-    /// Records `files` as jobs (nothing twice), logs the new ones and wakes the scheduler.
-    static func record(_ files: [InboxFile], store: any JobStore, scheduler: Scheduler, logger: Logger) async {
-        guard !files.isEmpty else { return }
-        do {
-            let created = try await store.enqueue(files)
-            for job in created {
-                logger.info("job queued", metadata: ["wf.job.id": "\(job.id ?? 0)", "wf.job.file": "\(job.sourcePath)",
-                                                     "wf.job.state": "queued"])
-            }
-            if !created.isEmpty { scheduler.wake() }
-        } catch {
-            logger.error("cannot record \(files.count) file(s): \(error)")
-        }
-    }
-}
-
-/// Takes intake's events without waiting and records them in batches: everything that arrived while the
-/// previous batch was being written goes into one transaction (a flood of thousands of files costs a few
-/// transactions, a single upload is recorded at once).
-final class IntakeRecorder: Service, Sendable {
-    let store: any JobStore
-    let scheduler: Scheduler
-    let logger: Logger
-    private let pending = Mutex<[InboxFile]>([])
-    private let wakes: AsyncStream<Void>
-    private let wake: AsyncStream<Void>.Continuation
-
-    init(store: any JobStore, scheduler: Scheduler, logger: Logger) {
-        self.store = store
-        self.scheduler = scheduler
-        self.logger = logger
-        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-    }
-
-    /// Intake's handler: queues the files and returns at once.
-    func handle(_ event: IntakeEvent) {
-        switch event {
-        case let .settled(file): pending.withLock { $0.append(file) }
-        case let .rescanned(files): pending.withLock { $0.append(contentsOf: files) }
-        case let .paused(reason): logger.error("intake paused: \(reason)")
-        case .resumed: logger.notice("intake resumed")
-        }
-        wake.yield()
-    }
-
-    func run() async throws {
-        for await _ in wakes.cancelOnGracefulShutdown() { await flush() }
-        await flush()  // what intake reported before it stopped
-    }
-
-    private func flush() async {
-        while true {
-            let batch = pending.withLock { pending -> [InboxFile] in
-                let batch = Array(pending.prefix(2_000))
-                pending.removeFirst(batch.count)
-                return batch
-            }
-            guard !batch.isEmpty else { return }
-            await Daemon.record(batch, store: store, scheduler: scheduler, logger: logger)
-        }
     }
 }
 

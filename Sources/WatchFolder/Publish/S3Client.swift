@@ -67,7 +67,11 @@ struct S3Client: Sendable {
             do {
                 let response = try await workers.run { easy in try easy.perform(request) }
                 if (200..<300).contains(response.status), !Self.isErrorDocument(response) {
-                    if case let .file(_, _, length) = request.body { WatchFolderMetrics.s3Uploaded(bytes: Int(length)) }
+                    switch request.body {
+                    case let .file(_, _, length): WatchFolderMetrics.s3Uploaded(bytes: Int(length))
+                    case let .bytes(bytes) where method == "PUT": WatchFolderMetrics.s3Uploaded(bytes: bytes.count)  // manifest.json
+                    default: break
+                    }
                     return response
                 }
                 error = Self.httpError(response, operation: operation, target: target)

@@ -3,6 +3,10 @@ public import Logging
 
 /// Carries out ``FileEffect`` rows after their transition committed. Every effect is idempotent: run it again
 /// after a crash at any point and the files converge (moved once, error file written once, nothing lost).
+///
+/// No move replaces anything (``NoReplaceMove``): when the preferred name is taken, the next free one
+/// (`NAME-<job id>.EXT`, `NAME-<job id>-2.EXT`...) is recorded in the effect's `placed` first, then used. Each move
+/// is on disk (its folders fsynced) before the effect is marked done. The file work runs off the cooperative pool.
 public struct FileEffectRunner: Sendable {
     public let store: any JobStore
     public let logger: Logger
@@ -22,8 +26,7 @@ public struct FileEffectRunner: Sendable {
         }
         for effect in effects {
             do {
-                try Self.apply(effect)
-                if let effectID = effect.id { try await store.markEffectDone(effectID) }
+                try await run(effect)
             } catch {
                 var logger = logger
                 logger[metadataKey: "wf.job.id"] = "\(effect.jobId)"
@@ -32,72 +35,122 @@ public struct FileEffectRunner: Sendable {
         }
     }
 
-    /// Applies one effect to the file system.
-    static func apply(_ effect: FileEffect) throws {
-        let fm = FileManager.default
-        let source = URL(fileURLWithPath: effect.source)
-        switch effect.kind {
-        case .delete:
-            if isSameFile(source, effect) { try fm.removeItem(at: source) }
-        case .archive:
-            guard let target = effect.target.map(URL.init(fileURLWithPath:)), isSameFile(source, effect) else { return }
-            try move(source, to: freeName(target, jobID: effect.jobId))
-        case .fail:
-            guard let target = effect.target.map(URL.init(fileURLWithPath:)) else { return }
-            let errorFile = URL(fileURLWithPath: target.path + ".error.txt")
-            if isSameFile(source, effect) {
-                try fm.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try Data((effect.note ?? "").utf8).write(to: errorFile, options: .atomic)
-                try move(source, to: target)
-            } else if fm.fileExists(atPath: target.path), !fm.fileExists(atPath: errorFile.path) {
-                try Data((effect.note ?? "").utf8).write(to: errorFile, options: .atomic)
+    /// One effect to the end: each name it chooses is recorded before it is used; done once the move is on disk.
+    private func run(_ effect: FileEffect) async throws {
+        guard let effectID = effect.id else { return }
+        var effect = effect
+        for _ in 0..<FreeName.limit {
+            let current = effect
+            switch try await BlockingIO.run({ try Self.apply(current) }) {
+            case .done:
+                try await store.markEffectDone(effectID)
+                return
+            case let .place(url):
+                try await store.placeEffect(effectID, at: url.path)
+                effect.placed = url.path
+                if effect.kind == .restore, let target = effect.target, url.path != target {
+                    logger.notice("\(target) is taken in the inbox: the source of job \(effect.jobId) is restored as \(url.path)",
+                                  metadata: ["wf.job.id": "\(effect.jobId)"])
+                }
             }
-        case .restore:
-            guard let target = effect.target.map(URL.init(fileURLWithPath:)) else { return }
-            if fm.fileExists(atPath: source.path) {
-                try move(source, to: target)
-            }
-            try? fm.removeItem(atPath: source.path + ".error.txt")
         }
+    }
+
+    /// What ``apply(_:)`` needs next.
+    enum Step: Sendable, Equatable {
+        /// The effect is carried out (or has nothing left to do).
+        case done
+        /// Record this name in the effect, then apply it again.
+        case place(URL)
+    }
+
+    /// Applies one effect to the file system as far as it can without the store.
+    static func apply(_ effect: FileEffect) throws -> Step {
+        let source = URL(fileURLWithPath: effect.source)
+        if effect.kind == .delete {
+            guard isSameFile(source, effect) else { return .done }
+            try FileOps.unlink(source.path)
+            try FileOps.fsync(source.deletingLastPathComponent().path, directory: true)
+            return .done
+        }
+        guard let target = effect.target.map(URL.init(fileURLWithPath:)) else { return .done }
+        let tag = "e\(effect.id ?? 0)"
+        // A restore's source is in the failed folder, which only the service writes; a moved-away file is gone.
+        let present = effect.kind == .restore ? FileOps.lstat(source.path) != nil : isSameFile(source, effect)
+        guard let placed = effect.placed.map(URL.init(fileURLWithPath:)) else {
+            return present ? .place(try freeName(target, effect)) : .done
+        }
+        guard present else {
+            // Moved by an earlier run that stopped before it was recorded (or the file is gone).
+            try NoReplaceMove.removeStaging(for: placed, tag: tag)
+            try finish(effect, placed: placed)
+            return .done
+        }
+        if effect.kind == .fail, try !writeErrorFile(effect, beside: placed) {
+            return .place(try freeName(target, effect))
+        }
+        switch try NoReplaceMove.move(source, to: placed, tag: tag) {
+        case .moved:
+            try finish(effect, placed: placed)
+            return .done
+        case .taken:
+            if effect.kind == .fail { try removeOwnErrorFile(effect, beside: placed) }
+            return .place(try freeName(target, effect))
+        }
+    }
+
+    /// What follows a move: a failed file's reason beside it; a restored file's reason removed.
+    private static func finish(_ effect: FileEffect, placed: URL) throws {
+        switch effect.kind {
+        case .fail:
+            if FileOps.lstat(placed.path) != nil { _ = try writeErrorFile(effect, beside: placed) }
+        case .restore:
+            try FileOps.unlinkIfPresent(effect.source + ".error.txt")
+        case .archive, .delete:
+            break
+        }
+    }
+
+    /// The first free name from `target` on. For `fail`, the name's `.error.txt` must be free too, or hold this
+    /// effect's own note (written by a run that stopped before the move).
+    static func freeName(_ target: URL, _ effect: FileEffect) throws -> URL {
+        try FreeName.first(target, jobID: effect.jobId, keepExtension: true) { url in
+            FileOps.lstat(url.path) == nil && (effect.kind != .fail || isOwnOrFree(errorFile(url), effect))
+        }
+    }
+
+    static func errorFile(_ url: URL) -> URL { URL(fileURLWithPath: url.path + ".error.txt") }
+
+    private static func isOwnOrFree(_ errorFile: URL, _ effect: FileEffect) -> Bool {
+        guard FileOps.lstat(errorFile.path) != nil else { return true }
+        return (try? Data(contentsOf: errorFile)) == Data((effect.note ?? "").utf8)
+    }
+
+    /// Writes `<placed>.error.txt` (fsynced, never replacing another file). False when another file has that name.
+    private static func writeErrorFile(_ effect: FileEffect, beside placed: URL) throws -> Bool {
+        let file = errorFile(placed)
+        if isOwnOrFree(file, effect), FileOps.lstat(file.path) != nil { return true }
+        guard FileOps.lstat(file.path) == nil else { return false }
+        try DurableTree.makeDirectories(placed.deletingLastPathComponent())
+        let staging = NoReplaceMove.staging(for: file, tag: "e\(effect.id ?? 0)")
+        try FileOps.unlinkIfPresent(staging.path)
+        try Data((effect.note ?? "").utf8).write(to: staging)  // fsynced by the move
+        switch try NoReplaceMove.move(staging, to: file, tag: "e\(effect.id ?? 0)") {
+        case .moved: return true
+        case .taken:
+            try FileOps.unlinkIfPresent(staging.path)
+            return isOwnOrFree(file, effect)
+        }
+    }
+
+    private static func removeOwnErrorFile(_ effect: FileEffect, beside placed: URL) throws {
+        let file = errorFile(placed)
+        if FileOps.lstat(file.path) != nil, isOwnOrFree(file, effect) { try FileOps.unlink(file.path) }
     }
 
     /// True when `url` is the job's file (same device and inode).
     static func isSameFile(_ url: URL, _ effect: FileEffect) -> Bool {
-        var st = stat()
-        guard lstat(url.path, &st) == 0 else { return false }
+        guard let st = FileOps.lstat(url.path) else { return false }
         return Int64(bitPattern: UInt64(st.st_dev)) == effect.device && Int64(bitPattern: UInt64(st.st_ino)) == effect.inode
     }
-
-    /// `target`, or `NAME-<id>.EXT` beside it when something is already there.
-    static func freeName(_ target: URL, jobID: Int64) -> URL {
-        guard FileManager.default.fileExists(atPath: target.path) else { return target }
-        let ext = target.pathExtension
-        let stem = target.deletingPathExtension().lastPathComponent
-        let name = ext.isEmpty ? "\(stem)-\(jobID)" : "\(stem)-\(jobID).\(ext)"
-        return target.deletingLastPathComponent().appendingPathComponent(name)
-    }
-
-    /// rename(2), falling back to copy + unlink across file systems; the parent is created.
-    static func move(_ source: URL, to target: URL) throws {
-        let fm = FileManager.default
-        try fm.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if rename(source.path, target.path) == 0 { return }
-        let code = errno
-        guard code == EXDEV else { throw FileEffectError(call: "rename", path: source.path, errno: code) }
-        let staging = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).wf-partial")
-        try? fm.removeItem(at: staging)
-        try fm.copyItem(at: source, to: staging)
-        guard rename(staging.path, target.path) == 0 else {
-            throw FileEffectError(call: "rename", path: staging.path, errno: errno)
-        }
-        try fm.removeItem(at: source)
-    }
-}
-
-/// A failed system call of a file effect: `rename(/in/a.mp4): No such file or directory (errno 2)`.
-public struct FileEffectError: Error, CustomStringConvertible, Sendable {
-    public var call: String
-    public var path: String
-    public var errno: Int32
-    public var description: String { "\(call)(\(path)): \(String(cString: strerror(errno))) (errno \(errno))" }
 }

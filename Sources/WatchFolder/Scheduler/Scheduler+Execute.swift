@@ -20,7 +20,7 @@ extension Scheduler {
             await record(job, .cancelled(reason: "the source file disappeared before it was processed"), "job cancelled")
             return
         }
-        if let location = job.outputLocation, await publisher.holdsPackage(at: location) {
+        if let location = job.outputLocation, await publisher.holdsPackage(at: location, package: packageInfo(job)) {
             // An earlier attempt built the package and moved it to its location; only publishing failed (S3).
             await publish(job, encoder: job.encoder, manifest: job.manifest, from: jobDir.appendingPathComponent("package"),
                           resumingAt: location)
@@ -69,8 +69,18 @@ extension Scheduler {
         case let .built(package):
             noteEncoder(package.encoder)
             WatchFolderMetrics.packageBuilt(manifestJSON: package.manifestJSON, sourceBytes: job.size)
-            await publish(job, encoder: package.encoder, manifest: package.manifestJSON, masterName: package.masterName,
-                          from: request.output)
+            // The package names its job (`job_id` in manifest.json): only then is it ever "already published".
+            let output = request.output
+            let manifest: String
+            do {
+                manifest = try await BlockingIO.run { try PackageStamp.stamp(output, jobID: id, manifestJSON: package.manifestJSON) }
+            } catch {
+                await fail(job, reason: "cannot write the package's manifest.json: \(error)", encoder: package.encoder,
+                           settings: settings)
+                return
+            }
+            await publish(job, encoder: package.encoder, manifest: manifest, masterName: package.masterName,
+                          from: output)
         case let .stopped(reason) where reason == .cancelRequested:
             await record(job, .cancelled(reason: "cancelled by request"), "job cancelled")
         case .stopped:
@@ -99,23 +109,37 @@ extension Scheduler {
         }
     }
 
+    /// The job as publishers see it.
+    func packageInfo(_ job: Job, masterName: String = "master.m3u8") -> PackageInfo {
+        PackageInfo(jobID: job.id ?? 0, sourcePath: job.sourcePath, createdAt: job.createdAt, masterName: masterName)
+    }
+
     /// running → publishing → completed, then the source's `on_success` effect. The package built in `directory`
-    /// goes to a newly reserved location, or to `resumingAt`, where an earlier attempt already moved it.
+    /// goes to a newly reserved location, or to `resumingAt`, where an earlier attempt already moved it. The name
+    /// is recorded before it is claimed; when it turns out to be another job's, the next one is recorded, then claimed.
     func publish(_ job: Job, encoder: String?, manifest: String?, masterName: String = "master.m3u8", from directory: URL,
                  resumingAt resumed: String? = nil) async {
         guard let id = job.id else { return }
-        let info = PackageInfo(jobID: id, sourcePath: job.sourcePath, createdAt: job.createdAt, masterName: masterName)
+        let info = packageInfo(job, masterName: masterName)
         do {
             let location: String
             if let resumed { location = resumed } else { location = try await publisher.reserve(info) }
             let publishing = try await store.transition(id, .publishing(location: location, encoder: encoder, manifest: manifest))
             log(publishing, resumed == nil ? "job publishing" : "job publishing resumed (the package is not built again)",
                 ["wf.output": "\(location)"])
-            let published = try await publisher.publish(directory, to: location, package: info)
+            let published = try await publisher.publish(directory, to: location, package: info, relocate: relocation(publishing))
             await complete(job, published)
         } catch {
             let current = (try? await store.job(id)) ?? job
             await fail(current, reason: "publishing failed: \(error)", encoder: encoder, settings: settings)
+        }
+    }
+
+    /// Records a job's new output location (its name was another job's) before the publisher claims it.
+    func relocation(_ job: Job) -> @Sendable (String) async throws -> Void {
+        { [store] location in
+            try await store.relocate(job.id ?? 0, to: location)
+            self.log(job, "the name is another package's: publishing under the next free one", ["wf.output": "\(location)"])
         }
     }
 

@@ -15,8 +15,8 @@ extension Scheduler {
                 continue
             }
             if job.state == .publishing, let location = job.outputLocation {
-                let info = PackageInfo(jobID: id, sourcePath: job.sourcePath, createdAt: job.createdAt)
-                if let published = try? await publisher.isPublished(at: location) {
+                let info = packageInfo(job)
+                if let published = try? await publisher.isPublished(at: location, package: info) {
                     log(job, "job was already published before the restart")
                     await complete(job, published)
                     continue
@@ -24,7 +24,8 @@ extension Scheduler {
                 // The package is still in the work folder, or already moved to `location` (S3: the upload then
                 // resumes from the outbox copy); the publisher fails when it is in neither.
                 let package = jobDir.appendingPathComponent("package")
-                if let published = try? await publisher.publish(package, to: location, package: info) {
+                if let published = try? await publisher.publish(package, to: location, package: info,
+                                                                relocate: relocation(job)) {
                     log(job, "job publishing resumed after the restart")
                     await complete(job, published)
                     continue

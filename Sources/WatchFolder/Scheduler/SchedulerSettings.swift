@@ -69,9 +69,10 @@ public struct SchedulerSettings: Sendable, Hashable {
                              target: failedPath.appendingPathComponent(job.sourcePath), note: note)
     }
 
-    /// Moves a failed job's source back into the inbox (`watchfolder retry`).
-    public func restoreEffect(for job: Job) -> PlannedEffect {
-        PlannedEffect(.restore, source: failedPath.appendingPathComponent(job.sourcePath),
+    /// Moves a failed job's source back into the inbox (`watchfolder retry`): from `failedFile`, where its `fail`
+    /// effect put it (by default its path under the failed folder), to its path in the inbox.
+    public func restoreEffect(for job: Job, from failedFile: URL? = nil) -> PlannedEffect {
+        PlannedEffect(.restore, source: failedFile ?? failedPath.appendingPathComponent(job.sourcePath),
                       target: inbox.appendingPathComponent(job.sourcePath))
     }
 }

@@ -42,6 +42,16 @@ public protocol JobStore: Sendable {
     /// Effects not carried out yet, oldest first; only those of job `id` when given.
     func pendingEffects(job id: Int64?) async throws -> [FileEffect]
     func markEffectDone(_ id: Int64) async throws
+    /// Records the name effect `id` moves its file to (its target was taken). For a `restore`, the job's source
+    /// takes that name too, in the same transaction.
+    func placeEffect(_ id: Int64, at path: String) async throws
+    /// Where the last effect of `kind` of job `id` put its file (`placed`, else its target), if there was one.
+    func lastPlacement(job id: Int64, kind: FileEffect.Kind) async throws -> String?
+
+    /// Records a new output location for a job in `publishing`, before the publisher claims it (the one recorded
+    /// was taken by another job's package).
+    /// - Throws: ``StoreError`` when the job is not publishing.
+    func relocate(_ id: Int64, to location: String) async throws
 
     /// Events after `id`, oldest first (for the webhook sender).
     func events(after id: Int64, limit: Int) async throws -> [JobEvent]
@@ -51,13 +61,17 @@ public protocol JobStore: Sendable {
 public struct PlannedEffect: Sendable, Hashable {
     public var kind: FileEffect.Kind
     public var source: URL
+    /// The preferred destination.
     public var target: URL?
+    /// The destination already chosen, when `target` is known to be taken (a `restore` whose inbox name is used).
+    public var placed: URL?
     public var note: String?
 
-    public init(_ kind: FileEffect.Kind, source: URL, target: URL? = nil, note: String? = nil) {
+    public init(_ kind: FileEffect.Kind, source: URL, target: URL? = nil, placed: URL? = nil, note: String? = nil) {
         self.kind = kind
         self.source = source
         self.target = target
+        self.placed = placed
         self.note = note
     }
 }
@@ -78,8 +92,8 @@ public enum JobTransition: Sendable, Hashable {
     /// `refund` gives the attempt back (a graceful stop is not the file's fault).
     case requeued(refund: Bool)
     /// failed/cancelled → queued with fresh attempts (`watchfolder retry`, `job.queued`); `effect` moves the
-    /// source back into the inbox. The output location stays, so a package that reached it is published from
-    /// there rather than built again.
+    /// source back into the inbox (when it is `placed` under another name, the job's source takes that name). The
+    /// output location stays, so a package that reached it is published from there rather than built again.
     case retried(effect: PlannedEffect?)
 }
 

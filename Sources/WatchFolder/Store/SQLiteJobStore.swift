@@ -13,10 +13,12 @@ public struct SQLiteJobStore: JobStore {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.label = "watchfolder.store"
-        // WAL + NORMAL: a commit survives a crash of the process (kill -9); only a power loss may take back the
-        // last transactions, never corrupt the file. FULL would fsync every event of a 10,000-file flood.
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         pool = try DatabasePool(path: url.path, configuration: configuration)
+        // WAL + FULL: every commit is on disk (one fdatasync of the WAL) before it returns, so nothing that a webhook,
+        // the API or a published URL has told the world can be taken back by a power cut. Intake records in batches,
+        // so a 10,000-file flood costs a few syncs, not 10,000. Set on the writer connection after GRDB enabled WAL
+        // (which sets NORMAL); readers never commit.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try Self.migrator.migrate(pool)
     }
 
@@ -143,6 +145,9 @@ public struct SQLiteJobStore: JobStore {
                 job.nextAttemptAt = nil
             case let .retried(restore):
                 guard job.state == .failed || job.state == .cancelled else { throw StoreError.invalid(job, "retry") }
+                if let placed = restore?.placed, restore?.kind == .restore {
+                    job.sourcePath = Self.renamed(job.sourcePath, to: placed.lastPathComponent)
+                }
                 job.state = .queued
                 job.attempts = 0
                 job.error = nil
@@ -157,7 +162,8 @@ public struct SQLiteJobStore: JobStore {
             if let effect {
                 if effect.kind != .restore { job.released = true }
                 var row = FileEffect(jobId: id, kind: effect.kind, source: effect.source, target: effect.target,
-                                     device: job.device, inode: job.inode, note: effect.note, now: now)
+                                     placed: effect.placed, device: job.device, inode: job.inode, note: effect.note,
+                                     now: now)
                 try row.insert(db)
             }
             job.updatedAt = now
@@ -252,6 +258,43 @@ public struct SQLiteJobStore: JobStore {
         try await pool.write { db in
             try db.execute(sql: "UPDATE effect SET done_at = ? WHERE id = ?", arguments: [Date(), id])
         }
+    }
+
+    public func placeEffect(_ id: Int64, at path: String) async throws {
+        try await pool.write { db in
+            guard var effect = try FileEffect.fetchOne(db, key: id) else { return }
+            effect.placed = path
+            try effect.update(db, columns: ["placed"])
+            if effect.kind == .restore, var job = try Job.fetchOne(db, key: effect.jobId) {
+                job.sourcePath = Self.renamed(job.sourcePath, to: (path as NSString).lastPathComponent)
+                job.updatedAt = Date()
+                try job.update(db, columns: ["source_path", "updated_at"])
+            }
+        }
+    }
+
+    public func lastPlacement(job id: Int64, kind: FileEffect.Kind) async throws -> String? {
+        try await pool.read { db in
+            let effect = try FileEffect.filter(FileEffect.Columns.jobId == id && FileEffect.Columns.kind == kind)
+                .order(Column("id").desc).fetchOne(db)
+            return effect?.placed ?? effect?.target
+        }
+    }
+
+    public func relocate(_ id: Int64, to location: String) async throws {
+        try await pool.write { db in
+            guard var job = try Job.fetchOne(db, key: id) else { throw StoreError.noSuchJob(id) }
+            guard job.state == .publishing else { throw StoreError.invalid(job, "publish elsewhere") }
+            job.outputLocation = location
+            job.updatedAt = Date()
+            try job.update(db, columns: ["output_location", "updated_at"])
+        }
+    }
+
+    /// `relative` (a source path under the inbox) with its file name replaced by `name`, in the same folder.
+    static func renamed(_ relative: String, to name: String) -> String {
+        let folder = (relative as NSString).deletingLastPathComponent
+        return folder.isEmpty ? name : folder + "/" + name
     }
 
     public func events(after id: Int64, limit: Int) async throws -> [JobEvent] {

@@ -96,7 +96,8 @@ struct Retry: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Requeue a failed job (its source is moved back from the failed folder).",
         discussion: """
-            Also requeues a cancelled job. Attempts start again from zero.
+            Also requeues a cancelled job. Attempts start again from zero. When a newer upload has the
+            source's name in the inbox, the source comes back as NAME-<id>.EXT and the job follows it (said so).
 
             Example:
               watchfolder retry 42
@@ -108,19 +109,17 @@ struct Retry: AsyncParsableCommand {
     func run() async throws {
         let config = try options.load()
         let store = try openStore(config)
-        guard let job = try await store.job(id) else { throw CLIFailure.work("no job \(id)") }
-        let settings = SchedulerSettings(config: config)
-        let effect = job.state == .failed ? settings.restoreEffect(for: job) : nil
+        let outcome: JobRetry.Outcome
         do {
-            try await store.transition(id, .retried(effect: effect))
+            outcome = try await JobRetry.run(id, store: store, settings: SchedulerSettings(config: config),
+                                             logger: .init(label: "watchfolder.cli"))
         } catch let error as StoreError {
-            throw CLIFailure.work("retry: \(error)")
+            throw CLIFailure.work(error.code == .noSuchJob ? "no job \(id)" : "retry: \(error)")
         }
-        await FileEffectRunner(store: store, logger: .init(label: "watchfolder.cli")).runPending(job: id)
-        if try await !store.pendingEffects(job: id).isEmpty {
+        if outcome.movePending {
             throw CLIFailure.work("job \(id) requeued, but its source could not be moved back into the inbox yet")
         }
-        print("job \(id) requeued: \(job.sourcePath)")
+        print(outcome.message)
     }
 }
 

@@ -96,13 +96,11 @@ struct StatusRoutes: Sendable {
     }
 
     @Sendable func retry(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let job = try await job(context)
-        let id = job.id ?? 0
-        let effect = job.state == .failed ? settings.restoreEffect(for: job) : nil
-        let updated = try await transition { try await store.transition(id, .retried(effect: effect)) }
-        await FileEffectRunner(store: store, logger: logger).runPending(job: id)
-        logger.info("job requeued from the status API", metadata: ["wf.job.id": "\(id)"])
-        return JSON.response(reader.resource(try await reader.job(id) ?? updated))
+        let id = try await job(context).id ?? 0
+        let outcome = try await transition { try await JobRetry.run(id, store: store, settings: settings, logger: logger) }
+        logger.info("job requeued from the status API: \(outcome.message)", metadata: ["wf.job.id": "\(id)"])
+        return JSON.response(RetryResponse(job: reader.resource(try await reader.job(id) ?? outcome.job),
+                                           restoredAs: outcome.restoredAs))
     }
 
     @Sendable func cancel(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
@@ -174,7 +172,7 @@ struct StatusRoutes: Sendable {
     }
 
     /// Maps store errors: unknown job 404, a transition the state does not allow 409.
-    private func transition(_ body: () async throws -> Job) async throws -> Job {
+    private func transition<T>(_ body: () async throws -> T) async throws -> T {
         do { return try await body() } catch let error as StoreError {
             throw APIError(error.code == .noSuchJob ? .notFound : .conflict, error.message)
         }
@@ -190,5 +188,19 @@ struct StatusRoutes: Sendable {
             if let key = parts.first { fields[key] = parts.count > 1 ? parts[1] : "" }
         }
         return fields
+    }
+}
+
+/// The retry answer: the job, plus `restored_as` (its new source name) when its name was taken in the inbox.
+struct RetryResponse: Encodable, Sendable {
+    var job: JobResource
+    var restoredAs: String?
+
+    private enum CodingKeys: String, CodingKey { case restoredAs = "restored_as" }
+
+    func encode(to encoder: any Encoder) throws {
+        try job.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(restoredAs, forKey: .restoredAs)
     }
 }

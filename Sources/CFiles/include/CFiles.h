@@ -1,0 +1,20 @@
+// Shim over the Linux file calls Swift's Glibc module does not import (they are declared only under _GNU_SOURCE):
+// renameat2(RENAME_NOREPLACE), syncfs and copy_file_range.
+// Only Sources/WatchFolder/Files may import this module.
+#ifndef CFILES_H
+#define CFILES_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/// `renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE)`: 0, or -1 and errno (`EEXIST` when `to` exists;
+/// `EINVAL` or `ENOSYS` when the filesystem or kernel does not support the flag). Never replaces `to`.
+int CFiles_rename_noreplace(const char *from, const char *to);
+
+/// `syncfs(fd)`: 0, or -1 and errno.
+int CFiles_syncfs(int fd);
+
+/// `copy_file_range(in, NULL, out, NULL, length, 0)`: bytes copied, 0 at the end of `in`, or -1 and errno.
+ssize_t CFiles_copy_file_range(int in, int out, size_t length);
+
+#endif
