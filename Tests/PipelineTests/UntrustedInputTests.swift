@@ -1,0 +1,144 @@
+import Foundation
+import Logging
+@testable import Pipeline
+import Testing
+
+/// The engine's untrusted-input entry points, in process: reads that block, deadlines, the output bound, the open.
+@Suite("Untrusted input")
+struct UntrustedInputTests {
+    static let small = TranscodeOptions(ladder: [Rung(height: 180, videoBitrate: 300_000)], preset: "ultrafast",
+                                        segmentSeconds: 1, thumbnails: 2, hardware: .cpu)
+
+    /// A FIFO whose writer is open and silent after `prefix`: every read of it blocks.
+    struct SilentFIFO {
+        let reader: Int32
+        let writer: Int32
+
+        init(in dir: URL, prefix: Data = Data()) throws {
+            let path = dir.appendingPathComponent("stalled.ts").path
+            guard mkfifo(path, 0o600) == 0 else { throw POSIXError(.EIO) }
+            reader = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+            writer = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            guard reader >= 0, writer >= 0 else { throw POSIXError(.EIO) }
+            if !prefix.isEmpty { _ = prefix.withUnsafeBytes { write(writer, $0.baseAddress, $0.count) } }
+        }
+
+        func close() { Glibc.close(writer) }
+    }
+
+    @Test("cancelling a transcode stuck in a read that blocks (a FIFO) ends it within 2 s")
+    func cancelReachesABlockedRead() async throws {
+        try await withTempDir { dir in
+            let clip = dir.appendingPathComponent("in.ts")
+            try PipelineFixtures.clip(clip, seconds: 1)
+            let fifo = try SilentFIFO(in: dir, prefix: try Data(contentsOf: clip).prefix(4096))
+            defer { fifo.close() }
+            let source = try SourceFile(adopting: fifo.reader, name: "stalled.ts")
+            var options = Self.small
+            options.limits = Limits(probeSeconds: 600, stallSeconds: 600)
+            let request = TranscodeRequest(input: dir.appendingPathComponent("stalled.ts"), outputDirectory: dir.appendingPathComponent("pkg"),
+                                           workDirectory: dir.appendingPathComponent("work"), options: options, source: source)
+            let task = Task { try await Transcoder(logger: Logger(label: "test")).transcode(request) }
+            try await Task.sleep(for: .milliseconds(500))  // well inside the blocked read
+            let cancelled = ContinuousClock.now
+            task.cancel()
+            await #expect(throws: CancellationError.self) { try await task.value }
+            let elapsed = ContinuousClock.now - cancelled
+            #expect(elapsed < .seconds(2), "stopped after \(elapsed)")
+            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("work").path))
+        }
+    }
+
+    @Test("a probe that cannot finish (a read that blocks) fails at probe_seconds")
+    func probeDeadline() async throws {
+        try await withTempDir { dir in
+            let fifo = try SilentFIFO(in: dir)
+            defer { fifo.close() }
+            let source = try SourceFile(adopting: fifo.reader, name: "stalled.ts")
+            let started = ContinuousClock.now
+            #expect { try Prober.probe(source, limits: Limits(probeSeconds: 1)) } throws: { error in
+                (error as? PipelineError)?.code == .deadline && "\(error)" == "stalled.ts: the probe did not finish within 1 s (probe_seconds)"
+            }
+            let elapsed = ContinuousClock.now - started
+            #expect(elapsed >= .seconds(1) && elapsed < .seconds(3), "\(elapsed)")
+        }
+    }
+
+    @Test("a job that writes more than (maxrates + audio) x 2 x duration + slack fails with a reason")
+    func outputBound() async throws {
+        try await withTempDir { dir in
+            let input = dir.appendingPathComponent("in.mp4")
+            try PipelineFixtures.clip(input, seconds: 2, size: "640x360")
+            var options = Self.small
+            // A maxrate the encoder cannot meet, and no slack: the bound is passed within the first segment.
+            options.ladder = [Rung(height: 360, videoBitrate: 2_000_000, maxrate: 1_000, bufsize: 2_000_000)]
+            options.audioBitrate = 32_000
+            options.limits.outputSlackBytes = 0
+            let out = dir.appendingPathComponent("pkg")
+            let request = TranscodeRequest(input: input, outputDirectory: out, workDirectory: dir.appendingPathComponent("work"),
+                                           options: options)
+            await #expect { try await Transcoder(logger: Logger(label: "test")).transcode(request) } throws: { error in
+                (error as? PipelineError)?.code == .limit && "\(error)".hasPrefix("in.mp4: the output passed its bound: ")
+            }
+            #expect(!FileManager.default.fileExists(atPath: out.path))
+
+            options.limits.outputSlackBytes = 16 << 20  // the real bound: the same job passes
+            let ok = TranscodeRequest(input: input, outputDirectory: out, workDirectory: dir.appendingPathComponent("work"), options: options)
+            _ = try await Transcoder(logger: Logger(label: "test")).transcode(ok)
+        }
+    }
+
+    @Test("frames over max_pixels are refused at probe, before any decode")
+    func pixelBound() throws {
+        try withTempDirSync { dir in
+            let input = dir.appendingPathComponent("in.mp4")
+            try PipelineFixtures.clip(input, seconds: 1, size: "640x360")
+            #expect { try Prober.probe(input, limits: Limits(maxPixels: 640 * 360 - 1)) } throws: { error in
+                (error as? PipelineError)?.code == .limit
+                    && "\(error)" == "in.mp4: refused: frames of 640x360 pixels are larger than max_pixels (230399)"
+            }
+            #expect(try Prober.probe(input, limits: Limits(maxPixels: 640 * 360)).video.width == 640)
+        }
+    }
+
+    @Test("the open beneath a folder refuses symlinks anywhere on the path, with openat2 and with the walk",
+          arguments: [true, false])
+    func beneath(openat2: Bool) throws {
+        try withTempDirSync { dir in
+            let inbox = dir.appendingPathComponent("inbox")
+            let outside = dir.appendingPathComponent("outside")
+            for d in [inbox.appendingPathComponent("real"), outside] {
+                try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+            }
+            try Data("secret".utf8).write(to: outside.appendingPathComponent("secret.mp4"))
+            try Data("mine".utf8).write(to: inbox.appendingPathComponent("real/mine.mp4"))
+            try FileManager.default.createSymbolicLink(atPath: inbox.appendingPathComponent("linked").path, withDestinationPath: outside.path)
+            try FileManager.default.createSymbolicLink(atPath: inbox.appendingPathComponent("real/link.mp4").path,
+                                                       withDestinationPath: outside.appendingPathComponent("secret.mp4").path)
+            let file = try SourceFile.open("real/mine.mp4", beneath: inbox, useOpenat2: openat2)
+            #expect(file.status.kind == "regular" && file.status.size == 4 && file.name == "mine.mp4")
+            for (path, code) in [("linked/secret.mp4", PipelineError.Code.refusedInput), ("real/link.mp4", .refusedInput),
+                                 ("../outside/secret.mp4", .refusedInput), ("real", .refusedInput), ("real/none.mp4", .missingInput)] {
+                #expect(performing: { try SourceFile.open(path, beneath: inbox, useOpenat2: openat2) }, throws: { error in
+                    (error as? PipelineError)?.code == code
+                })
+            }
+        }
+    }
+
+    @Test("timestamp jumps longer than max_gap are closed; shorter gaps are left to be filled")
+    func mender() {
+        var m = TimelineMender(maxGap: 10)
+        #expect([0, 1, 2, 50, 51, 60, 5].map { m.mend($0, duration: 1) } == [0, 1, 2, 3, 4, 13, 14])
+        #expect(m.closed == 47 && m.jumps == 2)
+        var late = TimelineMender(maxGap: 10)
+        #expect(late.mend(1_000, duration: 1) == 0, "a stream that starts long after the file's start is moved to 0")
+    }
+}
+
+func withTempDirSync<T>(_ body: (URL) throws -> T) throws -> T {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wf-pipe-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    return try body(dir)
+}
