@@ -123,3 +123,90 @@ import Testing
         }
     }
 }
+
+extension DaemonUntrustedTests {
+    /// A FUSE share (Tests/Peers/stall_fs.py) whose reads hang past 60 % of the file, mounted as the inbox. A thread
+    /// blocked in such a read cannot be killed (the kernel waits for the filesystem's answer), so a process that had
+    /// one is reaped only once the share is unmounted.
+    struct HangingShare {
+        let peer: ServerProcess
+        let mountpoint: URL
+        let marker: URL
+
+        init(at mountpoint: URL, serving source: URL, as name: String, log: URL) async throws {
+            try FileManager.default.createDirectory(at: mountpoint, withIntermediateDirectories: true)
+            self.mountpoint = mountpoint
+            marker = log.deletingLastPathComponent().appendingPathComponent("blocked-reads")
+            _ = FileManager.default.createFile(atPath: marker.path, contents: nil)
+            peer = try ServerProcess("/usr/bin/python3", [
+                packageRoot.appendingPathComponent("Tests/Peers/stall_fs.py").path, mountpoint.path, name, source.path,
+                String(fileSize(source) * 3 / 5), marker.path,
+            ], log: log)
+            let file = mountpoint.appendingPathComponent(name)
+            try await waitUntil("the share is mounted (log: \(log.path))", timeout: 30) { FileManager.default.fileExists(atPath: file.path) }
+        }
+
+        /// Reads that have blocked so far.
+        var blockedReads: Int { ((try? String(contentsOf: marker, encoding: .utf8)) ?? "").split(separator: "\n").count }
+
+        func unmount() async throws {
+            _ = try await tool("umount", ["-l", mountpoint.path])
+            try await offPool { peer.stop() }
+        }
+    }
+
+    @Test func cancelSIGTERMAndTheStallBoundReachAJobStuckInAReadThatBlocks() async throws {
+        try await withTemporaryDirectory { dir in
+            let f = try DaemonFolders(root: dir, inbox: "poll_seconds = 1", transcode: "max_attempts = 2",
+                                      extra: "[limits]\nstall_seconds = 4\n")
+            // Index first (faststart): the probe reads the head (the first ~6 s); the transcode hangs at 60 %.
+            let clip = dir.appendingPathComponent("clip.mp4")
+            try await Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=20", "-c:v", "libx264",
+                                       "-preset", "ultrafast", "-movflags", "+faststart", clip.path])
+            try FileManager.default.removeItem(at: f.inbox)
+            let share = try await HangingShare(at: f.inbox, serving: clip, as: "hang.mp4", log: dir.appendingPathComponent("stall_fs.log"))
+            let daemon = try await DaemonProcess.start(config: f.config)
+            do {
+                try await stuckJob(f, share, daemon)
+            } catch {
+                try await share.unmount()
+                await daemon.stop(SIGKILL)
+                throw error
+            }
+            try await share.unmount()
+            #expect(await daemon.stop(SIGTERM) == 0, "the daemon exits once its abandoned reads return")
+        }
+    }
+
+    private func stuckJob(_ f: DaemonFolders, _ share: HangingShare, _ daemon: DaemonProcess) async throws {
+        // No decoding progress for stall_seconds: the attempt fails with `stalled` (and is retried).
+        try await waitUntil("the first attempt stalls", timeout: 60) {
+            try await jobs(f.config).first?["error"] as? String == "hang.mp4: stalled: nothing decoded for 4 s (stall_seconds)"
+        }
+        // `watchfolder cancel` reaches the retry stuck in its read.
+        var blocked = share.blockedReads
+        try await waitUntil("the retry is stuck in a read", timeout: 30) {
+            let state = try await states(f.config)["hang.mp4"]
+            return share.blockedReads > blocked && state == "running"
+        }
+        let id = try #require(try await jobs(f.config).first?["id"] as? Int)
+        let cancelled = Date()
+        #expect(try await watchfolder("cancel", "\(id)", "--config", f.config.path).status == 0)
+        try await waitUntil("the job is cancelled", timeout: 10) { try await states(f.config)["hang.mp4"] == "cancelled" }
+        #expect(Date().timeIntervalSince(cancelled) < 2.5, "cancelled after \(Date().timeIntervalSince(cancelled)) s")
+
+        // SIGTERM reaches it too: the daemon stops within the grace period (1 s) and 2 s, the job requeued. (Its
+        // process is reaped once the read it gave up on returns: when the share goes away.)
+        blocked = share.blockedReads
+        #expect(try await watchfolder("retry", "\(id)", "--config", f.config.path).status == 0)
+        try await waitUntil("the job is stuck in a read again", timeout: 30) {
+            let state = try await states(f.config)["hang.mp4"]
+            return share.blockedReads > blocked && state == "running"
+        }
+        let stopped = Date()
+        kill(daemon.process.processIdentifier, SIGTERM)
+        try await waitUntil("the daemon stopped", timeout: 10) { daemon.stderr.contains("watchfolder stopped") }
+        #expect(Date().timeIntervalSince(stopped) < 3.5, "stopped after \(Date().timeIntervalSince(stopped)) s")
+        #expect(try await states(f.config)["hang.mp4"] == "queued")
+    }
+}

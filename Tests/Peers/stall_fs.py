@@ -4,7 +4,7 @@
     stall_fs.py MOUNTPOINT NAME SOURCE STALL_AT MARKER
 
 MOUNTPOINT shows NAME with SOURCE's bytes (a regular file, st_mtime of SOURCE). A read that reaches STALL_AT bytes
-blocks until the filesystem is unmounted; each such read appends a line to MARKER first, so a test knows when a
+blocks until the filesystem is unmounted (`umount -l` ends the peer); each such read appends a line to MARKER first, so a test knows when a
 reader is stuck. Reads are direct (no page cache, no read-ahead), so the offsets are the reader's own. Runs in the
 foreground; SIGTERM (or the mount going away) ends it. Uses Debian's python3-fusepy (libfuse2).
 """
@@ -26,6 +26,12 @@ mtime = os.stat(source).st_mtime
 released = threading.Event()
 
 
+def mounted():
+    """True while MOUNTPOINT is mounted (read from the kernel's table: a stat of it would ask this filesystem)."""
+    with open("/proc/self/mountinfo") as table:
+        return any(line.split()[4] == os.path.abspath(mountpoint) for line in table)
+
+
 class StallFS(Operations):
     def getattr(self, path, fh=None):
         if path == "/":
@@ -44,7 +50,8 @@ class StallFS(Operations):
         if offset + size > stall_at:
             with open(marker, "a") as m:
                 m.write("blocked at %d\n" % offset)
-            released.wait()
+            while not released.wait(0.5) and mounted():
+                pass
             raise FuseOSError(errno.EIO)
         return data[offset:offset + size]
 
