@@ -15,6 +15,9 @@ final class Interrupter: Sendable {
     private let deadline = Atomic<UInt64>(.max)
     private let lastProgress = Atomic<UInt64>(0)
     private let stallNanoseconds = Atomic<UInt64>(.max)
+    /// A deadline or stall, once seen, stays: a read given up on must not look like the end of the file because a
+    /// frame decoded afterwards (0 none, 1 deadline, 2 stalled).
+    private let tripped = Atomic<UInt8>(0)
 
     init() {}
 
@@ -39,10 +42,21 @@ final class Interrupter: Sendable {
     /// Why libav must stop now, or nil.
     var reason: Reason? {
         if isCancelled { return .cancelled }
+        switch tripped.load(ordering: .relaxed) {
+        case 1: return .deadline
+        case 2: return .stalled
+        default: break
+        }
         let now = Self.now
-        if now > deadline.load(ordering: .relaxed) { return .deadline }
+        if now > deadline.load(ordering: .relaxed) {
+            tripped.store(1, ordering: .relaxed)
+            return .deadline
+        }
         let stall = stallNanoseconds.load(ordering: .relaxed)
-        if stall != .max, now &- lastProgress.load(ordering: .relaxed) > stall { return .stalled }
+        if stall != .max, now &- lastProgress.load(ordering: .relaxed) > stall {
+            tripped.store(2, ordering: .relaxed)
+            return .stalled
+        }
         return nil
     }
 
