@@ -18,10 +18,9 @@ struct UntrustedMediaCLITests {
             let untouchable = try Untouchable(target)
             let config = try writeConfig(in: dir, extra: "[limits]\nprobe_seconds = 5\n")
 
-            let started = Date()
+            // Refused for what it is (not at the deadline, which would say so): a live playlist does not wait.
             let probe = try await watchfolder("probe", file.path, "--config", config.path, timeout: 30)
             #expect(probe.status == 1 && probe.stderr == "watchfolder: \(disguise.refusal)\n", "\(probe.stderr)")
-            #expect(Date().timeIntervalSince(started) < 5, "refused within probe_seconds")
             let out = dir.appendingPathComponent("pkg")
             let transcode = try await watchfolder("transcode", file.path, "--out", out.path, "--config", config.path, timeout: 30)
             #expect(transcode.status == 1 && transcode.stderr == "watchfolder: \(disguise.refusal)\n", "\(transcode.stderr)")

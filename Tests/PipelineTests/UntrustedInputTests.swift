@@ -64,6 +64,20 @@ struct UntrustedInputTests {
         }
     }
 
+    @Test("a live HLS playlist (no ENDLIST, long target duration) is refused at once, well within probe_seconds")
+    func livePlaylist() throws {
+        try withTempDirSync { dir in
+            let live = dir.appendingPathComponent("live.mp4")
+            try "#EXTM3U\n#EXT-X-TARGETDURATION:100000\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:100000,\nhttp://127.0.0.1:9/a.ts\n"
+                .write(to: live, atomically: true, encoding: .utf8)
+            let started = ContinuousClock.now
+            #expect { try Prober.probe(live, limits: Limits(probeSeconds: 5)) } throws: { error in
+                (error as? PipelineError)?.code == .refusedInput && "\(error)" == "live.mp4: not a supported media file (hls playlist)"
+            }
+            #expect(ContinuousClock.now - started < .seconds(1))
+        }
+    }
+
     @Test("a job that writes more than (maxrates + audio) x 2 x duration + slack fails with a reason")
     func outputBound() async throws {
         try await withTempDir { dir in
