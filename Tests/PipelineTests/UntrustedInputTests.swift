@@ -1,3 +1,4 @@
+import CAV
 import Foundation
 import Logging
 @testable import Pipeline
@@ -99,6 +100,28 @@ struct UntrustedInputTests {
             options.limits.outputSlackBytes = 16 << 20  // the real bound: the same job passes
             let ok = TranscodeRequest(input: input, outputDirectory: out, workDirectory: dir.appendingPathComponent("work"), options: options)
             _ = try await Transcoder(logger: Logger(label: "test")).transcode(ok)
+        }
+    }
+
+    /// Changes libav's process-wide allocation limit: the suite is in the Makefile's SERIAL_TESTS for this too.
+    @Test("a job whose libav allocations fail (ENOMEM) fails alone with `out of memory`; the next job runs")
+    func outOfMemory() async throws {
+        try await withTempDir { dir in
+            let input = dir.appendingPathComponent("in.mp4")
+            try PipelineFixtures.clip(input, seconds: 1, size: "1920x1080")
+            var options = Self.small
+            options.ladder = [Rung(height: 180, videoBitrate: 300_000)]
+            func run(_ name: String) async throws -> PackageManifest {
+                let request = TranscodeRequest(input: input, outputDirectory: dir.appendingPathComponent(name),
+                                               workDirectory: dir.appendingPathComponent("work-\(name)"), options: options)
+                return try await Transcoder(logger: Logger(label: "test")).transcode(request)
+            }
+            av_max_alloc(2 << 20)  // a 1080p frame (3 MB) cannot be allocated
+            await #expect { try await run("starved") } throws: { error in
+                (error as? PipelineError).map { "\($0)".contains("out of memory") } == true
+            }
+            av_max_alloc(Int(Int32.max))
+            _ = try await run("fed")
         }
     }
 

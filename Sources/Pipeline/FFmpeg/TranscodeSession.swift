@@ -265,6 +265,7 @@ final class TranscodeSession {
 
     private func decodeVideo(_ packet: Packet?) throws(MediaError) {
         let sent = videoDecoder.send(packet)
+        try Self.failOnOutOfMemory(sent, "avcodec_send_packet")
         if sent < 0 && sent != AVStatus.eagain && sent != AVStatus.eof {
             decodeErrors += 1  // a damaged packet: skip it, as ffmpeg does
             if packet != nil { return }
@@ -273,6 +274,7 @@ final class TranscodeSession {
         while true {
             let r: Received
             do { r = try videoDecoder.receive(frame) } catch {
+                try Self.failOnOutOfMemory(error.code, error.call)
                 decodeErrors += 1; errors += 1
                 if errors > 1000 { throw error }
                 continue
@@ -293,6 +295,11 @@ final class TranscodeSession {
             try drainVideo()
             try checkCancelled()
         }
+    }
+
+    /// A failed allocation fails the job (with `out of memory`), not just the packet.
+    private static func failOnOutOfMemory(_ code: Int32, _ call: String) throws(MediaError) {
+        if code == CAV_AVERROR(ENOMEM) { throw MediaError(stage: "decode", call: call, code: code) }
     }
 
     private func makeVideoGraph(first: Frame) throws(MediaError) -> FilterGraph {
