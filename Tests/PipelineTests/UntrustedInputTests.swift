@@ -138,6 +138,20 @@ struct UntrustedInputTests {
         }
     }
 
+    @Test("a file declaring more streams than max_streams is refused with the count")
+    func streamBound() throws {
+        try withTempDirSync { dir in
+            let input = dir.appendingPathComponent("many.mkv")
+            try PipelineFixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=1", "-f", "lavfi", "-i", "sine=duration=1",
+                                         "-map", "0:v", "-map", "1:a", "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast",
+                                         "-c:a", "aac", input.path])
+            #expect { try Prober.probe(input, limits: Limits(maxStreams: 2)) } throws: { error in
+                (error as? PipelineError)?.code == .limit && "\(error)" == "many.mkv: refused: 3 streams (max_streams is 2)"
+            }
+            #expect(try Prober.probe(input, limits: Limits(maxStreams: 3)).streams.count == 3)
+        }
+    }
+
     @Test("the open beneath a folder refuses symlinks anywhere on the path, with openat2 and with the walk",
           arguments: [true, false])
     func beneath(openat2: Bool) throws {

@@ -35,7 +35,8 @@ final class InputFile {
         ctx.pointee.flags |= AVFMT_FLAG_CUSTOM_IO
         ctx.pointee.interrupt_callback = interrupter.interruptCallback
         ctx.pointee.io_open = { _, _, _, _, _ in CAV_AVERROR(EPERM) }  // no demuxer opens anything else
-        ctx.pointee.max_streams = Int32(clamping: limits.maxStreams)
+        // libav's own cap stays above ours (a demuxer past it fails with ENOMEM): the count is checked below.
+        ctx.pointee.max_streams = Int32(clamping: max(1_000, limits.maxStreams + 1))
         var options: OpaquePointer? = nil
         av_dict_set(&options, "format_whitelist", FormatPolicy.whitelist, 0)
         av_dict_set(&options, "protocol_whitelist", "none", 0)
