@@ -42,26 +42,25 @@ import Testing
             let f = try DaemonFolders(root: dir, settle: 5, transcode: "max_attempts = 1", preset: "medium", ladderHeight: 360)
             let secret = dir.appendingPathComponent("secret.mp4")
             try FileManager.default.copyItem(at: try await Clips.shared(), to: secret)
+            let staged = dir.appendingPathComponent("staged")
+            try FileManager.default.createDirectory(at: staged, withIntermediateDirectories: true)
+            let replacement = staged.appendingPathComponent("other.mp4")
+            try await Fixtures.clip(replacement, seconds: 1, width: 320, height: 180, rate: 30)
+            try FileManager.default.createSymbolicLink(at: staged.appendingPathComponent("link.mp4"), withDestinationURL: secret)
             let daemon = try await DaemonProcess.start(config: f.config)
-            // A long job holds the only worker while the others wait in the queue.
+            // A long job, dropped first, holds the only worker while the others wait in the queue (all settle together).
             try Clips.drop(await Clips.long(), at: f.inbox.appendingPathComponent("0-blocker.mp4"))
-            try await waitUntil("the blocker runs", timeout: 60) { try await states(f.config)["0-blocker.mp4"] == "running" }
             for name in ["link.mp4", "folder.mp4", "other.mp4"] {
                 try Clips.drop(await Clips.shared(), at: f.inbox.appendingPathComponent(name))
             }
-            try await waitUntil("the three are queued", timeout: 60) {
+            try await waitUntil("the blocker runs and the three are queued", timeout: 60) {
                 let s = try await states(f.config)
-                return ["link.mp4", "folder.mp4", "other.mp4"].allSatisfy { s[$0] == "queued" }
+                return s["0-blocker.mp4"] == "running" && ["link.mp4", "folder.mp4", "other.mp4"].allSatisfy { s[$0] == "queued" }
             }
             // The swaps: each by a rename over the recorded name, as an SFTP client would.
-            let staged = dir.appendingPathComponent("staged")
-            try FileManager.default.createDirectory(at: staged, withIntermediateDirectories: true)
-            try FileManager.default.createSymbolicLink(at: staged.appendingPathComponent("link.mp4"), withDestinationURL: secret)
             #expect(rename(staged.appendingPathComponent("link.mp4").path, f.inbox.appendingPathComponent("link.mp4").path) == 0)
             try FileManager.default.removeItem(at: f.inbox.appendingPathComponent("folder.mp4"))
             try FileManager.default.createDirectory(at: f.inbox.appendingPathComponent("folder.mp4"), withIntermediateDirectories: false)
-            let replacement = staged.appendingPathComponent("other.mp4")
-            try await Fixtures.clip(replacement, seconds: 1, width: 320, height: 180, rate: 30)
             #expect(rename(replacement.path, f.inbox.appendingPathComponent("other.mp4").path) == 0)
             let swappedIn = f.inbox.appendingPathComponent("other.mp4")
             let untouchableSecret = try Untouchable(secret)
