@@ -4,10 +4,11 @@ SHELL := /bin/bash
 
 # What the build needs, and what the tests use as independent oracles and peers
 # (mesa-vulkan-drivers: a CPU Vulkan device, standing in for a GPU in the hardware-surface tests; strace: traces the
-# daemon's fsyncs and renames, and kills it at a chosen system call).
+# daemon's fsyncs and renames, and kills it at a chosen system call; python3-fusepy: a FUSE share whose reads hang,
+# for the untrusted-media tests).
 APT_BUILD := pkg-config libavcodec-dev libavformat-dev libavfilter-dev libavutil-dev libswscale-dev \
              libswresample-dev libsqlite3-dev libcurl4-openssl-dev
-APT_TEST  := ffmpeg mesa-vulkan-drivers openssh-server openssh-client samba smbclient openssl chromium lintian systemd man-db strace
+APT_TEST  := ffmpeg python3-fusepy mesa-vulkan-drivers openssh-server openssh-client samba smbclient openssl chromium lintian systemd man-db strace
 # `make deb`: debhelper builds the package, help2man its man page from --help, chrpath drops SwiftPM's RUNPATH.
 APT_DEB   := debhelper help2man chrpath fakeroot dpkg-dev
 PIP_TEST  := moto[server]==5.2.1 awscli==1.45.11 standardwebhooks==1.1.0 prometheus_client websocket-client
@@ -42,7 +43,7 @@ run: release $(CONFIG)
 # Suites whose assertions are about time (cancel within a second, settle windows, watchdog pings, grace periods,
 # progress seen live in a browser)
 # run one test at a time after the rest, so the parallel transcodes cannot starve them into false failures.
-SERIAL_TESTS := PipelineTests.TranscoderTests|EndToEndTests.EngineCLITests|PackagingTests.SystemdNotifierTests|WatchFolderTests.Intake|WatchFolderTests.SchedulerTests|EndToEndTests.DaemonTests|WatchFolderTests.StatusDashboardTests
+SERIAL_TESTS := PipelineTests.TranscoderTests|PipelineTests.UntrustedInputTests|EndToEndTests.DaemonUntrustedTests|EndToEndTests.EngineCLITests|PackagingTests.SystemdNotifierTests|WatchFolderTests.Intake|WatchFolderTests.SchedulerTests|EndToEndTests.DaemonTests|WatchFolderTests.StatusDashboardTests
 
 # Each run is bounded (normally 1-2 minutes): a hung test fails `make test` with a message, it never stalls CI.
 # `timeout` signals its process group (swift test and the test process); the test peers (Tests/Peers) exit on

@@ -39,6 +39,10 @@ let package = Package(
             name: "CFiles",
             cSettings: [.define("_GNU_SOURCE")]
         ),
+        .target(
+            name: "COpenat2",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
         .systemLibrary(
             name: "CAV",
             pkgConfig: "libavformat",
@@ -56,6 +60,7 @@ let package = Package(
             name: "Pipeline",
             dependencies: [
                 "CAV",
+                "COpenat2",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -21,8 +21,9 @@ final class CodecContext {
         avcodec_free_context(&p)
     }
 
-    /// A decoder for `stream`, opened, with frame+slice threading.
-    static func decoder(for stream: UnsafeMutablePointer<AVStream>) throws(MediaError) -> CodecContext {
+    /// A decoder for `stream`, opened, with frame+slice threading; frames over `maxPixels` pixels are refused
+    /// (libav's `max_pixels`).
+    static func decoder(for stream: UnsafeMutablePointer<AVStream>, maxPixels: Int) throws(MediaError) -> CodecContext {
         let par = stream.pointee.codecpar!
         guard let codec = avcodec_find_decoder(par.pointee.codec_id) else {
             let name = String(cString: avcodec_get_name(par.pointee.codec_id))
@@ -34,6 +35,7 @@ final class CodecContext {
         ctx.raw.pointee.pkt_timebase = stream.pointee.time_base
         ctx.raw.pointee.thread_count = 0
         ctx.raw.pointee.thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE
+        ctx.raw.pointee.max_pixels = Int64(maxPixels)
         try ctx.open()
         return ctx
     }

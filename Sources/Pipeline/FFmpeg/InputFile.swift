@@ -1,38 +1,82 @@
 import CAV
 
-/// An owned demuxer (`AVFormatContext` opened for reading), closed in `deinit`.
+/// An owned demuxer (`AVFormatContext` opened for reading) over a ``SourceFile``'s descriptor, closed in `deinit`.
+///
+/// libav reads only through ``DescriptorIO``: the format is sniffed first and anything but a plain media container
+/// (``FormatPolicy``) is refused before a demuxer sees it; `format_whitelist` and `protocol_whitelist` say the
+/// same to libav, and `io_open` refuses every nested open (a demuxer that names another file or URL).
 final class InputFile {
     let raw: UnsafeMutablePointer<AVFormatContext>
+    private let io: DescriptorIO
     /// Keeps the interrupt callback's target alive as long as the context.
-    private let cancellation: CancellationFlag?
+    private let interrupter: Interrupter
 
-    /// Opens `path` and reads stream information.
-    /// - Throws: ``MediaError`` from `avformat_open_input` / `avformat_find_stream_info`.
-    init(path: String, cancellation: CancellationFlag? = nil) throws(MediaError) {
-        guard var ctx = avformat_alloc_context() else {
+    /// Opens `source` and reads stream information.
+    /// - Throws: ``MediaError``: stage `refuse` (message: what the file is, e.g. `hls playlist`) for a file that is
+    ///   not a media container, stage `limit` past `max_streams`, else the failing libav call.
+    init(source: SourceFile, limits: Limits, interrupter: Interrupter) throws(MediaError) {
+        io = try DescriptorIO(source: source, interrupter: interrupter)
+        self.interrupter = interrupter
+        var format: UnsafePointer<AVInputFormat>? = nil
+        let score = av_probe_input_buffer2(io.context, &format, source.name, nil, 0, 0)
+        if score < 0 { throw MediaError(stage: "demux", call: "avformat_open_input", code: score) }
+        guard let format else {
+            throw MediaError(stage: "demux", call: "avformat_open_input", code: AVStatus.invalidData)
+        }
+        let formatName = String(cString: format.pointee.name)
+        guard FormatPolicy.allows(formatName) else {
+            throw MediaError(stage: "refuse", call: "av_probe_input_buffer2", code: CAV_AVERROR(EPERM),
+                             message: FormatPolicy.describe(formatName))
+        }
+        guard let ctx = avformat_alloc_context() else {
             throw MediaError(stage: "demux", call: "avformat_alloc_context", code: CAV_AVERROR(ENOMEM))
         }
-        if let cancellation { ctx.pointee.interrupt_callback = cancellation.interruptCallback }
+        ctx.pointee.pb = io.context
+        ctx.pointee.flags |= AVFMT_FLAG_CUSTOM_IO
+        ctx.pointee.interrupt_callback = interrupter.interruptCallback
+        ctx.pointee.io_open = { _, _, _, _, _ in CAV_AVERROR(EPERM) }  // no demuxer opens anything else
+        // libav's own cap stays above ours (a demuxer past it fails with ENOMEM): the count is checked below.
+        ctx.pointee.max_streams = Int32(clamping: max(1_000, limits.maxStreams + 1))
+        var options: OpaquePointer? = nil
+        av_dict_set(&options, "format_whitelist", FormatPolicy.whitelist, 0)
+        av_dict_set(&options, "protocol_whitelist", "none", 0)
+        defer { av_dict_free(&options) }
         var maybe: UnsafeMutablePointer<AVFormatContext>? = ctx
-        let ret = avformat_open_input(&maybe, path, nil, nil)  // frees ctx on failure
+        let ret = avformat_open_input(&maybe, source.name, format, &options)  // frees ctx on failure
         guard ret >= 0, let opened = maybe else {
             throw MediaError(stage: "demux", call: "avformat_open_input", code: ret)
         }
-        ctx = opened
-        raw = ctx
-        self.cancellation = cancellation
-        let info = avformat_find_stream_info(ctx, nil)
+        raw = opened
+        try checkStreamCount(limits)
+        var perStream = [OpaquePointer?](repeating: nil, count: streamCount)
+        for i in perStream.indices { av_dict_set(&perStream[i], "max_pixels", String(limits.maxPixels), 0) }
+        defer { for i in perStream.indices { av_dict_free(&perStream[i]) } }
+        let info = perStream.withUnsafeMutableBufferPointer { avformat_find_stream_info(opened, $0.baseAddress) }
         if info < 0 { throw MediaError(stage: "demux", call: "avformat_find_stream_info", code: info) }
+        try checkStreamCount(limits)
     }
 
     deinit {
         var p: UnsafeMutablePointer<AVFormatContext>? = raw
-        avformat_close_input(&p)
+        avformat_close_input(&p)  // leaves the custom AVIOContext to `io`
+    }
+
+    private func checkStreamCount(_ limits: Limits) throws(MediaError) {
+        if streamCount > limits.maxStreams {
+            throw MediaError(stage: "limit", call: "avformat_open_input", code: CAV_AVERROR(E2BIG),
+                             message: "\(streamCount) streams (max_streams is \(limits.maxStreams))")
+        }
     }
 
     var streamCount: Int { Int(raw.pointee.nb_streams) }
 
     func stream(_ index: Int) -> UnsafeMutablePointer<AVStream> { raw.pointee.streams[index]! }
+
+    /// The demuxer's name (`mov,mp4,m4a,3gp,3g2,mj2`).
+    var formatName: String { String(cString: raw.pointee.iformat.pointee.name) }
+
+    /// True when libavformat estimated the duration from timestamps (which a jump inflates), not from a header.
+    var durationFromTimestamps: Bool { raw.pointee.duration_estimation_method == AVFMT_DURATION_FROM_PTS }
 
     /// The best stream of `type` (as ffmpeg picks it), or nil.
     func bestStream(_ type: AVMediaType) -> Int? {
@@ -41,7 +85,7 @@ final class InputFile {
     }
 
     /// Reads the next packet into `packet`; false at end of file.
-    /// - Throws: read errors other than EOF (including `AVERROR_EXIT` when cancelled).
+    /// - Throws: read errors other than EOF (including `AVERROR_EXIT` when interrupted).
     func read(into packet: Packet) throws(MediaError) -> Bool {
         let ret = av_read_frame(raw, packet.raw)
         if ret == AVStatus.eof { return false }

@@ -4,18 +4,21 @@ import CAV
 /// which writes the segments (`AVFMT_NOFILE`: it opens its own files).
 final class OutputMuxer {
     let raw: UnsafeMutablePointer<AVFormatContext>
-    private let cancellation: CancellationFlag?
+    private let interrupter: Interrupter?
+    private let meter: OutputMeter?
     private var encoderTimeBases: [AVRational] = []
     private(set) var headerWritten = false
 
-    /// Allocates a muxer of `format` writing to `path`.
-    init(format: String, path: String, cancellation: CancellationFlag?) throws(MediaError) {
+    /// Allocates a muxer of `format` writing to `path`; `meter` counts the bytes of the files it writes.
+    init(format: String, path: String, interrupter: Interrupter?, meter: OutputMeter? = nil) throws(MediaError) {
         var ctx: UnsafeMutablePointer<AVFormatContext>? = nil
         let ret = avformat_alloc_output_context2(&ctx, nil, format, path)
         guard ret >= 0, let ctx else { throw MediaError(stage: "mux", call: "avformat_alloc_output_context2(\(format))", code: ret) }
         raw = ctx
-        self.cancellation = cancellation
-        if let cancellation { ctx.pointee.interrupt_callback = cancellation.interruptCallback }
+        self.interrupter = interrupter
+        self.meter = meter
+        if let interrupter { ctx.pointee.interrupt_callback = interrupter.interruptCallback }
+        meter?.attach(to: ctx)
     }
 
     deinit {

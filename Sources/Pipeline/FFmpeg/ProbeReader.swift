@@ -3,13 +3,10 @@ import Foundation
 
 /// Fills a ``MediaInfo`` from libavformat (the only place that turns `AVStream` fields into probe facts).
 enum ProbeReader {
-    static func read(path: String, name: String, size: Int64) throws(PipelineError) -> MediaInfo {
-        let input: InputFile
-        do {
-            input = try InputFile(path: path)
-        } catch {
-            throw openFailure(error, name: name, path: path)
-        }
+    /// Reads what the engine needs to know from an opened `input`, and refuses what it will not transcode
+    /// (no video, frames over `max_pixels`, a header duration over `max_duration_seconds`).
+    static func read(_ input: InputFile, source: SourceFile, limits: Limits) throws(PipelineError) -> MediaInfo {
+        let name = source.name
         var streams: [MediaInfo.Stream] = []
         for i in 0..<input.streamCount {
             let par = input.stream(i).pointee.codecpar!.pointee
@@ -26,6 +23,10 @@ enum ProbeReader {
                 : "no decodable video stream found (streams: \(streams.map { "\($0.type) \($0.codec)" }.joined(separator: ", ")))")
         }
         let video = videoInfo(input, index: videoIndex)
+        if video.width * video.height > limits.maxPixels {
+            throw PipelineError(.limit, file: name,
+                                "refused: frames of \(video.width)x\(video.height) pixels are larger than max_pixels (\(limits.maxPixels))")
+        }
         let formatDuration = input.raw.pointee.duration > 0 ? Double(input.raw.pointee.duration) / Double(AV_TIME_BASE) : 0
         var v = video
         if v.durationSeconds <= 0 { v.durationSeconds = formatDuration }
@@ -34,7 +35,14 @@ enum ProbeReader {
             container: String(cString: input.raw.pointee.iformat.pointee.name),
             durationSeconds: formatDuration > 0 ? formatDuration : v.durationSeconds,
             bitRate: input.raw.pointee.bit_rate > 0 ? Int(input.raw.pointee.bit_rate) : nil,
-            sizeBytes: size, streams: streams, video: v, audio: nil)
+            sizeBytes: source.status.size, streams: streams, video: v, audio: nil)
+        // A duration estimated from timestamps includes their jumps (closed while transcoding): only a duration the
+        // container declares is held against the bound here; the output is held against it as it is made.
+        if !input.durationFromTimestamps, info.durationSeconds > limits.maxDurationSeconds {
+            throw PipelineError(.limit, file: name, String(
+                format: "refused: it lasts %.0f s, longer than max_duration_seconds (%.0f)", info.durationSeconds,
+                limits.maxDurationSeconds))
+        }
         if let a = input.bestStream(AVMEDIA_TYPE_AUDIO), avcodec_find_decoder(input.stream(a).pointee.codecpar.pointee.codec_id) != nil {
             info.audio = audioInfo(input, index: a)
         }
@@ -43,12 +51,21 @@ enum ProbeReader {
     }
 
     /// Maps an open failure onto a reason a person understands.
-    static func openFailure(_ error: MediaError, name: String, path: String? = nil) -> PipelineError {
+    static func openFailure(_ error: MediaError, source: SourceFile) -> PipelineError {
+        let name = source.name
+        switch error.stage {
+        case "refuse": return PipelineError(.refusedInput, file: name, "not a supported media file (\(error.message))")
+        case "limit": return PipelineError(.limit, file: name, "refused: \(error.message)")
+        default: break
+        }
         if error.code == AVStatus.invalidData || error.code == CAV_AVERROR(EIO) {
-            if let path, looksLikeISOBMFF(path) {
+            if looksLikeISOBMFF(source) {
                 return PipelineError(.badInput, file: name, "no video stream found (moov atom missing?)")
             }
             return PipelineError(.badInput, file: name, "not a video file: no container format recognised (\(error.message))")
+        }
+        if error.code == CAV_AVERROR(ENOMEM) {
+            return PipelineError(.media, file: name, "out of memory while opening the file (\(error.call))")
         }
         if error.code == CAV_AVERROR(ENOENT) || error.code == CAV_AVERROR(EACCES) {
             return PipelineError(.unreadableInput, file: name, "cannot open the file (\(error.message))")
@@ -57,11 +74,10 @@ enum ProbeReader {
     }
 
     /// True when the file starts like an MP4/MOV (`ftyp`, `wide`, `mdat`, `free` box): a truncated recording.
-    static func looksLikeISOBMFF(_ path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        let head = (try? handle.read(upToCount: 8)) ?? Data()
-        guard head.count == 8 else { return false }
+    static func looksLikeISOBMFF(_ source: SourceFile) -> Bool {
+        guard source.isSeekable else { return false }
+        var head = [UInt8](repeating: 0, count: 8)
+        guard pread(source.descriptor, &head, 8, 0) == 8 else { return false }
         return ["ftyp", "wide", "mdat", "free", "skip", "moov"].contains(String(decoding: head[4..<8], as: UTF8.self))
     }
 

@@ -4,7 +4,8 @@ import Logging
 
 /// Everything one decode-once pass needs (built by ``Transcoder`` from the probe and the plan).
 struct SessionPlan {
-    var path: String
+    /// The source, opened once; every pass reads this descriptor.
+    var source: SourceFile
     var name: String
     var info: MediaInfo
     var rungs: [PlannedRung]
@@ -24,6 +25,8 @@ struct SessionResult {
     var videoFrames: Int
     var outputSeconds: Double
     var decodeErrors: Int
+    /// Source time removed by closing timestamp jumps longer than `max_gap_seconds` (video).
+    var closedGapSeconds: Double
     var thumbnails: [String]
     var poster: String?
 }
@@ -34,7 +37,7 @@ struct SessionResult {
 /// Not `Sendable`: it lives and dies on the thread that runs the job.
 final class TranscodeSession {
     let plan: SessionPlan
-    let cancellation: CancellationFlag
+    let interrupter: Interrupter
     let logger: Logger
     /// Called with the output media time (seconds) as video frames are encoded.
     let onProgress: (Double) -> Void
@@ -65,13 +68,18 @@ final class TranscodeSession {
     /// End of the last frame fed to each graph (pts + duration, source time base).
     private var videoEnd: Int64 = 0
     private var audioEnd: Int64 = 0
+    private var videoMender = TimelineMender(maxGap: 1)
+    private var audioMender = TimelineMender(maxGap: 1)
+    private let meter = OutputMeter()
+    /// Most bytes per second of output the renditions may write (maxrates and audio, x 2).
+    private var byteRate = 0.0
     private var nextThumbnail = 0
     private var thumbnails: [String] = []
     private var poster: String?
 
-    init(plan: SessionPlan, cancellation: CancellationFlag, logger: Logger, onProgress: @escaping (Double) -> Void) throws(MediaError) {
+    init(plan: SessionPlan, interrupter: Interrupter, logger: Logger, onProgress: @escaping (Double) -> Void) throws(MediaError) {
         self.plan = plan
-        self.cancellation = cancellation
+        self.interrupter = interrupter
         self.logger = logger
         self.onProgress = onProgress
         frame = try Frame()
@@ -88,18 +96,59 @@ final class TranscodeSession {
         AVRational(num: Int32(plan.info.video.frameRateRatio.num), den: Int32(plan.info.video.frameRateRatio.den))
     }
 
+    private var limits: Limits { plan.options.limits }
+
     private func checkCancelled() throws(MediaError) {
-        if cancellation.isCancelled { throw MediaError(stage: "cancel", call: "transcode", code: AVStatus.exit, message: "cancelled") }
+        if interrupter.shouldStop { throw MediaError(stage: "cancel", call: "transcode", code: AVStatus.exit, message: "interrupted") }
+    }
+
+    /// The streams the plan names must be the ones the probe saw: the source may have been rewritten in place.
+    private func checkStreamsMatchProbe() throws(MediaError) {
+        func same(_ index: Int, _ type: AVMediaType, _ codec: String) -> Bool {
+            guard index < input.streamCount, let par = input.stream(index).pointee.codecpar else { return false }
+            return par.pointee.codec_type == type && String(cString: avcodec_get_name(par.pointee.codec_id)) == codec
+        }
+        let v = plan.info.video
+        var matches = same(v.streamIndex, AVMEDIA_TYPE_VIDEO, v.codec)
+        if matches, let par = input.stream(v.streamIndex).pointee.codecpar {
+            matches = Int(par.pointee.width) == v.width && Int(par.pointee.height) == v.height
+        }
+        if let a = plan.info.audio, !same(a.streamIndex, AVMEDIA_TYPE_AUDIO, a.codec) { matches = false }
+        if !matches {
+            throw MediaError(stage: "changed", call: "avformat_find_stream_info", code: AVStatus.invalidData,
+                             message: "the file changed while it was being read (its streams differ from the probe); it was not transcoded")
+        }
+    }
+
+    /// Fails the pass once the files written pass (maxrates + audio) x 2 x output seconds + 16 MiB.
+    private func checkOutputBound(seconds: Double) throws(MediaError) {
+        let bound = Int64(byteRate * max(0, seconds)) + limits.outputSlackBytes
+        let written = meter.bytes
+        if written > bound {
+            throw MediaError(stage: "bound", call: "av_interleaved_write_frame", code: CAV_AVERROR(EFBIG), message: String(
+                format: "the output passed its bound: %lld bytes written for %.1f s of video (at most %lld: twice the renditions' maxrates and audio, plus 16 MiB)",
+                written, seconds, bound))
+        }
+        if seconds > limits.maxDurationSeconds {
+            throw MediaError(stage: "bound", call: "transcode", code: CAV_AVERROR(EFBIG), message: String(
+                format: "the output passed max_duration_seconds (%.0f)", limits.maxDurationSeconds))
+        }
     }
 
     /// Runs the whole pass; on return every muxer has written its trailer.
     func run() throws(MediaError) -> SessionResult {
-        input = try InputFile(path: plan.path, cancellation: cancellation)
+        interrupter.setDeadline(seconds: limits.probeSeconds)
+        input = try InputFile(source: plan.source, limits: limits, interrupter: interrupter)
+        interrupter.setDeadline(seconds: nil)
+        try checkStreamsMatchProbe()
+        interrupter.watchStalls(seconds: limits.stallSeconds)
         let videoIndex = plan.info.video.streamIndex
-        videoDecoder = try CodecContext.decoder(for: input.stream(videoIndex))
+        videoDecoder = try CodecContext.decoder(for: input.stream(videoIndex), maxPixels: limits.maxPixels)
+        videoMender = TimelineMender(maxGap: ticks(limits.maxGapSeconds, in: input.stream(videoIndex).pointee.time_base))
         if let audio = plan.info.audio {
             do {
-                audioDecoder = try CodecContext.decoder(for: input.stream(audio.streamIndex))
+                audioDecoder = try CodecContext.decoder(for: input.stream(audio.streamIndex), maxPixels: limits.maxPixels)
+                audioMender = TimelineMender(maxGap: ticks(limits.maxGapSeconds, in: input.stream(audio.streamIndex).pointee.time_base))
                 audioIndex = audio.streamIndex
             } catch {
                 logger.warning("audio stream not decodable; the package will have no audio", metadata: ["wf.error": "\(error)"])
@@ -151,10 +200,21 @@ final class TranscodeSession {
         for muxer in muxers { try muxer.writeTrailer() }
         try finishThumbnails()
         let rate = Double(frameRate.num) / Double(frameRate.den)
+        try checkOutputBound(seconds: Double(framesEncoded) / rate)
+        let videoTimeBase = input.stream(plan.info.video.streamIndex).pointee.time_base
+        if videoMender.jumps > 0 {
+            logger.info("timestamp jumps closed", metadata: [
+                "wf.jumps": "\(videoMender.jumps)", "wf.closed.seconds": "\(Double(videoMender.closed) * av_q2d(videoTimeBase))"])
+        }
         return SessionResult(
             videoCodecs: videoEncoders.map(Encoders.avc1Codecs), hasAudio: audioEncoder != nil,
             videoFrames: framesEncoded, outputSeconds: Double(framesEncoded) / rate, decodeErrors: decodeErrors,
+            closedGapSeconds: Double(videoMender.closed) * av_q2d(videoTimeBase),
             thumbnails: thumbnails, poster: poster)
+    }
+
+    private func ticks(_ seconds: Double, in tb: AVRational) -> Int64 {
+        Int64(min(seconds * Double(tb.den) / Double(max(1, tb.num)), Double(Int64.max / 4)))
     }
 
     // MARK: outputs
@@ -164,7 +224,8 @@ final class TranscodeSession {
         for rung in plan.rungs {
             let dir = plan.workDirectory.appendingPathComponent(rung.name)
             try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            muxers.append(try OutputMuxer(format: "hls", path: dir.appendingPathComponent("index.m3u8").path, cancellation: cancellation))
+            muxers.append(try OutputMuxer(format: "hls", path: dir.appendingPathComponent("index.m3u8").path,
+                                          interrupter: interrupter, meter: meter))
         }
         let global = muxers.first?.wantsGlobalHeader ?? true
         let rate = plan.info.video.frameRate
@@ -182,6 +243,8 @@ final class TranscodeSession {
                 gop: gop, globalHeader: global, hardwareFrames: frames)))
         }
         if audioDecoder != nil { audioEncoder = try Encoders.aac(bitrate: plan.options.audioBitrate, globalHeader: global) }
+        let perRung = plan.rungs.map { Double($0.maxrate + (audioDecoder != nil ? plan.options.audioBitrate : 0)) }
+        byteRate = perRung.reduce(0, +) / 8 * 2
         for (i, muxer) in muxers.enumerated() {
             try muxer.addStream(from: videoEncoders[i])
             if let audioEncoder { try muxer.addStream(from: audioEncoder) }
@@ -202,6 +265,7 @@ final class TranscodeSession {
 
     private func decodeVideo(_ packet: Packet?) throws(MediaError) {
         let sent = videoDecoder.send(packet)
+        try Self.failOnOutOfMemory(sent, "avcodec_send_packet")
         if sent < 0 && sent != AVStatus.eagain && sent != AVStatus.eof {
             decodeErrors += 1  // a damaged packet: skip it, as ffmpeg does
             if packet != nil { return }
@@ -210,27 +274,32 @@ final class TranscodeSession {
         while true {
             let r: Received
             do { r = try videoDecoder.receive(frame) } catch {
+                try Self.failOnOutOfMemory(error.code, error.call)
                 decodeErrors += 1; errors += 1
                 if errors > 1000 { throw error }
                 continue
             }
             guard r == .item else { return }
             defer { frame.unref() }
+            interrupter.progressed()
             let ts = frame.raw.pointee.best_effort_timestamp
             guard ts != AVStatus.noPTS else { continue }
-            frame.raw.pointee.pts = ts - av_rescale_q(origin, AVRational(num: 1, den: Int32(AV_TIME_BASE)),
-                                                      input.stream(plan.info.video.streamIndex).pointee.time_base)
+            let tb = input.stream(plan.info.video.streamIndex).pointee.time_base
             var duration = frame.raw.pointee.pkt_duration
-            if duration <= 0 {
-                let tb = input.stream(plan.info.video.streamIndex).pointee.time_base
-                duration = av_rescale_q(1, AVRational(num: frameRate.den, den: frameRate.num), tb)
-            }
+            if duration <= 0 { duration = av_rescale_q(1, AVRational(num: frameRate.den, den: frameRate.num), tb) }
+            let pts = ts - av_rescale_q(origin, AVRational(num: 1, den: Int32(AV_TIME_BASE)), tb)
+            frame.raw.pointee.pts = videoMender.mend(pts, duration: duration)
             videoEnd = max(videoEnd, frame.raw.pointee.pts + duration)
             if videoGraph == nil { videoGraph = try makeVideoGraph(first: frame) }
             try videoGraph!.push(frame)
             try drainVideo()
             try checkCancelled()
         }
+    }
+
+    /// A failed allocation fails the job (with `out of memory`), not just the packet.
+    private static func failOnOutOfMemory(_ code: Int32, _ call: String) throws(MediaError) {
+        if code == CAV_AVERROR(ENOMEM) { throw MediaError(stage: "decode", call: call, code: code) }
     }
 
     private func makeVideoGraph(first: Frame) throws(MediaError) -> FilterGraph {
@@ -294,6 +363,7 @@ final class TranscodeSession {
                 filtered.unref()
                 if i == 0 {
                     framesEncoded += 1
+                    try checkOutputBound(seconds: seconds)
                     onProgress(seconds)
                 }
             }
@@ -330,6 +400,7 @@ final class TranscodeSession {
         let h = max(2, Int((Double(w) * Double(f.height) / Double(max(1, f.width)) / 2).rounded()) * 2)
         let name = String(format: "thumbnails/thumb_%02d.jpg", nextThumbnail + 1)
         try JPEGWriter.write(lastThumbFrame, width: w, height: h, to: plan.workDirectory.appendingPathComponent(name).path)
+        meter.add(fileSize(plan.workDirectory.appendingPathComponent(name)))
         thumbnails.append(name)
         nextThumbnail += 1
     }
@@ -338,6 +409,7 @@ final class TranscodeSession {
         let f = lastThumbFrame.raw.pointee
         try JPEGWriter.write(lastThumbFrame, width: Int(f.width), height: Int(f.height),
                              to: plan.workDirectory.appendingPathComponent("poster.jpg").path)
+        meter.add(fileSize(plan.workDirectory.appendingPathComponent("poster.jpg")))
         poster = "poster.jpg"
     }
 
@@ -367,16 +439,18 @@ final class TranscodeSession {
             }
             guard r == .item else { return }
             defer { frame.unref() }
+            interrupter.progressed()
             let ts = frame.raw.pointee.best_effort_timestamp
             guard ts != AVStatus.noPTS, !audioGraphFailed else { continue }
             let tb = input.stream(audioIndex).pointee.time_base
-            frame.raw.pointee.pts = ts - av_rescale_q(origin, AVRational(num: 1, den: Int32(AV_TIME_BASE)), tb)
             if frame.raw.pointee.ch_layout.order == AV_CHANNEL_ORDER_UNSPEC {
                 let n = frame.raw.pointee.ch_layout.nb_channels
                 av_channel_layout_uninit(&frame.raw.pointee.ch_layout)
                 av_channel_layout_default(&frame.raw.pointee.ch_layout, n)
             }
             let samples = av_rescale_q(Int64(frame.raw.pointee.nb_samples), AVRational(num: 1, den: max(1, frame.raw.pointee.sample_rate)), tb)
+            let pts = ts - av_rescale_q(origin, AVRational(num: 1, den: Int32(AV_TIME_BASE)), tb)
+            frame.raw.pointee.pts = audioMender.mend(pts, duration: samples)
             audioEnd = max(audioEnd, frame.raw.pointee.pts + samples)
             if audioGraph == nil {
                 do {
@@ -434,4 +508,8 @@ final class TranscodeSession {
             try muxers.last!.write(outPacket, stream: 1)
         }
     }
+}
+
+private func fileSize(_ url: URL) -> Int64 {
+    ((try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? NSNumber)?.int64Value ?? 0
 }

@@ -60,6 +60,8 @@ public struct TranscodeOptions: Sendable, Hashable, Codable {
     /// AAC bitrate, bits per second.
     public var audioBitrate: Int
     public var hardware: HardwarePreference
+    /// What one source may cost (`[limits]`).
+    public var limits: Limits
 
     public init(
         ladder: [Rung] = Rung.defaultLadder,
@@ -68,7 +70,8 @@ public struct TranscodeOptions: Sendable, Hashable, Codable {
         segmentFormat: SegmentFormat = .ts,
         thumbnails: Int = 10,
         audioBitrate: Int = 128_000,
-        hardware: HardwarePreference = .auto
+        hardware: HardwarePreference = .auto,
+        limits: Limits = Limits()
     ) {
         self.ladder = ladder
         self.preset = preset
@@ -77,5 +80,6 @@ public struct TranscodeOptions: Sendable, Hashable, Codable {
         self.thumbnails = thumbnails
         self.audioBitrate = audioBitrate
         self.hardware = hardware
+        self.limits = limits
     }
 }

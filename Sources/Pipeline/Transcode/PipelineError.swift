@@ -6,7 +6,8 @@ public struct PipelineError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure (extensible: compare with the static members).
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
-            case badInput, unreadableInput, noVideo, media, duration, cancelled, hardware, output
+            case badInput, unreadableInput, missingInput, refusedInput, changedInput, noVideo, media, duration, cancelled, hardware,
+                 output, stalled, deadline, limit
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -15,6 +16,19 @@ public struct PipelineError: Error, Sendable, CustomStringConvertible {
         public static let badInput = Code(.badInput)
         /// The file cannot be opened or read at all.
         public static let unreadableInput = Code(.unreadableInput)
+        /// The file does not exist (any more).
+        public static let missingInput = Code(.missingInput)
+        /// The file was not read: not a regular file, a symbolic link on its path, a playlist or manifest, a
+        /// container that is not a plain media file.
+        public static let refusedInput = Code(.refusedInput)
+        /// The file is not the one that was recorded (replaced or rewritten since), or changed while it was read.
+        public static let changedInput = Code(.changedInput)
+        /// Decoding made no progress for `stall_seconds`.
+        public static let stalled = Code(.stalled)
+        /// The probe did not finish within `probe_seconds`.
+        public static let deadline = Code(.deadline)
+        /// A bound of ``Limits`` was passed (duration, pixels, streams, output bytes).
+        public static let limit = Code(.limit)
         /// The file has no decodable video stream (audio-only included).
         public static let noVideo = Code(.noVideo)
         /// A libav call failed while transcoding (`call` and `libavMessage` say which and why).

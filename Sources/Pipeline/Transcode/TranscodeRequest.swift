@@ -2,8 +2,10 @@ public import Foundation
 
 /// One file to turn into one HLS package.
 public struct TranscodeRequest: Sendable {
-    /// The source video.
+    /// The source video. Opened with ``SourceFile/open(path:)`` unless ``source`` is given.
     public var input: URL
+    /// The source, already opened (the daemon opens it beneath the inbox and checks it is the recorded file).
+    public var source: SourceFile?
     /// Where the finished package appears (must not exist yet; its parent is created).
     public var outputDirectory: URL
     /// Scratch dir on the same filesystem as `outputDirectory`; the package is built here, then renamed into
@@ -11,8 +13,10 @@ public struct TranscodeRequest: Sendable {
     public var workDirectory: URL
     public var options: TranscodeOptions
 
-    public init(input: URL, outputDirectory: URL, workDirectory: URL, options: TranscodeOptions = TranscodeOptions()) {
+    public init(input: URL, outputDirectory: URL, workDirectory: URL, options: TranscodeOptions = TranscodeOptions(),
+                source: SourceFile? = nil) {
         self.input = input
+        self.source = source
         self.outputDirectory = outputDirectory
         self.workDirectory = workDirectory
         self.options = options

@@ -32,7 +32,7 @@ public struct Transcoder: Sendable {
     public func transcode(_ request: TranscodeRequest,
                           progress: AsyncStream<TranscodeProgress>.Continuation? = nil) async throws -> PackageManifest {
         defer { progress?.finish() }
-        let flag = CancellationFlag()
+        let flag = Interrupter()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PackageManifest, any Error>) in
                 let thread = Thread {
@@ -47,10 +47,10 @@ public struct Transcoder: Sendable {
         }
     }
 
-    func runBlocking(_ request: TranscodeRequest, flag: CancellationFlag,
+    func runBlocking(_ request: TranscodeRequest, flag: Interrupter,
                      progress: AsyncStream<TranscodeProgress>.Continuation?) throws -> PackageManifest {
         LibAV.configure()
-        let name = request.input.lastPathComponent
+        let name = request.source?.name ?? request.input.lastPathComponent
         let work = request.workDirectory
         let fm = FileManager.default
         var logger = self.logger
@@ -62,7 +62,8 @@ public struct Transcoder: Sendable {
             throw PipelineError(.output, file: name, "cannot create the work directory \(work.path): \(error.localizedDescription)")
         }
         do {
-            let manifest = try build(request, flag: flag, progress: progress, logger: logger)
+            let source = try request.source ?? SourceFile.open(path: request.input.path)
+            let manifest = try build(request, source: source, flag: flag, progress: progress, logger: logger)
             if flag.isCancelled { throw CancellationError() }
             try fm.createDirectory(at: request.outputDirectory.deletingLastPathComponent(), withIntermediateDirectories: true)
             do {
@@ -73,27 +74,27 @@ public struct Transcoder: Sendable {
             return manifest
         } catch {
             try? fm.removeItem(at: work)
-            if flag.isCancelled { throw CancellationError() }
-            if let media = error as? MediaError { throw LibAV.pipelineError(media, file: name) }
+            if flag.isCancelled || (error as? PipelineError)?.code == .cancelled { throw CancellationError() }
+            if let reason = flag.reason { throw LibAV.interrupted(reason, file: name, limits: request.options.limits) }
             throw error
         }
     }
 
-    private static func runSession(_ plan: SessionPlan, flag: CancellationFlag, logger: Logger,
+    private static func runSession(_ plan: SessionPlan, flag: Interrupter, logger: Logger,
                                    onProgress: @escaping (Double) -> Void) -> Result<SessionResult, MediaError> {
         do {
-            return .success(try TranscodeSession(plan: plan, cancellation: flag, logger: logger, onProgress: onProgress).run())
+            return .success(try TranscodeSession(plan: plan, interrupter: flag, logger: logger, onProgress: onProgress).run())
         } catch {
             return .failure(error)
         }
     }
 
-    private func build(_ request: TranscodeRequest, flag: CancellationFlag,
+    private func build(_ request: TranscodeRequest, source: SourceFile, flag: Interrupter,
                        progress: AsyncStream<TranscodeProgress>.Continuation?, logger: Logger) throws -> PackageManifest {
         let started = Date()
         let options = request.options
-        let name = request.input.lastPathComponent
-        let info = try Prober.probe(request.input)
+        let name = source.name
+        let info = try Prober.probeTyped(source, limits: options.limits, interrupter: flag)
         let probed = Date()
         let rungs = LadderPlanner.plan(info, ladder: options.ladder.isEmpty ? Rung.defaultLadder : options.ladder)
         let available = assumedGPUEncoders ?? (options.hardware == .cpu ? [] : HardwareProbe.available)
@@ -101,7 +102,7 @@ public struct Transcoder: Sendable {
         let duration = info.video.durationSeconds > 0 ? info.video.durationSeconds : info.durationSeconds
         let count = max(0, options.thumbnails)
         var plan = SessionPlan(
-            path: request.input.path, name: name, info: info, rungs: rungs, encoder: encoder, options: options,
+            source: source, name: name, info: info, rungs: rungs, encoder: encoder, options: options,
             workDirectory: request.workDirectory,
             thumbnailTimes: (0..<count).map { duration * (Double($0) + 0.5) / Double(count) },
             posterTime: duration * 0.1)
@@ -128,7 +129,9 @@ public struct Transcoder: Sendable {
         case .success(let r):
             result = r
         case .failure(let error):
-            guard encoder != HardwareProbe.cpuEncoder, !flag.isCancelled else { throw error }
+            guard encoder != HardwareProbe.cpuEncoder, !flag.shouldStop, !["refuse", "limit", "bound", "changed"].contains(error.stage) else {
+                throw LibAV.pipelineError(error, source: source)
+            }
             fallbackReason = "\(encoder): \(error.description)"
             logger.warning("GPU encoder failed; redoing the job on libx264", metadata: ["wf.reason": "\(error.description)"])
             try? FileManager.default.removeItem(at: request.workDirectory)
@@ -136,16 +139,21 @@ public struct Transcoder: Sendable {
                                                     withIntermediateDirectories: true)
             encoder = HardwareProbe.cpuEncoder
             plan.encoder = encoder
-            result = try Self.runSession(plan, flag: flag, logger: logger, onProgress: onProgress).get()
+            do {
+                result = try Self.runSession(plan, flag: flag, logger: logger, onProgress: onProgress).get()
+            } catch {
+                throw LibAV.pipelineError(error, source: source)
+            }
         }
         let encoded = Date()
 
         // The output must not come up short of the source (truncated or damaged files).
         let frame = 1 / info.video.frameRate
-        let shortfall = duration - result.outputSeconds
-        if duration > 0, shortfall > max(duration * 0.005, 1.5 * frame) {
+        // Jumps closed in the timeline (a discontinuity) are not missing pictures.
+        let expected = duration - result.closedGapSeconds
+        if expected > 0, expected - result.outputSeconds > max(expected * 0.005, 1.5 * frame) {
             throw PipelineError(.duration, file: name, String(
-                format: "only %.2f s of %.2f s could be decoded (the file is truncated or damaged)", result.outputSeconds, duration))
+                format: "only %.2f s of %.2f s could be decoded (the file is truncated or damaged)", result.outputSeconds, expected))
         }
         let package = try PackageWriter.write(
             directory: request.workDirectory, rungs: rungs, result: result, options: options,

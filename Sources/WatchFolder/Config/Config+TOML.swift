@@ -83,6 +83,14 @@ extension Config {
         if let v = secret(http.token) { line("token", v) }
         line("metrics_token", String(http.metricsToken))
 
+        section("limits")
+        line("probe_seconds", num(limits.probeSeconds))
+        line("stall_seconds", num(limits.stallSeconds))
+        line("max_duration_seconds", num(limits.maxDurationSeconds))
+        line("max_pixels", String(limits.maxPixels))
+        line("max_streams", String(limits.maxStreams))
+        line("max_gap_seconds", num(limits.maxGapSeconds))
+
         section("log")
         line("level", q(log.level.rawValue))
         line("format", q(log.format.rawValue))

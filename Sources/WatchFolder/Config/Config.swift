@@ -14,6 +14,8 @@ public struct Config: Sendable, Hashable {
     public var webhooks: [Webhook]
     public var http: HTTP
     public var log: Log
+    /// `[limits]`: what one source may cost the engine.
+    public var limits: Limits = Limits()
     /// The file this configuration was read from.
     public var sourcePath: String
 

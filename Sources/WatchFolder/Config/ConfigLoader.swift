@@ -222,10 +222,27 @@ public enum ConfigLoader {
             try l.finish()
         }
 
+        // [limits]
+        var limits = Limits()
+        if var l = try section("limits") {
+            func seconds(_ key: String) throws(ConfigError) -> Double? {
+                guard let d = try l.number(key, above: 0) else { return nil }
+                guard d.isFinite else { throw l.error(key, "'\(key)' in [limits] must be a finite number of seconds, not \(d)") }
+                return d
+            }
+            limits.probeSeconds = try seconds("probe_seconds") ?? limits.probeSeconds
+            limits.stallSeconds = try seconds("stall_seconds") ?? limits.stallSeconds
+            limits.maxDurationSeconds = try seconds("max_duration_seconds") ?? limits.maxDurationSeconds
+            limits.maxGapSeconds = try seconds("max_gap_seconds") ?? limits.maxGapSeconds
+            limits.maxPixels = try l.int("max_pixels", min: 1) ?? limits.maxPixels
+            limits.maxStreams = try l.int("max_streams", min: 1, max: 100_000) ?? limits.maxStreams
+            try l.finish()
+        }
+
         try top.finish()
         try checkFolders(inbox: inbox, state: state, outbox: outbox, file: file, locator: locator)
         return Config(inbox: inbox, state: state, outbox: outbox, transcode: transcode, s3: s3, webhooks: webhooks,
-                      http: http, log: log, sourcePath: file)
+                      http: http, log: log, limits: limits, sourcePath: file)
     }
 
     /// The largest values that make sense; anything above is a typo (or `inf`), refused with its line.

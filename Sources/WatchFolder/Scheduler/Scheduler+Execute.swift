@@ -16,8 +16,22 @@ extension Scheduler {
         let source = settings.inbox.appendingPathComponent(job.sourcePath)
         let jobDir = settings.workDirectory(id)
         defer { try? FileManager.default.removeItem(at: jobDir) }
-        guard FileManager.default.fileExists(atPath: source.path) else {
+        // The one open of the source: beneath the inbox, no symlink on the path, a regular file, the one recorded.
+        let opened: SourceFile
+        do {
+            opened = try SourceFile.open(job.sourcePath, beneath: settings.inbox)
+        } catch where error.code == .missingInput {
             await record(job, .cancelled(reason: "the source file disappeared before it was processed"), "job cancelled")
+            return
+        } catch {
+            await fail(job, reason: "\(error)", encoder: nil, settings: settings)
+            return
+        }
+        guard Self.isRecorded(opened, job) else {
+            // Replaced or rewritten since it was recorded: not read. Intake records a replacement again once it
+            // settles (the queued job follows it), so the next attempt waits at least that long.
+            await fail(job, reason: "\(opened.name): the source changed since it was recorded (replaced or rewritten); it was not read",
+                       encoder: nil, settings: settings, notBefore: settings.settleSeconds + 1)
             return
         }
         if let location = job.outputLocation, await publisher.holdsPackage(at: location, package: packageInfo(job)) {
@@ -31,7 +45,7 @@ extension Scheduler {
             options.hardware = .cpu  // a GPU failure retries on the CPU
         }
         let request = BuildRequest(source: source, output: jobDir.appendingPathComponent("package"),
-                                   work: jobDir.appendingPathComponent("tmp"), options: options)
+                                   work: jobDir.appendingPathComponent("tmp"), options: options, sourceFile: opened)
         try? FileManager.default.removeItem(at: jobDir)
         try? FileManager.default.createDirectory(at: jobDir, withIntermediateDirectories: true)
 
@@ -95,11 +109,18 @@ extension Scheduler {
         }
     }
 
-    /// Retries with backoff, or fails for good after the last attempt.
-    func fail(_ job: Job, reason: String, encoder: String?, settings: SchedulerSettings) async {
+    /// True when `file` is the job's recorded file: same device, inode, size and modification time.
+    static func isRecorded(_ file: SourceFile, _ job: Job) -> Bool {
+        let s = file.status
+        return Int64(bitPattern: s.device) == job.device && Int64(bitPattern: s.inode) == job.inode && s.size == job.size
+            && s.mtimeNanoseconds == job.mtimeNs
+    }
+
+    /// Retries with backoff (at least `notBefore` seconds), or fails for good after the last attempt.
+    func fail(_ job: Job, reason: String, encoder: String?, settings: SchedulerSettings, notBefore: TimeInterval = 0) async {
         let line = reason.split(separator: "\n").first.map(String.init) ?? reason
         if job.attempts < settings.maxAttempts {
-            let delay = settings.backoff(afterAttempt: job.attempts)
+            let delay = max(settings.backoff(afterAttempt: job.attempts), notBefore)
             await record(job, .retry(error: line, encoder: encoder, delay: delay), "job retrying",
                          level: .warning, ["wf.error": "\(line)", "wf.retry.in": "\(delay)"])
         } else {

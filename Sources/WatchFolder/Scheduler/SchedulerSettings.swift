@@ -14,6 +14,8 @@ public struct SchedulerSettings: Sendable, Hashable {
     public var inbox: URL
     public var failedPath: URL
     public var archivePath: URL?
+    /// `[inbox] settle_seconds`: how long intake takes to record a replaced source again.
+    public var settleSeconds: Double
     public var onSuccess: Config.Inbox.OnSuccess
     /// `state/work`: one folder per running job.
     public var workRoot: URL
@@ -27,6 +29,8 @@ public struct SchedulerSettings: Sendable, Hashable {
         shutdownGraceSeconds = config.transcode.shutdownGraceSeconds
         retryBackoffSeconds = 2
         options = config.transcode.options
+        options.limits = config.limits
+        settleSeconds = config.inbox.settleSeconds
         inbox = config.inbox.path
         failedPath = config.inbox.failedPath
         archivePath = config.inbox.archivePath

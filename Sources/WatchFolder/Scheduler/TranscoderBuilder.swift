@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import Logging
 import Pipeline
 
@@ -21,7 +21,7 @@ public struct TranscoderBuilder: PackageBuilder {
                 defer { continuation.finish() }
                 let manifest = try await transcoder.transcode(
                     TranscodeRequest(input: request.source, outputDirectory: request.output,
-                                     workDirectory: request.work, options: request.options),
+                                     workDirectory: request.work, options: request.options, source: request.sourceFile),
                     progress: continuation)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]

@@ -18,7 +18,7 @@ struct Probe: AsyncParsableCommand {
 
     @Argument(help: "The video to inspect.") var input: String
     @Flag(help: "Print JSON instead of text.") var json = false
-    @Option(help: ArgumentHelp("Plan with the ladder in this config's [transcode].", valueName: "path"))
+    @Option(help: ArgumentHelp("Plan with the ladder in this config's [transcode]; apply its [limits].", valueName: "path"))
     var config: String?
 
     struct Output: Encodable {
@@ -28,10 +28,15 @@ struct Probe: AsyncParsableCommand {
 
     func run() async throws {
         var ladder = Rung.defaultLadder
-        if let config { ladder = try ConfigLoader.load(path: config).transcode.options.ladder }
+        var limits = Limits()
+        if let config {
+            let loaded = try ConfigLoader.load(path: config)
+            ladder = loaded.transcode.options.ladder
+            limits = loaded.limits
+        }
         let info: MediaInfo
         do {
-            info = try Prober.probe(URL(fileURLWithPath: input))
+            info = try Prober.probe(URL(fileURLWithPath: input), limits: limits)
         } catch {
             throw CLIFailure.work("\(error)")
         }

@@ -28,7 +28,7 @@ struct Transcode: AsyncParsableCommand {
     var out: String
     @Option(help: "libx264 preset (default: the config's, else veryfast).") var preset: String?
     @Option(help: "auto, cpu, nvenc, vaapi or qsv (default: the config's, else auto).") var hardware: HardwarePreference?
-    @Option(help: ArgumentHelp("Take [transcode] (ladder, segments, thumbnails...) from this config.", valueName: "path"))
+    @Option(help: ArgumentHelp("Take [transcode] (ladder, segments, thumbnails...) and [limits] from this config.", valueName: "path"))
     var config: String?
     @Option(help: "auto (a bar on a terminal, else nothing), bar, json (lines on stdout) or none.")
     var progress: ProgressStyle = .auto
@@ -39,6 +39,7 @@ struct Transcode: AsyncParsableCommand {
             let loaded = try ConfigLoader.load(path: config)
             LogSetup.bootstrap(loaded.log)
             options = loaded.transcode.options
+            options.limits = loaded.limits
         }
         if let preset {
             guard Config.Transcode.presets.contains(preset) else {

@@ -86,7 +86,9 @@ final class ProgressEstimator: Sendable {
 
     private func duration(id: Int64, path: String) -> Double? {
         if let known = durations.withLock({ $0[id] }) { return known }
-        let seconds = (try? Prober.probe(inbox.appendingPathComponent(path)))?.durationSeconds ?? 0  // 0: unknown, not probed again
+        // The engine's own open and probe: beneath the inbox, no symlinks, media containers only, within probe_seconds.
+        let source = try? SourceFile.open(path, beneath: inbox)
+        let seconds = source.flatMap { try? Prober.probe($0) }?.durationSeconds ?? 0  // 0: unknown, not probed again
         durations.withLock {
             if $0.count > 256 { $0.removeAll() }
             $0[id] = seconds
