@@ -78,8 +78,8 @@ public enum ConfigLoader {
         var r = try required("inbox")
         var inbox = Config.Inbox(path: try requiredPath(&r, "path"), failedPath: URL(fileURLWithPath: "/"))
         inbox.recursive = try r.bool("recursive") ?? inbox.recursive
-        inbox.settleSeconds = try r.seconds("settle_seconds", max: Limits.settleSeconds) ?? inbox.settleSeconds
-        inbox.pollSeconds = try r.seconds("poll_seconds", max: Limits.pollSeconds) ?? inbox.pollSeconds
+        inbox.settleSeconds = try r.seconds("settle_seconds", max: Ceilings.settleSeconds) ?? inbox.settleSeconds
+        inbox.pollSeconds = try r.seconds("poll_seconds", max: Ceilings.pollSeconds) ?? inbox.pollSeconds
         if let exts = try r.stringArray("extensions") {
             inbox.extensions = exts.map { $0.lowercased().drop { $0 == "." } }.map(String.init)
             if inbox.extensions.isEmpty { throw r.error("extensions", "'extensions' in [inbox] must list at least one extension") }
@@ -96,7 +96,7 @@ public enum ConfigLoader {
         // [state]
         r = try required("state")
         var state = Config.State(path: try requiredPath(&r, "path"))
-        if let days = try r.int("keep_events_days", min: 0, max: Limits.keepEventsDays) { state.keepEventsDays = days }
+        if let days = try r.int("keep_events_days", min: 0, max: Ceilings.keepEventsDays) { state.keepEventsDays = days }
         try r.finish()
 
         // [outbox]
@@ -114,7 +114,7 @@ public enum ConfigLoader {
             transcode.concurrency = try t.int("concurrency", min: 1, max: 64) ?? transcode.concurrency
             transcode.gpuConcurrency = try t.int("gpu_concurrency", min: 0, max: 64) ?? transcode.gpuConcurrency
             transcode.maxAttempts = try t.int("max_attempts", min: 1, max: 100) ?? transcode.maxAttempts
-            transcode.shutdownGraceSeconds = try t.seconds("shutdown_grace_seconds", max: Limits.shutdownGraceSeconds)
+            transcode.shutdownGraceSeconds = try t.seconds("shutdown_grace_seconds", max: Ceilings.shutdownGraceSeconds)
                 ?? transcode.shutdownGraceSeconds
             var o = transcode.options
             o.hardware = try t.choice("hardware", HardwarePreference.self) ?? o.hardware
@@ -124,7 +124,7 @@ public enum ConfigLoader {
                 }
                 o.preset = preset
             }
-            o.segmentSeconds = try t.seconds("segment_seconds", excludingMin: true, max: Limits.segmentSeconds) ?? o.segmentSeconds
+            o.segmentSeconds = try t.seconds("segment_seconds", excludingMin: true, max: Ceilings.segmentSeconds) ?? o.segmentSeconds
             o.segmentFormat = try t.choice("segment_format", SegmentFormat.self) ?? o.segmentFormat
             o.thumbnails = try t.int("thumbnails", min: 0, max: 100) ?? o.thumbnails
             o.audioBitrate = try t.bitrate("audio_bitrate") ?? o.audioBitrate
@@ -246,7 +246,7 @@ public enum ConfigLoader {
     }
 
     /// The largest values that make sense; anything above is a typo (or `inf`), refused with its line.
-    enum Limits {
+    enum Ceilings {
         static let settleSeconds: Double = 86_400
         static let pollSeconds: Double = 3_600
         static let shutdownGraceSeconds: Double = 3_600
