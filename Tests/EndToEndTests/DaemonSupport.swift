@@ -11,8 +11,9 @@ final class DaemonProcess: @unchecked Sendable {
 
     /// Starts `watchfolder run --config config` and waits (without blocking a thread of the shared pool) until it
     /// has said where to drop files.
-    static func start(config: URL) async throws -> DaemonProcess {
-        let daemon = try DaemonProcess(config: config)
+    /// - Parameter openFiles: Runs it with this `RLIMIT_NOFILE` (as systemd's `LimitNOFILE=` would), through `prlimit`.
+    static func start(config: URL, openFiles: Int? = nil) async throws -> DaemonProcess {
+        let daemon = try DaemonProcess(config: config, openFiles: openFiles)
         do {
             try await waitUntil("the daemon says where to drop files", timeout: 60) {
                 guard daemon.process.isRunning else { throw Timeout(description: "the daemon exited: \(daemon.stderr)") }
@@ -24,7 +25,7 @@ final class DaemonProcess: @unchecked Sendable {
         return daemon
     }
 
-    private init(config: URL) throws {
+    private init(config: URL, openFiles: Int?) throws {
         self.config = config
         let dir = config.deletingLastPathComponent()
         let n = UUID().uuidString.prefix(8)
@@ -32,8 +33,13 @@ final class DaemonProcess: @unchecked Sendable {
         stderrURL = dir.appendingPathComponent("daemon-\(n).err")
         FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
         FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-        process.executableURL = watchfolderBinary
-        process.arguments = ["run", "--config", config.path]
+        if let openFiles {
+            process.executableURL = try installedTool("prlimit")
+            process.arguments = ["--nofile=\(openFiles):\(openFiles)", "--", watchfolderBinary.path, "run", "--config", config.path]
+        } else {
+            process.executableURL = watchfolderBinary
+            process.arguments = ["run", "--config", config.path]
+        }
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         process.standardInput = FileHandle.nullDevice
