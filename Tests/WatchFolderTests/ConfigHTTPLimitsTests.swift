@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import WatchFolder
+@testable import WatchFolderStatus
 
 /// `[http] max_connections` and `max_event_streams`: defaults, values, refusals with their line.
 @Suite("Config: [http] limits")
@@ -46,5 +47,13 @@ struct ConfigHTTPLimitsTests {
         #expect(refusal("max_event_streams = 0\n") == "config.toml:12: 'max_event_streams' in [http] must be at least 1, not 0")
         #expect(refusal("max_connections = 8\nmax_event_streams = 8\n")
                 == "config.toml:13: 'max_event_streams' in [http] must be at most 7, not 8")
+    }
+
+    @Test func theCapLeavesDescriptorsForTheDaemon() {
+        #expect(StatusServer.connectionLimit(configured: 256, descriptors: 8192) == 256, "the unit's LimitNOFILE")
+        #expect(StatusServer.connectionLimit(configured: 256, descriptors: 512) == 256)
+        #expect(StatusServer.connectionLimit(configured: 256, descriptors: 400) == 144, "400 - 256 kept for the rest")
+        #expect(StatusServer.connectionLimit(configured: 256, descriptors: 100) == 1)
+        #expect(StatusServer.connectionLimit(configured: 10_000, descriptors: Int.max) == 10_000, "unlimited")
     }
 }
