@@ -154,6 +154,8 @@ enum UploadRecipes {
         /// and group watchfolder-upload, readable by the group and writable by its owner only.
         func upload(_ file: URL, as uploader: String) throws {
             let name = file.lastPathComponent
+            // Group-writable on the uploader's machine, as a desktop's umask 0002 makes files: sftp sends that mode.
+            chmod(file.path, 0o666)
             let session = try sftp(uploader, "pwd\nput \(file.path) \(name).part\nrename \(name).part \(name)\n")
             #expect(session.status == 0, "sftp upload: \(session.output)")
             #expect(session.stdout.contains("Remote working directory: /inbox"), "\(session.output)")
@@ -180,6 +182,7 @@ enum UploadRecipes {
             let file = scratch.appendingPathComponent("fence-upload.mp4"), mine = scratch.appendingPathComponent("other.mp4")
             try Data("the owner's upload".utf8).write(to: file)
             try Data("someone else's bytes".utf8).write(to: mine)
+            chmod(file.path, 0o666)  // as a desktop's umask 0002 makes it: the recipe's -u 0022 keeps it the owner's
             let target = "/srv/watchfolder/inbox/fence-upload.mp4"
             #expect(try sftp(owner, "put \(file.path) fence-upload.mp4\n").status == 0)
             for command in ["rm fence-upload.mp4", "rename fence-upload.mp4 taken.mp4", "put \(mine.path) fence-upload.mp4",
