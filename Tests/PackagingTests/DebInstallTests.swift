@@ -160,6 +160,10 @@ struct DebInstallTests {
             try dropClipAndAwaitPackage(configPath: configPath) { clip, _ in try sftp.upload(clip, as: "wftestsftp") }
             try sftp.checkFence(owner: "wftestsftp", other: "wftestsftp2")
         }
+        // The CLI as the guide runs it (`sudo -u watchfolder -g watchfolder-upload watchfolder ...`, default config).
+        let cli = try run("setpriv", ["--reuid=watchfolder", "--regid=watchfolder-upload", "--init-groups",
+                                      "/usr/bin/watchfolder", "jobs", "--json"])
+        #expect(cli.status == 0 && cli.stdout.contains("\"installed-clip.mp4\""), "\(cli.output)")
         for user in ["wftestsftp", "wftestsftp2", "wftestsmb"] { try UploadRecipes.checkUploaderCanOnlyWriteTheInbox(user) }
         let smbFile = scratch.appendingPathComponent("smb-clip.mp4")
         try Data(repeating: 7, count: 100_000).write(to: smbFile)
