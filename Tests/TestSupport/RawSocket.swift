@@ -43,6 +43,11 @@ public final class RawSocket: @unchecked Sendable {
         guard sent == bytes.count else { throw ToolFailure(description: "send: errno \(errno)") }
     }
 
+    /// Closes the sending side (the peer reads end of stream), keeping the connection open for the answer.
+    public func shutdownWrite() {
+        shutdown(fd, Int32(SHUT_WR))
+    }
+
     /// Reads what has arrived without waiting; true once the peer has closed the connection (end of stream or
     /// reset).
     public func peerClosed() -> Bool {

@@ -157,6 +157,21 @@ import Testing
         }
     }
 
+    @Test func aRequestCutShortIsA400NotAServerError() async throws {
+        try await withTempDir { dir in
+            let bench = try StatusBench(root: dir, token: "t0k")  // with a token, /login reads its body
+            try await withStatusServer(bench.server()) { client async throws in
+                let socket = try await offPool { try RawSocket(port: client.port) }
+                try socket.send(Self.request("POST /login HTTP/1.1", port: client.port,
+                                             ["Content-Type: application/x-www-form-urlencoded", "Content-Length: 100"]) + "token=t0")
+                socket.shutdownWrite()  // the body ends 92 bytes early
+                try await waitUntil("an answer", timeout: 20) { socket.text.contains("}") }
+                #expect(socket.text.hasPrefix("HTTP/1.1 400 "), "\(socket.text)")
+                #expect(socket.text.contains(#"{"error":"the request is malformed or ended early"}"#), "\(socket.text)")
+            }
+        }
+    }
+
     /// Sends `piece` every 200 ms until the server closes the connection (then returns how long that took) or
     /// 20 s pass (nil).
     static func trickle(_ socket: RawSocket, _ piece: String) async -> Duration? {
