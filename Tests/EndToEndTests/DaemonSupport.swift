@@ -11,9 +11,12 @@ final class DaemonProcess: @unchecked Sendable {
 
     /// Starts `watchfolder run --config config` and waits (without blocking a thread of the shared pool) until it
     /// has said where to drop files.
-    /// - Parameter wrapper: a command that runs the daemon (`["strace", "-f", ...]`); the daemon is then its child.
-    static func start(config: URL, wrapper: [String] = []) async throws -> DaemonProcess {
-        let daemon = try DaemonProcess(config: config, wrapper: wrapper)
+    /// - Parameters:
+    ///   - wrapper: a command that runs the daemon (`["strace", "-f", ...]`); the daemon is then its child.
+    ///   - openFiles: runs it with this `RLIMIT_NOFILE` (as systemd's `LimitNOFILE=` would), through `prlimit`.
+    static func start(config: URL, wrapper: [String] = [], openFiles: Int? = nil) async throws -> DaemonProcess {
+        let limit = openFiles.map { ["prlimit", "--nofile=\($0):\($0)", "--"] } ?? []
+        let daemon = try DaemonProcess(config: config, wrapper: limit + wrapper)
         do {
             try await waitUntil("the daemon says where to drop files", timeout: 60) {
                 guard daemon.process.isRunning else { throw Timeout(description: "the daemon exited: \(daemon.stderr)") }

@@ -85,6 +85,42 @@ import Testing
         }
     }
 
+    /// A thousand idle connections to a daemon held to 512 open files (as the unit's `LimitNOFILE=` would hold
+    /// it): the connection cap keeps the descriptors the daemon needs for its work, so `/api/health` answers
+    /// and a clip dropped meanwhile becomes a package.
+    @Test func aThousandIdleConnectionsLeaveTheDaemonWorking() async throws {
+        try await withTemporaryDirectory { dir in
+            let folders = try DaemonFolders(root: dir)
+            let daemon = try await DaemonProcess.start(config: folders.config, openFiles: 512)
+            try await waitUntil("the daemon says where the dashboard is", timeout: 20) { daemon.stdout.contains("dashboard at http://") }
+            let line = try #require(daemon.stdout.split(separator: "\n").first { $0.contains("dashboard at ") })
+            let root = String(line[try #require(line.range(of: "http://")).lowerBound...])
+                .trimmingCharacters(in: CharacterSet(charactersIn: "/ "))
+            let port = try #require(Int(root.split(separator: ":").last ?? ""))
+
+            // Connected one after another; a daemon out of descriptors stops accepting, and then connecting
+            // times out (the test gives up after three such).
+            let sockets: [RawSocket] = try await offPool {
+                var sockets: [RawSocket] = [], failures = 0
+                while sockets.count < 1000 && failures < 3 {
+                    if let socket = try? RawSocket(port: port, timeout: 2) { sockets.append(socket) } else { failures += 1 }
+                }
+                return sockets
+            }
+            #expect(sockets.count == 1000, "every connection was accepted (the idle ones make room)")
+            #expect(try await curl(root + "/api/health").status == 200)
+
+            try Clips.drop(try await Clips.shared(), at: folders.inbox.appendingPathComponent("busy.mp4"))
+            try await waitUntil("the clip dropped during the flood becomes a package", timeout: 120) {
+                try await states(folders.config)["busy.mp4"] == "completed"
+            }
+            #expect(folders.packages() == ["busy"])
+            #expect(try await curl(root + "/api/health").status == 200)
+            #expect(sockets.filter { !$0.peerClosed() }.count <= 256, "at most max_connections are open")
+            #expect(await daemon.stop() == 0)
+        }
+    }
+
     @Test func aPortInUseStopsTheDaemonWithOneLine() async throws {
         try await withTemporaryDirectory { dir in
             try FileManager.default.createDirectory(at: dir.appendingPathComponent("first"), withIntermediateDirectories: true)

@@ -118,10 +118,12 @@ struct DebPackageTests {
         for line in ["Type=notify", "NotifyAccess=main", "WatchdogSec=", "User=watchfolder",
                      "ExecReload=/bin/kill -HUP $MAINPID", "Restart=on-failure", "ProtectSystem=strict",
                      "ReadWritePaths=/srv/watchfolder /var/lib/watchfolder", "ProtectHome=yes", "PrivateTmp=yes",
-                     "NoNewPrivileges=yes", "CapabilityBoundingSet=\n", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
+                     "NoNewPrivileges=yes", "CapabilityBoundingSet=CAP_FOWNER\n", "AmbientCapabilities=CAP_FOWNER\n",
+                     "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6", "StateDirectoryMode=0700\n",
+                     "MemoryHigh=", "MemoryMax=", "TasksMax=", "LimitNOFILE=8192\n",
                      "SystemCallFilter=@system-service", "LockPersonality=yes", "MemoryDenyWriteExecute=yes",
                      "DeviceAllow=char-drm rw", "DeviceAllow=char-nvidia-frontend rw",
-                     "SupplementaryGroups=video render", "WantedBy=multi-user.target",
+                     "SupplementaryGroups=video render watchfolder-upload\n", "WantedBy=multi-user.target",
                      "ExecStart=/usr/bin/watchfolder run --config /etc/watchfolder/config.toml"] {
             #expect(text.contains(line), "the unit lacks \(line)")
         }

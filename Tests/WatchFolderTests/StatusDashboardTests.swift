@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Pipeline
+import TestSupport
 import Testing
 @testable import WatchFolder
 @testable import WatchFolderStatus
@@ -98,9 +99,9 @@ import Testing
     }
 
     /// The DevTools driver (Python 3 + `websocket-client`).
-    static let driver = #"""
-# Drives headless Chromium over the DevTools protocol: loads the dashboard once, samples its DOM while a job
-# runs (no reloads: updates must arrive over SSE), takes screenshots, and prints what it saw as JSON.
+    /// Starts headless Chromium and connects to it over the DevTools protocol (`call`, `evaluate`, `screenshot`);
+    /// a driver continues inside its `try:` and ends with the `finally:` of ``driverEnd``.
+    static let cdpPrelude = #"""
 import json, os, subprocess, sys, tempfile, time, urllib.request, base64, shutil
 import websocket
 
@@ -134,6 +135,19 @@ try:
         path = os.path.join(outdir, name)
         with open(path, "wb") as f: f.write(base64.b64decode(call("Page.captureScreenshot", format="png")["data"]))
         return path
+"""#
+
+    static let driverEnd = #"""
+finally:
+    proc.terminate()
+    try: proc.wait(10)
+    except Exception: proc.kill()
+    shutil.rmtree(profile, ignore_errors=True)
+"""#
+
+    /// Loads the dashboard once, samples its DOM while a job runs (no reloads: updates must arrive over SSE), takes
+    /// screenshots, and prints what it saw as JSON.
+    static let driver = cdpPrelude + "\n" + #"""
 
     SNAPSHOT = """(() => ({
       marker: window.__wfMarker === 1,
@@ -190,10 +204,39 @@ try:
             break
         time.sleep(0.2)
     print(json.dumps({"snapshots": snapshots, "screenshots": shots}))
-finally:
-    proc.terminate()
-    try: proc.wait(10)
-    except Exception: proc.kill()
-    shutil.rmtree(profile, ignore_errors=True)
-"""#
+"""# + "\n" + driverEnd
+
+    /// Loads the dashboard and prints each new text of its connection status, one per line, for `timeout` seconds.
+    static let connectionWatcher = cdpPrelude + "\n" + #"""
+    call("Page.enable"); call("Runtime.enable")
+    call("Page.navigate", url=url)
+    seen, end = None, time.time() + timeout
+    while time.time() < end:
+        conn = evaluate("(document.getElementById('conn') || {}).textContent || ''")
+        if conn != seen:
+            print(conn, flush=True)
+            seen = conn
+        time.sleep(0.1)
+"""# + "\n" + driverEnd
+
+    /// Past `[http] max_event_streams` the event stream is refused (503), which ends a browser's EventSource for
+    /// good: the dashboard says so and connects again by itself once there is room.
+    @Test func dashboardConnectsAgainWhenTheServerHadNoRoomForItsStream() async throws {
+        try await withTempDir { dir in
+            var bench = try StatusBench(root: dir)
+            bench.config.http.maxEventStreams = 1
+            let driverURL = dir.appendingPathComponent("cdp_watch.py")
+            try Self.connectionWatcher.write(to: driverURL, atomically: true, encoding: .utf8)
+            try await withStatusServer(bench.server()) { client async throws in
+                var holder: RawSocket? = try await offPool { try RawSocket(port: client.port) }
+                try holder?.send("GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:\(client.port)\r\n\r\n")
+                try await waitUntil("the only stream is taken", timeout: 20) { holder?.text.contains("retry: 2000") == true }
+                let browser = try RunningProcess("python3", [driverURL.path, "http://127.0.0.1:\(client.port)/", dir.path, "60"])
+                #expect(await browser.waitFor("offline, retrying…", timeout: .seconds(30)), "\(browser.output) \(browser.errors)")
+                holder = nil  // the stream ends: there is room
+                #expect(await browser.waitFor("live\n", timeout: .seconds(30)), "\(browser.output) \(browser.errors)")
+                await browser.finish(timeout: .zero)
+            }
+        }
+    }
 }

@@ -34,12 +34,15 @@ struct StatusBench {
     }
 
     /// A server factory for ``withStatusServer(_:_:)``.
-    func server(keepAlive: Duration = .seconds(15)) -> (@escaping @Sendable (Int) async -> Void) -> StatusServer {
+    func server(keepAlive: Duration = .seconds(15), idleTimeout: Duration = .seconds(30),
+                headerTimeout: Duration = .seconds(10)) -> (@escaping @Sendable (Int) async -> Void) -> StatusServer {
         { onRunning in
             var logger = Logger(label: "status-test")
             logger.logLevel = .warning
             var server = StatusServer(config: config, store: store, logger: logger, onRunning: onRunning)
             server.keepAlive = keepAlive
+            server.idleTimeout = idleTimeout
+            server.headerTimeout = headerTimeout
             return server
         }
     }

@@ -44,17 +44,24 @@ install -m 0644 "$here/60-watchfolder.conf" "$tree/60-watchfolder.conf"
 install -m 0644 "$root/README.md" "$tree/README.md"
 install -m 0644 "$root/docs/deb.md" "$tree/deb.md"
 
-# The changelog's version is the source's (or the override), dated by the last commit for reproducible builds.
+# debian/changelog is written by hand (what changed, what an upgrade asks of the administrator); its newest entry
+# is this version. An overridden version (the upgrade test's rebuild) gets an entry of its own on top, dated by
+# the last commit for reproducible builds.
+changelog_version=$(sed -n '1s/^watchfolder (\([^)]*\)).*/\1/p' "$here/debian/changelog")
+if [ "$changelog_version" != "$source_version" ]; then
+    echo "build-deb: packaging/deb/debian/changelog starts with $changelog_version but $version_file says $source_version: add an entry" >&2
+    exit 1
+fi
 epoch=${SOURCE_DATE_EPOCH:-$(git -C "$root" log -1 --format=%ct 2>/dev/null || date +%s)}
 export SOURCE_DATE_EPOCH=$epoch
-cat > "$tree/debian/changelog" <<CHANGELOG
-watchfolder ($version) unstable; urgency=medium
-
-  * Release $version: the daemon, the CLI and the hardened systemd service.
-    See /usr/share/doc/watchfolder/README.md.gz for what changed.
-
- -- watchfolder maintainers <watchfolder@lists.example.org>  $(date -u -R -d "@$epoch")
-CHANGELOG
+if [ "$version" != "$source_version" ]; then
+    {
+        printf 'watchfolder (%s) unstable; urgency=medium\n\n' "$version"
+        printf '  * Rebuild of %s as %s.\n\n' "$source_version" "$version"
+        printf ' -- watchfolder maintainers <watchfolder@lists.example.org>  %s\n\n' "$(date -u -R -d "@$epoch")"
+        cat "$here/debian/changelog"
+    } > "$tree/debian/changelog"
+fi
 
 # The man page, from the CLI's own help: the root command, then every subcommand.
 {
@@ -71,10 +78,10 @@ CHANGELOG
     echo "The configuration (every key is described in /usr/share/doc/watchfolder/examples/config.example.toml)."
     echo ".TP"
     echo ".I /srv/watchfolder/{inbox,outbox,archive,failed}"
-    echo "The media folders. The inbox is writable by members of group watchfolder."
+    echo "The media folders. The inbox is writable by members of group watchfolder-upload (and nothing else is)."
     echo ".TP"
     echo ".I /var/lib/watchfolder"
-    echo "The job database and work folders."
+    echo "The job database and work folders, readable by the service only."
     echo "[SEE ALSO]"
     echo "systemctl(1), /usr/share/doc/watchfolder/deb.md.gz (SFTP and Samba upload recipes)"
 } > "$work/commands.h2m"

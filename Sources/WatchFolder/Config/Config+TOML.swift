@@ -82,6 +82,8 @@ extension Config {
         line("listen", q(http.listen))
         if let v = secret(http.token) { line("token", v) }
         line("metrics_token", String(http.metricsToken))
+        line("max_connections", String(http.maxConnections))
+        line("max_event_streams", String(http.maxEventStreams))
 
         section("limits")
         line("probe_seconds", num(limits.probeSeconds))

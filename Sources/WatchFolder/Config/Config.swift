@@ -111,6 +111,10 @@ public struct Config: Sendable, Hashable {
         public var token: String?
         /// `/metrics` asks for the token too (Prometheus `authorization` / `bearer_token`); else it is open.
         public var metricsToken = false
+        /// Open connections at most (`max_connections`); past it an idle one is closed for a new one, or the new one is.
+        public var maxConnections = 256
+        /// Server-Sent Event streams at most (`max_event_streams`); past it `/api/events` answers 503.
+        public var maxEventStreams = 32
         public var listen: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
     }
 

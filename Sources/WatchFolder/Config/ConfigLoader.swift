@@ -205,6 +205,10 @@ public enum ConfigLoader {
             }
             http.token = try h.string("token")
             if let protect = try h.bool("metrics_token") { http.metricsToken = protect }
+            http.maxConnections = try h.int("max_connections", min: 2, max: 65536) ?? http.maxConnections
+            // Streams leave at least one connection for the API (by default 32, fewer under a small max_connections).
+            http.maxEventStreams = try h.int("max_event_streams", min: 1, max: http.maxConnections - 1)
+                ?? min(http.maxEventStreams, http.maxConnections - 1)
             try h.finish()
         }
         if http.token == nil, let env = environment["WATCHFOLDER_HTTP_TOKEN"], !env.isEmpty { http.token = env }

@@ -184,7 +184,12 @@ enum DashboardPage {
           const source = new EventSource("/api/events");
           const conn = document.getElementById("conn");
           source.onopen = () => { conn.textContent = "live"; };
-          source.onerror = () => { conn.textContent = "reconnecting…"; };
+          source.onerror = () => {
+            if (source.readyState !== EventSource.CLOSED) { conn.textContent = "reconnecting…"; return; }
+            // Refused (503: max_event_streams reached, or the server restarting): try again in 10 s.
+            conn.textContent = "offline, retrying…";
+            setTimeout(() => reload().catch(() => {}).then(connect), 10000);
+          };
           for (const type of ["job.queued", "job.started", "job.progress", "job.retrying", "job.completed", "job.failed", "job.cancelled"])
             source.addEventListener(type, soon);
           source.addEventListener("progress", e => progress(JSON.parse(e.data)));

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 import WatchFolder
 
@@ -14,22 +15,31 @@ import WatchFolder
 /// - `event: progress` (no `id:`) carries the live progress of running jobs, at most about once a second per
 ///   job: `{"id", "progress", "speed", "eta_seconds", "state"}`.
 /// - A `: keep-alive` comment every 15 s keeps proxies from closing the stream.
+/// - At most `[http] max_event_streams` streams are open at once; past that a request is answered 503 with
+///   `Retry-After`.
 ///
 /// Changes are observed with a GRDB `ValueObservation` on the pool the daemon writes through, not polled; the
 /// keep-alive tick also catches changes made by another process (the CLI).
 struct EventStream: Sendable {
     let reader: StatusReader
     let keepAlive: Duration
+    let slots: EventStreamSlots
 
-    init(reader: StatusReader, keepAlive: Duration = .seconds(15)) {
+    init(reader: StatusReader, keepAlive: Duration = .seconds(15), maxStreams: Int) {
         self.reader = reader
         self.keepAlive = keepAlive
+        slots = EventStreamSlots(limit: maxStreams)
     }
 
-    private enum Tick: Sendable { case changed, keepAlive }
+    private enum Tick: Sendable { case changed, keepAlive, closed }
 
-    /// The streaming response for a client that last saw event `lastEventID` (nil: only new events).
-    func response(lastEventID: Int64?) async throws -> Response {
+    /// The streaming response for a client that last saw event `lastEventID` (nil: only new events); it ends
+    /// when `connection` closes.
+    func response(lastEventID: Int64?, connection: any Channel) async throws -> Response {
+        guard let slot = slots.take() else {
+            throw APIError(.serviceUnavailable, "\(slots.limit) event streams are open ([http] max_event_streams): close a dashboard or try again later",
+                           headers: [.retryAfter: "10"])
+        }
         let start: Int64
         if let lastEventID { start = lastEventID } else { start = try await reader.summary().lastEventID }
         let headers: HTTPFields = [
@@ -37,8 +47,13 @@ struct EventStream: Sendable {
         ]
         let pool = reader.pool, keepAlive = self.keepAlive
         return Response(status: .ok, headers: headers, body: .init { writer in
+            _ = slot  // held while the stream is open
             try await writer.write(ByteBuffer(string: "retry: 2000\n: watchfolder events after \(start)\n\n"))
             let (ticks, tick) = AsyncStream.makeStream(of: Tick.self, bufferingPolicy: .bufferingNewest(1))
+            connection.closeFuture.whenComplete { _ in
+                tick.yield(.closed)
+                tick.finish()
+            }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await Self.observe(pool, tick) }
                 group.addTask {
@@ -47,6 +62,7 @@ struct EventStream: Sendable {
                 var last = start
                 var sentProgress: [Int64: Double] = [:]
                 for await next in ticks.cancelOnGracefulShutdown() {
+                    if next == .closed { break }
                     if next == .keepAlive { try await writer.write(ByteBuffer(string: ": keep-alive\n\n")) }
                     // Durable events first (in order), then the live progress of running jobs.
                     while true {
@@ -60,14 +76,14 @@ struct EventStream: Sendable {
                     let running = try await reader.page(state: .running, limit: 100, before: nil)
                     for job in running where sentProgress[job.id ?? 0] != job.progress {
                         sentProgress[job.id ?? 0] = job.progress
-                        try await writer.write(ByteBuffer(string: Self.progressFrame(reader.resource(job))))
+                        try await writer.write(ByteBuffer(string: Self.progressFrame(await reader.resource(job))))
                     }
                     let ids = Set(running.compactMap(\.id))
                     sentProgress = sentProgress.filter { ids.contains($0.key) }
                 }
                 group.cancelAll()
             }
-            try await writer.finish(nil)
+            if connection.isActive { try await writer.finish(nil) }
         })
     }
 

@@ -10,15 +10,18 @@ struct StatusRoutes: Sendable {
     let settings: SchedulerSettings
     let auth: StatusAuth
     let events: EventStream
+    /// `[http] listen`'s host: without a token, requests must name it (or `localhost`) in `Host`.
+    let listenHost: String
     let logger: Logger
     let gauges = JobGauges()
 
-    typealias Handler = @Sendable (Request, BasicRequestContext) async throws -> Response
+    typealias Handler = @Sendable (Request, StatusRequestContext) async throws -> Response
     static let methods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
 
-    func build() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    func build() -> Router<StatusRequestContext> {
+        let router = Router(context: StatusRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
+        if auth.token == nil { router.add(middleware: SameOriginMiddleware(listenHost: listenHost)) }
         router.add(middleware: AuthMiddleware(auth: auth))
         route(router, "/api/health", [.get: health])
         route(router, "/metrics", [.get: metrics])
@@ -36,7 +39,7 @@ struct StatusRoutes: Sendable {
     }
 
     /// Registers `handlers` on `path`, and 405 (with `Allow`) for the other methods.
-    private func route(_ router: Router<BasicRequestContext>, _ path: String, _ handlers: [HTTPRequest.Method: Handler]) {
+    private func route(_ router: Router<StatusRequestContext>, _ path: String, _ handlers: [HTTPRequest.Method: Handler]) {
         let allow = handlers.keys.map(\.rawValue).sorted().joined(separator: ", ")
         for method in Self.methods {
             if let handler = handlers[method] {
@@ -52,21 +55,21 @@ struct StatusRoutes: Sendable {
 
     // MARK: Handlers
 
-    @Sendable func health(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func health(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
         let summary = try await reader.summary()
         let jobs = Dictionary(uniqueKeysWithValues: summary.counts.map { ($0.key.rawValue, $0.value) })
         return JSON.response(Health(version: WatchFolderVersion.string, jobs: jobs, queueDepth: summary.due,
                                     lastEventID: summary.lastEventID))
     }
 
-    @Sendable func metrics(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func metrics(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
         let summary = try await reader.summary()
         let text = gauges.render(counts: summary.counts, due: summary.due)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
                         body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    @Sendable func list(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
         var state: Job.State?
         if let raw = query["state"], !raw.isEmpty {
@@ -88,46 +91,48 @@ struct StatusRoutes: Sendable {
         let jobs = try await reader.page(state: state, limit: limit + 1, before: cursor)
         let shown = Array(jobs.prefix(limit))
         let next = jobs.count > limit ? shown.last?.id.map(String.init) : nil
-        return JSON.response(JobPage(jobs: shown.map(reader.resource), nextCursor: next))
+        var resources: [JobResource] = []
+        for job in shown { resources.append(await reader.resource(job)) }
+        return JSON.response(JobPage(jobs: resources, nextCursor: next))
     }
 
-    @Sendable func detail(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        JSON.response(reader.resource(try await job(context)))
+    @Sendable func detail(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
+        JSON.response(await reader.resource(try await job(context)))
     }
 
-    @Sendable func retry(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func retry(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
         let id = try await job(context).id ?? 0
         let outcome = try await transition { try await JobRetry.run(id, store: store, settings: settings, logger: logger) }
         logger.info("job requeued from the status API: \(outcome.message)", metadata: ["wf.job.id": "\(id)"])
-        return JSON.response(RetryResponse(job: reader.resource(try await reader.job(id) ?? outcome.job),
+        return JSON.response(RetryResponse(job: await reader.resource(try await reader.job(id) ?? outcome.job),
                                            restoredAs: outcome.restoredAs))
     }
 
-    @Sendable func cancel(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func cancel(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
         let id = try await job(context).id ?? 0
         let updated = try await transition { try await store.requestCancel(id) }
         logger.info("job cancel requested from the status API", metadata: ["wf.job.id": "\(id)"])
         // A queued job is cancelled at once; a running one is stopped by the scheduler shortly.
-        return JSON.response(reader.resource(updated), status: updated.state == .cancelled ? .ok : .accepted)
+        return JSON.response(await reader.resource(updated), status: updated.state == .cancelled ? .ok : .accepted)
     }
 
-    @Sendable func poster(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func poster(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
         let job = try await job(context)
         guard let poster = try PackageFiles.manifest(job).poster else { throw APIError.notFound("job \(job.id ?? 0) has no poster") }
-        return try PackageFiles.response(job: job, relative: poster)
+        return try await PackageFiles.response(job: job, relative: poster)
     }
 
-    @Sendable func thumbnail(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func thumbnail(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
         let job = try await job(context)
         let thumbnails = try PackageFiles.manifest(job).thumbnails ?? []
         let raw = context.parameters.get("n") ?? ""
         guard let n = Int(raw), n >= 1, n <= thumbnails.count else {
             throw APIError.notFound("job \(job.id ?? 0) has \(thumbnails.count) thumbnails (1...\(thumbnails.count)), not \"\(raw)\"")
         }
-        return try PackageFiles.response(job: job, relative: thumbnails[n - 1])
+        return try await PackageFiles.response(job: job, relative: thumbnails[n - 1])
     }
 
-    @Sendable func eventStream(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func eventStream(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
         var last: Int64?
         if let raw = request.headers[.init("Last-Event-ID")!] ?? request.uri.queryParameters["last_event_id"].map(String.init) {
             guard let parsed = Int64(raw.trimmingCharacters(in: .whitespaces)), parsed >= 0 else {
@@ -135,15 +140,15 @@ struct StatusRoutes: Sendable {
             }
             last = parsed
         }
-        return try await events.response(lastEventID: last)
+        return try await events.response(lastEventID: last, connection: context.channel)
     }
 
-    @Sendable func dashboard(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func dashboard(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
         guard auth.allows(request) else { return DashboardPage.login(error: nil, status: .unauthorized) }
         return DashboardPage.dashboard(loginEnabled: auth.token != nil)
     }
 
-    @Sendable func login(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func login(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
         guard let expected = auth.sessionValue else { return Response(status: .seeOther, headers: [.location: "/"]) }
         var request = request
         let body = try await request.collectBody(upTo: 8192)
@@ -156,7 +161,7 @@ struct StatusRoutes: Sendable {
         return response
     }
 
-    @Sendable func logout(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func logout(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
         var response = Response(status: .seeOther, headers: [.location: "/"])
         response.setCookie(Cookie(name: StatusAuth.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .strict))
         return response
@@ -165,7 +170,7 @@ struct StatusRoutes: Sendable {
     // MARK: Helpers
 
     /// The job named by the `id` path parameter. - Throws: 404 for a malformed or unknown id.
-    private func job(_ context: BasicRequestContext) async throws -> Job {
+    private func job(_ context: StatusRequestContext) async throws -> Job {
         let raw = context.parameters.get("id") ?? ""
         guard let id = Int64(raw), id > 0, let job = try await reader.job(id) else { throw APIError.notFound("no job \(raw)") }
         return job
