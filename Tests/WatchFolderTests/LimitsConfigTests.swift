@@ -54,11 +54,11 @@ struct LimitsConfigTests {
 
     @Test("wrong types, unknown keys, non-positive and non-finite values are errors with the line",
           arguments: [
-              ("probe_seconds = \"30\"", "config.toml:12: 'probe_seconds' in [limits] must be a number, not a string"),
-              ("stall_seconds = 0", "config.toml:12: 'stall_seconds' in [limits] must be greater than 0, not 0"),
-              ("max_gap_seconds = -1", "config.toml:12: 'max_gap_seconds' in [limits] must be greater than 0, not -1"),
-              ("max_duration_seconds = inf", "config.toml:12: 'max_duration_seconds' in [limits] must be a finite number of seconds, not inf"),
-              ("probe_seconds = nan", "config.toml:12: 'probe_seconds' in [limits] must be a finite number of seconds, not nan"),
+              ("probe_seconds = \"30\"", "config.toml:12: 'probe_seconds' in [limits] must be a number of seconds, not a string"),
+              ("stall_seconds = 0", "config.toml:12: 'stall_seconds' in [limits] must be a finite number of seconds above 0 and at most 86400, not 0"),
+              ("max_gap_seconds = -1", "config.toml:12: 'max_gap_seconds' in [limits] must be a finite number of seconds above 0 and at most 86400, not -1"),
+              ("max_duration_seconds = inf", "config.toml:12: 'max_duration_seconds' in [limits] must be a finite number of seconds above 0 and at most 604800, not inf"),
+              ("probe_seconds = nan", "config.toml:12: 'probe_seconds' in [limits] must be a finite number of seconds above 0 and at most 3600, not nan"),
               ("max_pixels = 1.5", "config.toml:12: 'max_pixels' in [limits] must be an integer, not a float"),
               ("max_streams = 0", "config.toml:12: 'max_streams' in [limits] must be at least 1, not 0"),
               ("max_frames = 3", "config.toml:12: unknown key 'max_frames' in [limits]"),

@@ -229,15 +229,14 @@ public enum ConfigLoader {
         // [limits]
         var limits = Limits()
         if var l = try section("limits") {
-            func seconds(_ key: String) throws(ConfigError) -> Double? {
-                guard let d = try l.number(key, above: 0) else { return nil }
-                guard d.isFinite else { throw l.error(key, "'\(key)' in [limits] must be a finite number of seconds, not \(d)") }
-                return d
+            func seconds(_ key: String, max: Double) throws(ConfigError) -> Double? {
+                try l.seconds(key, excludingMin: true, max: max)
             }
-            limits.probeSeconds = try seconds("probe_seconds") ?? limits.probeSeconds
-            limits.stallSeconds = try seconds("stall_seconds") ?? limits.stallSeconds
-            limits.maxDurationSeconds = try seconds("max_duration_seconds") ?? limits.maxDurationSeconds
-            limits.maxGapSeconds = try seconds("max_gap_seconds") ?? limits.maxGapSeconds
+            limits.probeSeconds = try seconds("probe_seconds", max: Ceilings.probeSeconds) ?? limits.probeSeconds
+            limits.stallSeconds = try seconds("stall_seconds", max: Ceilings.stallSeconds) ?? limits.stallSeconds
+            limits.maxDurationSeconds = try seconds("max_duration_seconds", max: Ceilings.maxDurationSeconds)
+                ?? limits.maxDurationSeconds
+            limits.maxGapSeconds = try seconds("max_gap_seconds", max: Ceilings.maxGapSeconds) ?? limits.maxGapSeconds
             limits.maxPixels = try l.int("max_pixels", min: 1) ?? limits.maxPixels
             limits.maxStreams = try l.int("max_streams", min: 1, max: 100_000) ?? limits.maxStreams
             try l.finish()
@@ -256,6 +255,10 @@ public enum ConfigLoader {
         static let shutdownGraceSeconds: Double = 3_600
         static let segmentSeconds: Double = 60
         static let keepEventsDays = 36_500
+        static let probeSeconds: Double = 3_600
+        static let stallSeconds: Double = 86_400
+        static let maxDurationSeconds: Double = 604_800
+        static let maxGapSeconds: Double = 86_400
     }
 
     /// The outbox, archive, failed and state folders must not be the inbox or inside it: the daemon would take its

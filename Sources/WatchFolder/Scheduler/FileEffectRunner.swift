@@ -11,6 +11,9 @@ public struct FileEffectRunner: Sendable {
     public let store: any JobStore
     public let logger: Logger
 
+    /// Effects being carried out in this process right now.
+    private static let running = EffectLocks()
+
     public init(store: any JobStore, logger: Logger) {
         self.store = store
         self.logger = logger
@@ -25,13 +28,20 @@ public struct FileEffectRunner: Sendable {
             return
         }
         for effect in effects {
+            // The scheduler's sweep and a job's own run may reach one effect at once: one carries it out, the other
+            // waits for it and then reads the effect again (done, or with the name the first one chose).
+            guard let effectID = effect.id else { continue }
+            await Self.running.lock(effectID)
             do {
-                try await run(effect)
+                if let current = try await store.pendingEffects(job: effect.jobId).first(where: { $0.id == effectID }) {
+                    try await run(current)
+                }
             } catch {
                 var logger = logger
                 logger[metadataKey: "wf.job.id"] = "\(effect.jobId)"
                 logger.warning("file effect \(effect.kind.rawValue) of \(effect.source) failed: \(error)")
             }
+            await Self.running.unlock(effectID)
         }
     }
 
@@ -152,5 +162,28 @@ public struct FileEffectRunner: Sendable {
     static func isSameFile(_ url: URL, _ effect: FileEffect) -> Bool {
         guard let st = FileOps.lstat(url.path) else { return false }
         return Int64(bitPattern: UInt64(st.st_dev)) == effect.device && Int64(bitPattern: UInt64(st.st_ino)) == effect.inode
+    }
+}
+
+/// One lock per effect id, held while that effect is carried out in this process; waiters are resumed in order.
+private actor EffectLocks {
+    private var waiting: [Int64: [CheckedContinuation<Void, Never>]] = [:]
+
+    func lock(_ id: Int64) async {
+        guard waiting[id] != nil else {
+            waiting[id] = []
+            return
+        }
+        await withCheckedContinuation { waiting[id, default: []].append($0) }
+    }
+
+    func unlock(_ id: Int64) {
+        guard var queue = waiting[id], !queue.isEmpty else {
+            waiting[id] = nil
+            return
+        }
+        let next = queue.removeFirst()
+        waiting[id] = queue
+        next.resume()
     }
 }
