@@ -17,7 +17,7 @@ SWIFT ?= swift
 CONFIG ?= var/config.toml
 BIN_RELEASE := .build/release/watchfolder
 
-.PHONY: setup setup-test build release run test bench clean deb fuzz fuzz-seeds fuzz-build fuzz-check
+.PHONY: setup setup-test build release run test bench clean deb fuzz fuzz-seeds fuzz-build fuzz-check test-asan
 
 # Installs only what is missing; silent when everything is there.
 setup:
@@ -105,6 +105,17 @@ fuzz-check: fuzz-seeds
 	else grep -vE '^#[0-9]+.*(NEW|REDUCE|pulse)|NEW_FUNC' $(FUZZ_SCRATCH)/check.log | tail -150; \
 		echo "make test: the fuzz pass failed (exit $$rc); the input is $(FUZZ_SCRATCH)/check-*, the log $(FUZZ_SCRATCH)/check.log"; fi; exit $$rc
 
+# The engine's own tests (PipelineTests, with the regression inputs) under AddressSanitizer and LeakSanitizer, in
+# .build-asan: the engine alone (WATCHFOLDER_ENGINE_ONLY=1, see Package.swift). Whole stacks, so that the leaks of the
+# toolchain's libraries and of GPU drivers can be told from ours (Tests/Sanitizers/lsan.supp).
+ASAN_TEST_ENV := WATCHFOLDER_ENGINE_ONLY=1 ASAN_OPTIONS=fast_unwind_on_malloc=0 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitizers/lsan.supp
+test-asan: setup-test
+	set -o pipefail; WATCHFOLDER_ENGINE_ONLY=1 $(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan \
+		2>&1 | { grep -v 'Cannot export local symbol' || true; }
+	$(ASAN_TEST_ENV) timeout --kill-after=30 $(TEST_TIMEOUT) $(SWIFT) test --skip-build --sanitize=address \
+		--scratch-path .build-asan --no-parallel
+
 # watchfolder_<version>_amd64.deb in this folder (version: Sources/WatchFolder/Version.swift): the Swift
 # runtime linked in, full RELRO (-z now), packaged by debhelper (packaging/deb).
 deb: setup
@@ -117,4 +128,4 @@ bench: setup-test release
 	@for b in bench/*.sh; do echo "== $$b"; bash "$$b" || exit 1; done
 
 clean:
-	rm -rf .build .build-fuzz var
+	rm -rf .build .build-fuzz .build-asan var
