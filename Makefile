@@ -97,7 +97,7 @@ fuzz: fuzz-build
 # crash, hang (FUZZ_TIMEOUT), leak or sanitizer report fails it (the input is saved as .build-fuzz/check-*).
 fuzz-check: fuzz-seeds
 	$(call FUZZ_BUILD)
-	rm -rf $(FUZZ_SCRATCH)/check-corpus && mkdir -p $(FUZZ_SCRATCH)/check-corpus
+	rm -rf $(FUZZ_SCRATCH)/check-* && mkdir -p $(FUZZ_SCRATCH)/check-corpus
 	$(FUZZ_ENV) timeout --kill-after=30 $(TEST_TIMEOUT) $(FUZZ_CHECK_BIN) -seed=1 -runs=$(FUZZ_RUNS) $(FUZZ_FLAGS) \
 		-artifact_prefix=$(FUZZ_SCRATCH)/check- -print_final_stats=1 \
 		$(FUZZ_SCRATCH)/check-corpus $(FUZZ_SCRATCH)/seeds Tests/Fuzz/regressions > $(FUZZ_SCRATCH)/check.log 2>&1; \
