@@ -93,8 +93,9 @@ fuzz: fuzz-build
 		$(FUZZ_SCRATCH)/corpus $(FUZZ_SCRATCH)/seeds Tests/Fuzz/regressions 2>&1 | tee $(FUZZ_SCRATCH)/fuzz.log
 	@Tests/Fuzz/summary.sh $(FUZZ_SCRATCH)/fuzz.log $(FUZZ_SCRATCH)/findings
 
-# The pass in `make test` (debug build): seed 1, every seed and regression input, then FUZZ_RUNS mutations; the first
-# crash, hang (FUZZ_TIMEOUT), leak or sanitizer report fails it (the input is saved as .build-fuzz/check-*).
+# The pass in `make test` (debug build): seed 1, FUZZ_RUNS executions in all (every seed and regression input first,
+# then mutations); the first crash, hang (FUZZ_TIMEOUT), leak or sanitizer report fails it (the input is saved as
+# .build-fuzz/check-*).
 fuzz-check: fuzz-seeds
 	$(call FUZZ_BUILD)
 	rm -rf $(FUZZ_SCRATCH)/check-* && mkdir -p $(FUZZ_SCRATCH)/check-corpus
@@ -112,7 +113,7 @@ ASAN_TEST_ENV := WATCHFOLDER_ENGINE_ONLY=1 ASAN_OPTIONS=fast_unwind_on_malloc=0 
 	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitizers/lsan.supp
 test-asan: setup-test
 	set -o pipefail; WATCHFOLDER_ENGINE_ONLY=1 $(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan \
-		2>&1 | { grep -v 'Cannot export local symbol' || true; }
+		2>&1 | { grep -vE 'Cannot export local symbol|is not used by any target' || true; }
 	$(ASAN_TEST_ENV) timeout --kill-after=30 $(TEST_TIMEOUT) $(SWIFT) test --skip-build --sanitize=address \
 		--scratch-path .build-asan --no-parallel
 
