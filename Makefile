@@ -17,7 +17,7 @@ SWIFT ?= swift
 CONFIG ?= var/config.toml
 BIN_RELEASE := .build/release/watchfolder
 
-.PHONY: setup setup-test build release run test bench clean deb
+.PHONY: setup setup-test build release run test bench clean deb fuzz fuzz-seeds fuzz-build fuzz-check test-asan
 
 # Installs only what is missing; silent when everything is there.
 setup:
@@ -57,6 +57,65 @@ test: setup-test deb
 	$(SWIFT) build --build-tests
 	$(call SWIFT_TEST,parallel,--skip '$(SERIAL_TESTS)')
 	$(call SWIFT_TEST,serial,--no-parallel --filter '$(SERIAL_TESTS)')
+	$(MAKE) --no-print-directory fuzz-check
+
+# Fuzzing (README "Fuzzing"): the engine alone and its fuzz target (WATCHFOLDER_ENGINE_ONLY=fuzz, see Package.swift),
+# built with libFuzzer and AddressSanitizer in a scratch path of its own: release for `make fuzz`, debug (a quicker
+# build from a clean clone) for the pass in `make test`. Seeds are made by Tests/Fuzz/make-seeds.sh; findings that were
+# fixed stay in Tests/Fuzz/regressions and are replayed by every pass.
+FUZZ_SCRATCH   := .build-fuzz
+FUZZ_BUILD      = set -o pipefail; WATCHFOLDER_ENGINE_ONLY=fuzz $(SWIFT) build $(1) --scratch-path $(FUZZ_SCRATCH) --product PipelineFuzz \
+	-Xswiftc -sanitize=fuzzer,address 2>&1 | { grep -vE 'Cannot export local symbol|is not used by any target' || true; }
+FUZZ_BIN       := $(FUZZ_SCRATCH)/release/PipelineFuzz
+FUZZ_CHECK_BIN := $(FUZZ_SCRATCH)/debug/PipelineFuzz
+FUZZ_SECONDS   ?= 600
+# A hang is a finding: no input may take 30 s (the harness's own deadlines are 10 s).
+FUZZ_TIMEOUT   ?= 30
+FUZZ_RSS_MB    ?= 3072
+FUZZ_RUNS      ?= 200
+# Swift's backtracer off: libFuzzer and ASan report crashes (the backtracer, run under ASan, reports itself).
+FUZZ_ENV       := SWIFT_BACKTRACE=enable=no
+FUZZ_FLAGS      = -timeout=$(FUZZ_TIMEOUT) -rss_limit_mb=$(FUZZ_RSS_MB) -max_len=60000 -dict=Tests/Fuzz/media.dict
+
+fuzz-seeds: setup
+	@scripts/ensure-apt ffmpeg
+	Tests/Fuzz/make-seeds.sh $(FUZZ_SCRATCH)/seeds
+
+fuzz-build: fuzz-seeds
+	$(call FUZZ_BUILD,-c release)
+
+# FUZZ_SECONDS of fuzzing (one job); the corpus grows in .build-fuzz/corpus across runs. A finding does not stop the
+# run: each is saved in .build-fuzz/findings/ (crash-*, timeout-*, leak-*, oom-*), listed at the end, and fails the run.
+fuzz: fuzz-build
+	mkdir -p $(FUZZ_SCRATCH)/corpus $(FUZZ_SCRATCH)/findings
+	set -o pipefail; $(FUZZ_ENV) $(FUZZ_BIN) -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 -max_total_time=$(FUZZ_SECONDS) \
+		$(FUZZ_FLAGS) -artifact_prefix=$(FUZZ_SCRATCH)/findings/ -print_final_stats=1 \
+		$(FUZZ_SCRATCH)/corpus $(FUZZ_SCRATCH)/seeds Tests/Fuzz/regressions 2>&1 | tee $(FUZZ_SCRATCH)/fuzz.log
+	@Tests/Fuzz/summary.sh $(FUZZ_SCRATCH)/fuzz.log $(FUZZ_SCRATCH)/findings
+
+# The pass in `make test` (debug build): seed 1, FUZZ_RUNS executions in all (every seed and regression input first,
+# then mutations); the first crash, hang (FUZZ_TIMEOUT), leak or sanitizer report fails it (the input is saved as
+# .build-fuzz/check-*).
+fuzz-check: fuzz-seeds
+	$(call FUZZ_BUILD)
+	rm -rf $(FUZZ_SCRATCH)/check-* && mkdir -p $(FUZZ_SCRATCH)/check-corpus
+	$(FUZZ_ENV) timeout --kill-after=30 $(TEST_TIMEOUT) $(FUZZ_CHECK_BIN) -seed=1 -runs=$(FUZZ_RUNS) $(FUZZ_FLAGS) \
+		-artifact_prefix=$(FUZZ_SCRATCH)/check- -print_final_stats=1 \
+		$(FUZZ_SCRATCH)/check-corpus $(FUZZ_SCRATCH)/seeds Tests/Fuzz/regressions > $(FUZZ_SCRATCH)/check.log 2>&1; \
+	rc=$$?; if [ $$rc = 0 ]; then grep -E '^#[0-9]+.*(INITED|DONE)|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss)' $(FUZZ_SCRATCH)/check.log; \
+	else grep -vE '^#[0-9]+.*(NEW|REDUCE|pulse)|NEW_FUNC' $(FUZZ_SCRATCH)/check.log | tail -150; \
+		echo "make test: the fuzz pass failed (exit $$rc); the input is $(FUZZ_SCRATCH)/check-*, the log $(FUZZ_SCRATCH)/check.log"; fi; exit $$rc
+
+# The engine's own tests (PipelineTests, with the regression inputs) under AddressSanitizer and LeakSanitizer, in
+# .build-asan: the engine alone (WATCHFOLDER_ENGINE_ONLY=1, see Package.swift). Whole stacks, so that the leaks of the
+# toolchain's libraries and of GPU drivers can be told from ours (Tests/Sanitizers/lsan.supp).
+ASAN_TEST_ENV := WATCHFOLDER_ENGINE_ONLY=1 ASAN_OPTIONS=fast_unwind_on_malloc=0 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitizers/lsan.supp
+test-asan: setup-test
+	set -o pipefail; WATCHFOLDER_ENGINE_ONLY=1 $(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan \
+		2>&1 | { grep -vE 'Cannot export local symbol|is not used by any target' || true; }
+	$(ASAN_TEST_ENV) timeout --kill-after=30 $(TEST_TIMEOUT) $(SWIFT) test --skip-build --sanitize=address \
+		--scratch-path .build-asan --no-parallel
 
 # watchfolder_<version>_amd64.deb in this folder (version: Sources/WatchFolder/Version.swift): the Swift
 # runtime linked in, full RELRO (-z now), packaged by debhelper (packaging/deb).
@@ -70,4 +129,4 @@ bench: setup-test release
 	@for b in bench/*.sh; do echo "== $$b"; bash "$$b" || exit 1; done
 
 clean:
-	rm -rf .build var
+	rm -rf .build .build-fuzz .build-asan var

@@ -63,7 +63,6 @@ let package = Package(
                 "CAV",
                 "COpenat2",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -139,7 +138,20 @@ let package = Package(
 
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "CAV", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Pipeline", "CAV", "FuzzHarness", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // The fuzz harness (Tests/Fuzz): bytes from a memfd through the engine's untrusted-input path. Shared by the
+        // fuzz target (engine-only builds, below) and PipelineTests (which replays the committed regression inputs).
+        .target(
+            name: "CFuzzSupport",
+            path: "Tests/Fuzz/CFuzzSupport",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        .target(
+            name: "FuzzHarness",
+            dependencies: ["Pipeline", "CFuzzSupport", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/Fuzz/FuzzHarness",
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -174,3 +186,23 @@ let package = Package(
         ),
     ]
 )
+
+// `WATCHFOLDER_ENGINE_ONLY=1` (`make test-asan`): the package's targets are the engine alone (Pipeline, its shims,
+// PipelineTests and the fuzz harness), so a sanitizer build in its own scratch path compiles Pipeline and swift-log
+// only (the dependencies stay declared, so that Package.resolved is the same for every build).
+// `WATCHFOLDER_ENGINE_ONLY=fuzz` (`make fuzz`, the fuzz pass of `make test`) adds the libFuzzer target, which exists
+// only there: its `main` calls libFuzzer's driver, linked by `-sanitize=fuzzer`, so no other build could link it.
+if let engineOnly = Context.environment["WATCHFOLDER_ENGINE_ONLY"], ["1", "fuzz"].contains(engineOnly) {
+    let engine: Set<String> = ["CAV", "COpenat2", "Pipeline", "PipelineTests", "CFuzzSupport", "FuzzHarness"]
+    package.targets = package.targets.filter { engine.contains($0.name) }
+    package.products = []
+    if engineOnly == "fuzz" {
+        package.targets.append(.executableTarget(
+            name: "PipelineFuzz",
+            dependencies: ["FuzzHarness", "CFuzzSupport"],
+            path: "Tests/Fuzz/PipelineFuzz",
+            swiftSettings: swiftSettings
+        ))
+        package.products = [.executable(name: "PipelineFuzz", targets: ["PipelineFuzz"])]
+    }
+}

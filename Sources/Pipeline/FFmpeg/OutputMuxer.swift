@@ -8,6 +8,7 @@ final class OutputMuxer {
     private let meter: OutputMeter?
     private var encoderTimeBases: [AVRational] = []
     private(set) var headerWritten = false
+    private var trailerWritten = false
 
     /// Allocates a muxer of `format` writing to `path`; `meter` counts the bytes of the files it writes.
     init(format: String, path: String, interrupter: Interrupter?, meter: OutputMeter? = nil) throws(MediaError) {
@@ -22,6 +23,11 @@ final class OutputMuxer {
     }
 
     deinit {
+        // A muxer whose header was written must get its trailer, even when the job failed: libavformat 5.1's hls
+        // muxer frees the segment it is buffering (an `avio_open_dyn_buf`) only there, not in avformat_free_context,
+        // so every failed job leaked it (found by the fuzzer, LeakSanitizer). What it writes goes to the work
+        // directory, which a failed job removes.
+        if headerWritten && !trailerWritten { av_write_trailer(raw) }
         if raw.pointee.oformat.pointee.flags & AVFMT_NOFILE == 0, raw.pointee.pb != nil { avio_closep(&raw.pointee.pb) }
         avformat_free_context(raw)
     }
@@ -65,6 +71,7 @@ final class OutputMuxer {
 
     /// Flushes interleaving queues and finishes the last segment.
     func writeTrailer() throws(MediaError) {
+        trailerWritten = true  // once, whatever it returns: libavformat frees the muxer's state either way
         try MediaError.check(av_write_trailer(raw), stage: "mux", "av_write_trailer")
     }
 }

@@ -74,6 +74,8 @@ final class TranscodeSession {
     /// Most bytes per second of output the renditions may write (maxrates and audio, x 2).
     private var byteRate = 0.0
     private var nextThumbnail = 0
+    /// The video reached `stopAfterSeconds`: read no further.
+    private var reachedStop = false
     private var thumbnails: [String] = []
     private var poster: String?
 
@@ -161,7 +163,7 @@ final class TranscodeSession {
         origin = start == AVStatus.noPTS ? 0 : start
         try openOutputs()
 
-        while true {
+        while !reachedStop {
             try checkCancelled()
             let more: Bool
             do {
@@ -345,6 +347,11 @@ final class TranscodeSession {
                 let tb = graph.timeBase(of: i)
                 let encTb = videoEncoders[i].raw.pointee.time_base
                 let seconds = Double(filtered.raw.pointee.pts) * Double(tb.num) / Double(tb.den)
+                if let stop = plan.options.stopAt, seconds >= stop - 1e-6 {  // past the first N seconds: not encoded
+                    reachedStop = true
+                    filtered.unref()
+                    continue
+                }
                 let segment = Int((seconds / plan.options.segmentSeconds + 1e-9).rounded(.down))
                 if segment > lastForcedSegment[i] {
                     lastForcedSegment[i] = segment
@@ -369,7 +376,10 @@ final class TranscodeSession {
             }
         }
         while try graph.pull(thumbSink, into: filtered) == .item {
-            try tapThumbnail(filtered, timeBase: graph.timeBase(of: thumbSink))
+            let tb = graph.timeBase(of: thumbSink)
+            if plan.options.stopAt.map({ Double(filtered.raw.pointee.pts) * av_q2d(tb) < $0 - 1e-6 }) ?? true {
+                try tapThumbnail(filtered, timeBase: tb)
+            }
             filtered.unref()
         }
     }
@@ -489,6 +499,10 @@ final class TranscodeSession {
         guard let graph = audioGraph, audioEncoder != nil else { return }
         while try graph.pull(0, into: filtered) == .item {
             let tb = graph.timeBase(of: 0)
+            if let stop = plan.options.stopAt, Double(filtered.raw.pointee.pts) * av_q2d(tb) >= stop - 1e-6 {
+                filtered.unref()
+                continue
+            }
             filtered.raw.pointee.pts = av_rescale_q(filtered.raw.pointee.pts, tb, audioEncoder!.raw.pointee.time_base)
             try encodeAudio(filtered)
             filtered.unref()

@@ -62,6 +62,11 @@ public struct TranscodeOptions: Sendable, Hashable, Codable {
     public var hardware: HardwarePreference
     /// What one source may cost (`[limits]`).
     public var limits: Limits
+    /// Makes a package of only the first this many seconds of the source's video (output time), then stops
+    /// reading; nil (the default) or not above 0: the whole source. Audio is cut at the same time. Not a config
+    /// key: for harnesses that feed the engine hostile bytes (the fuzzer) and previews. Unlike
+    /// ``Limits/maxDurationSeconds``, which fails a longer source, this ends the package at N seconds and succeeds.
+    public var stopAfterSeconds: Double?
 
     public init(
         ladder: [Rung] = Rung.defaultLadder,
@@ -71,7 +76,8 @@ public struct TranscodeOptions: Sendable, Hashable, Codable {
         thumbnails: Int = 10,
         audioBitrate: Int = 128_000,
         hardware: HardwarePreference = .auto,
-        limits: Limits = Limits()
+        limits: Limits = Limits(),
+        stopAfterSeconds: Double? = nil
     ) {
         self.ladder = ladder
         self.preset = preset
@@ -81,5 +87,9 @@ public struct TranscodeOptions: Sendable, Hashable, Codable {
         self.audioBitrate = audioBitrate
         self.hardware = hardware
         self.limits = limits
+        self.stopAfterSeconds = stopAfterSeconds
     }
+
+    /// ``stopAfterSeconds`` when it cuts the source short (above 0), else nil.
+    var stopAt: Double? { stopAfterSeconds.flatMap { $0 > 0 ? $0 : nil } }
 }

@@ -99,7 +99,9 @@ public struct Transcoder: Sendable {
         let rungs = LadderPlanner.plan(info, ladder: options.ladder.isEmpty ? Rung.defaultLadder : options.ladder)
         let available = assumedGPUEncoders ?? (options.hardware == .cpu ? [] : HardwareProbe.available)
         var encoder = try HardwareProbe.select(options.hardware, available: available)
-        let duration = info.video.durationSeconds > 0 ? info.video.durationSeconds : info.durationSeconds
+        let sourceDuration = info.video.durationSeconds > 0 ? info.video.durationSeconds : info.durationSeconds
+        // What the package will last: the source, or its first `stopAfterSeconds`.
+        let duration = options.stopAt.map { sourceDuration > 0 ? min(sourceDuration, $0) : $0 } ?? sourceDuration
         let count = max(0, options.thumbnails)
         var plan = SessionPlan(
             source: source, name: name, info: info, rungs: rungs, encoder: encoder, options: options,
@@ -150,7 +152,7 @@ public struct Transcoder: Sendable {
         // The output must not come up short of the source (truncated or damaged files).
         let frame = 1 / info.video.frameRate
         // Jumps closed in the timeline (a discontinuity) are not missing pictures.
-        let expected = duration - result.closedGapSeconds
+        let expected = min(sourceDuration - result.closedGapSeconds, options.stopAt ?? .infinity)
         if expected > 0, expected - result.outputSeconds > max(expected * 0.005, 1.5 * frame) {
             throw PipelineError(.duration, file: name, String(
                 format: "only %.2f s of %.2f s could be decoded (the file is truncated or damaged)", result.outputSeconds, expected))
@@ -162,7 +164,7 @@ public struct Transcoder: Sendable {
         progress?.yield(TranscodeProgress(fraction: 1, mediaSeconds: result.outputSeconds,
                                           speed: result.outputSeconds / max(encoded.timeIntervalSince(probed), 0.001), eta: 0))
         var manifest = PackageManifest(
-            source: info, renditions: package, durationSeconds: result.outputSeconds, sourceDurationSeconds: duration,
+            source: info, renditions: package, durationSeconds: result.outputSeconds, sourceDurationSeconds: sourceDuration,
             encoder: encoder, fallbackReason: fallbackReason, segmentFormat: options.segmentFormat.rawValue,
             segmentSeconds: options.segmentSeconds, hasAudio: result.hasAudio, thumbnails: result.thumbnails,
             poster: result.poster, decodeErrors: result.decodeErrors,
