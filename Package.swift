@@ -139,7 +139,7 @@ let package = Package(
 
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "CAV", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Pipeline", "CAV", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
