@@ -182,7 +182,7 @@ enum ProbeReader {
     /// exactly a half, else a quarter, of it. A variable-rate source gets its average, at most 60, snapped to the
     /// first standard rate within 1 %.
     static func setOutputRate(_ v: inout MediaInfo.Video, real: Double, realQ: AVRational) {
-        let valid: (Double) -> Bool = { $0 > 1 && $0 <= 1000 }
+        let valid: (Double) -> Bool = { $0 > 1 && $0 <= 240 }
         if v.variableFrameRate {
             let rate = min(valid(v.averageFrameRate) ? v.averageFrameRate : (valid(real) ? real : 25), 60)
             if let s = standardRates.first(where: { abs(Double($0.0) / Double($0.1) - rate) / rate < 0.01 }) {
