@@ -91,8 +91,8 @@ struct ColourPolicy {
         default:
             if isBT709 { return assumed ? "taken as BT.709 (untagged, 720 lines or more) and tagged BT.709" : "tagged BT.709" }
             let from = primaries == AVCOL_PRI_BT2020 ? "BT.2020" : (primaries == AVCOL_PRI_BT709 ? "BT.709" : "BT.601")
-            return (assumed ? "taken as \(from) (untagged"  + (from == "BT.601" ? ", under 720 lines)" : ")") : "")
-                + " converted from \(from)\(range == AVCOL_RANGE_JPEG ? " full range" : "") to BT.709 limited range"
+            return "converted from \(from)\(range == AVCOL_RANGE_JPEG ? " full range" : "") to BT.709 limited range"
+                + (assumed ? " (untagged: taken as \(from)\(from == "BT.601" ? ", under 720 lines" : ""))" : "")
         }
     }
 
