@@ -149,6 +149,22 @@ struct FidelityTests {
         }
     }
 
+    @Test("a full-range source (MJPEG yuvj420p) is brought to limited range once: black is 16, not lifted twice")
+    func fullRange() async throws {
+        try await withTempDir { dir in
+            let input = dir.appendingPathComponent("in.avi")
+            _ = try await Self.tool("ffmpeg", ["-f", "lavfi", "-i", "color=c=black:size=320x240:rate=25:duration=0.4",
+                                               "-c:v", "mjpeg", "-pix_fmt", "yuvj420p", input.path])
+            #expect(try await Self.videoFields(input.path, "pix_fmt")["pix_fmt"] == "yuvj420p")
+            let (out, _) = try await Self.transcode(input, in: dir, Self.options([Rung(height: 240, videoBitrate: 300_000)]))
+            let rung = out.appendingPathComponent("240p/index.m3u8").path
+            let luma = try await Self.centreLuma(rung, width: 320, height: 240)
+            #expect(abs(luma - 16) <= 2, "black is \(luma)")
+            let f = try await Self.videoFields(rung, "color_range")
+            #expect(f["color_range"] == "tv")
+        }
+    }
+
     // MARK: lengths and segments
 
     @Test("a tail under a second is folded into the previous segment on every rung; TARGETDURATION as the spec rounds")

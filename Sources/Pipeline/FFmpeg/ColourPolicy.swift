@@ -9,6 +9,8 @@ struct ColourPolicy {
     var range: AVColorRange
     /// True when a tag was missing and taken from the picture height (BT.601 below 720 lines, BT.709 from 720).
     var assumed: Bool
+    /// A `yuvj` pixel format: the conversion to `yuv420p` already brings it to limited range.
+    var fullRangeFormat: Bool
 
     /// Fills untagged fields: BT.601 (SMPTE 170M) below 720 lines, BT.709 from 720 up; limited range unless the
     /// pixel format is a full-range (`yuvj`) one.
@@ -36,9 +38,9 @@ struct ColourPolicy {
         } else {
             self.matrix = matrix
         }
+        fullRangeFormat = [AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUVJ422P, AV_PIX_FMT_YUVJ444P].contains(pixelFormat)
         if range == AVCOL_RANGE_UNSPECIFIED {
-            let full = [AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUVJ422P, AV_PIX_FMT_YUVJ444P].contains(pixelFormat)
-            self.range = full ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG
+            self.range = fullRangeFormat ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG
         } else {
             self.range = range
         }
@@ -79,7 +81,7 @@ struct ColourPolicy {
                 + ":iprimaries=\(supported(Self.primaryNames, avName(av_color_primaries_name(primaries)), "bt709"))"
                 + ":itrc=\(supported(Self.transferNames, avName(av_color_transfer_name(transfer)), "bt709"))"
                 + ":ispace=\(supported(Self.matrixNames, avName(av_color_space_name(matrix)), "bt709"))"
-                + ":irange=\(range == AVCOL_RANGE_JPEG ? "pc" : "tv")"
+                + ":irange=\(range == AVCOL_RANGE_JPEG && !fullRangeFormat ? "pc" : "tv")"
         }
     }
 
