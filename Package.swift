@@ -138,7 +138,7 @@ let package = Package(
 
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "CAV", "FuzzHarness", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Pipeline", "CAV", "FuzzHarness", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // The fuzz harness (Tests/Fuzz): bytes from a memfd through the engine's untrusted-input path. Shared by the
@@ -187,13 +187,13 @@ let package = Package(
     ]
 )
 
-// `WATCHFOLDER_ENGINE_ONLY=1` (`make test-asan`): the package's targets are the engine alone (Pipeline, its shims,
+// `WATCHFOLDER_ENGINE_ONLY=1` (`make test-asan`): the package's targets are the engine alone (Pipeline, its shims, TestSupport,
 // PipelineTests and the fuzz harness), so a sanitizer build in its own scratch path compiles Pipeline and swift-log
 // only (the dependencies stay declared, so that Package.resolved is the same for every build).
 // `WATCHFOLDER_ENGINE_ONLY=fuzz` (`make fuzz`, the fuzz pass of `make test`) adds the libFuzzer target, which exists
 // only there: its `main` calls libFuzzer's driver, linked by `-sanitize=fuzzer`, so no other build could link it.
 if let engineOnly = Context.environment["WATCHFOLDER_ENGINE_ONLY"], ["1", "fuzz"].contains(engineOnly) {
-    let engine: Set<String> = ["CAV", "COpenat2", "Pipeline", "PipelineTests", "CFuzzSupport", "FuzzHarness"]
+    let engine: Set<String> = ["CAV", "COpenat2", "Pipeline", "PipelineTests", "TestSupport", "CFuzzSupport", "FuzzHarness"]
     package.targets = package.targets.filter { engine.contains($0.name) }
     package.products = []
     if engineOnly == "fuzz" {

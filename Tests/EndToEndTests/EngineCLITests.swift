@@ -108,6 +108,34 @@ struct EngineCLITests {
         }
     }
 
+    @Test("probe shows the colour, HDR kind and what the ladder does with them, and slow motion's rate")
+    func probeColour() async throws {
+        try await withTemporaryDirectory { dir in
+            let hlg = dir.appendingPathComponent("hlg.mp4")
+            let ffmpeg = try await tool("ffmpeg", [
+                "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=120:duration=0.5", "-pix_fmt", "yuv420p10le",
+                "-c:v", "libx264", "-preset", "ultrafast", "-color_primaries", "bt2020", "-color_trc", "arib-std-b67",
+                "-colorspace", "bt2020nc", hlg.path])
+            #expect(ffmpeg.status == 0, "\(ffmpeg.stderr)")
+            let text = try await watchfolder("probe", hlg.path)
+            #expect(text.status == 0, "\(text.stderr)")
+            for line in ["colour:      primaries bt2020, transfer arib-std-b67, matrix bt2020nc, range tv",
+                         "dynamic:     HDR HLG", "colour plan: tone-mapped from HLG to SDR BT.709",
+                         "frame rate:  60.000 fps (60:1), constant (source 120:1, played at half rate)"] {
+                #expect(text.stdout.contains(line), "probe text lacks \(line): \(text.stdout)")
+            }
+            let sd = dir.appendingPathComponent("sd.mp4")
+            _ = try await tool("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=0.2",
+                                          "-c:v", "libx264", "-preset", "ultrafast", sd.path])
+            let r = try await watchfolder("probe", sd.path, "--json")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            let colour = try #require(((object["probe"] as? [String: Any])?["video"] as? [String: Any])?["colour"] as? [String: Any])
+            #expect(colour["primaries"] as? String == "smpte170m" && colour["matrix"] as? String == "smpte170m")
+            #expect(colour["range"] as? String == "tv" && colour["hdr"] as? String == "sdr" && colour["assumed"] as? Bool == true)
+            #expect((colour["ladder"] as? String)?.contains("converted from BT.601") == true, "\(colour)")
+        }
+    }
+
     @Test("Ctrl-C cancels: exit 1, no package, no work directory")
     func interrupt() async throws {
         try await withTemporaryDirectory { dir in

@@ -221,6 +221,10 @@ struct ConfigTests {
                     "config.toml:4: 'recursive' in [inbox] must be true or false, not a string")
         expectError(minimal + "\n[transcode]\nsegment_format = \"mp4\"\n",
                     "config.toml:12: 'segment_format' in [transcode] must be one of \"ts\", \"fmp4\", not \"mp4\"")
+        expectError(minimal + "\n[transcode]\nhdr = \"sdr\"\n",
+                    "config.toml:12: 'hdr' in [transcode] must be one of \"tonemap\", \"keep\", not \"sdr\"")
+        expectError(minimal + "\n[transcode]\nhdr = \"keep\"\n",
+                    "config.toml:12: 'hdr' in [transcode] = \"keep\" is not supported yet (no HEVC HDR renditions); use \"tonemap\"")
         expectError(minimal + "\n[transcode]\nhardware = \"gpu\"\n",
                     "config.toml:12: 'hardware' in [transcode] must be one of \"auto\", \"cpu\", \"nvenc\", \"vaapi\", \"qsv\", not \"gpu\"")
         expectError(minimal + "\n[transcode]\naudio_bitrate = \"fast\"\n",

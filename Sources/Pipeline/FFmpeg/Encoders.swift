@@ -49,6 +49,7 @@ enum Encoders {
         c.pointee.time_base = AVRational(num: s.frameRate.den, den: s.frameRate.num)
         c.pointee.framerate = s.frameRate
         c.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
+        ColourPolicy.tagBT709(c)  // written into the VUI: players need not guess
         c.pointee.bit_rate = Int64(s.bitrate)
         c.pointee.rc_max_rate = Int64(s.maxrate)
         c.pointee.rc_buffer_size = Int32(clamping: s.bufsize)

@@ -152,25 +152,65 @@ enum ProbeReader {
             fieldOrder: field, interlaced: ["tt", "bb", "tb", "bt"].contains(field), rotation: rotation,
             displayWidth: dw, displayHeight: dh, durationSeconds: duration)
         setOutputRate(&v, real: real, realQ: st.pointee.r_frame_rate)
+        v.colour = colourOf(st)
         return v
     }
 
-    /// Picks the constant output rate: the source's rate snapped to a standard one, else its average.
+    /// The stream's colour tags (gaps filled as the engine fills them) and Dolby Vision configuration.
+    static func colourOf(_ st: UnsafeMutablePointer<AVStream>) -> MediaInfo.Colour {
+        let par = st.pointee.codecpar.pointee
+        let policy = ColourPolicy(primaries: par.color_primaries, transfer: par.color_trc, matrix: par.color_space,
+                                  range: par.color_range, height: Int(par.height), pixelFormat: AVPixelFormat(rawValue: par.format))
+        var size = 0
+        var dolby: Int?
+        if let data = av_stream_get_side_data(st, AV_PKT_DATA_DOVI_CONF, &size), size >= 3 {
+            dolby = data.withMemoryRebound(to: AVDOVIDecoderConfigurationRecord.self, capacity: 1) { Int($0.pointee.dv_profile) }
+        }
+        return MediaInfo.Colour(
+            primaries: avName(av_color_primaries_name(policy.primaries)), transfer: avName(av_color_transfer_name(policy.transfer)),
+            matrix: avName(av_color_space_name(policy.matrix)), range: policy.range == AVCOL_RANGE_JPEG ? "pc" : "tv",
+            hdr: policy.dynamicRange, dolbyVisionProfile: dolby, assumed: policy.assumed, ladder: policy.ladderAction)
+    }
+
+    /// Standard rates a measured rate snaps to (within 0.05 % for a constant-rate source).
+    static let standardRates: [(Int, Int)] = [
+        (24000, 1001), (24, 1), (25, 1), (30000, 1001), (30, 1), (50, 1), (60000, 1001), (60, 1), (15, 1), (12, 1),
+        (10, 1), (48, 1), (100, 1), (120000, 1001), (120, 1), (240, 1)]
+
+    /// Picks the constant output rate. A constant-rate source keeps its own rate (snapped only to the nearest
+    /// standard rate within 0.05 %, so 30 stays 30 and 30000/1001 stays 30000/1001); above 60 fps the output runs at
+    /// exactly a half, else a quarter, of it. A variable-rate source gets its average, at most 60, snapped to the
+    /// first standard rate within 1 %.
     static func setOutputRate(_ v: inout MediaInfo.Video, real: Double, realQ: AVRational) {
         let valid: (Double) -> Bool = { $0 > 1 && $0 <= 240 }
-        var rate = valid(v.averageFrameRate) ? v.averageFrameRate : (valid(real) ? real : 25)
-        if !v.variableFrameRate, valid(real), valid(v.averageFrameRate), abs(real - v.averageFrameRate) / real < 0.01 {
-            rate = real
+        if v.variableFrameRate {
+            let rate = min(valid(v.averageFrameRate) ? v.averageFrameRate : (valid(real) ? real : 25), 60)
+            if let s = standardRates.first(where: { abs(Double($0.0) / Double($0.1) - rate) / rate < 0.01 }) {
+                v.frameRateRatio = .init(s.0, s.1)
+            } else {
+                let q = av_d2q(rate, 100_000)
+                v.frameRateRatio = .init(Int(q.num), Int(q.den))
+            }
+            v.sourceFrameRateRatio = v.frameRateRatio
+            v.frameRate = v.frameRateRatio.value
+            return
         }
-        if v.variableFrameRate { rate = min(rate, 60) }
-        let standard: [(Int, Int)] = [(24000, 1001), (24, 1), (25, 1), (30000, 1001), (30, 1), (50, 1), (60000, 1001),
-                                      (60, 1), (15, 1), (12, 1), (10, 1), (48, 1), (100, 1), (120, 1)]
-        if let s = standard.first(where: { abs(Double($0.0) / Double($0.1) - rate) / rate < 0.01 }) {
-            v.frameRateRatio = .init(s.0, s.1)
+        var exact: MediaInfo.Ratio
+        if valid(real), !valid(v.averageFrameRate) || abs(real - v.averageFrameRate) / real < 0.01 {
+            exact = .init(Int(realQ.num), Int(realQ.den))
         } else {
-            let q = av_d2q(rate, 100_000)
-            v.frameRateRatio = .init(Int(q.num), Int(q.den))
+            let q = av_d2q(valid(v.averageFrameRate) ? v.averageFrameRate : 25, 100_000)
+            exact = .init(Int(q.num), Int(q.den))
         }
+        let rate = exact.value
+        let nearest = standardRates.min { abs(Double($0.0) / Double($0.1) - rate) < abs(Double($1.0) / Double($1.1) - rate) }!
+        if abs(Double(nearest.0) / Double(nearest.1) - rate) / rate <= 0.0005 { exact = .init(nearest.0, nearest.1) }
+        v.sourceFrameRateRatio = exact
+        // Phone slow motion (120, 240 fps): the ladder plays it at a half or a quarter of the rate, exactly.
+        let divisor = rate <= 60 ? 1 : (rate / 2 <= 60 ? 2 : 4)
+        var num = Int32(0), den = Int32(0)
+        av_reduce(&num, &den, Int64(exact.num), Int64(exact.den) * Int64(divisor), 1 << 30)
+        v.frameRateRatio = .init(Int(num), Int(den))
         v.frameRate = v.frameRateRatio.value
     }
 

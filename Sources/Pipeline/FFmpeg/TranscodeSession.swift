@@ -24,6 +24,10 @@ struct SessionResult {
     var hasAudio: Bool
     var videoFrames: Int
     var outputSeconds: Double
+    /// End of the last decoded video frame, and the video stream's own declared duration (0 when the container
+    /// declares only its total, as Matroska does), in seconds.
+    var videoSeconds: Double
+    var declaredVideoSeconds: Double
     var decodeErrors: Int
     /// Source time removed by closing timestamp jumps longer than `max_gap_seconds` (video).
     var closedGapSeconds: Double
@@ -53,8 +57,12 @@ final class TranscodeSession {
     private var audioEncoder: CodecContext?
     private var muxers: [OutputMuxer] = []
     private var videoGraph: FilterGraph?
+    /// The source's colour tags, gaps filled; set from the first decoded frame.
+    private var colour: ColourPolicy?
     private var audioGraph: FilterGraph?
     private var audioGraphFailed = false
+    /// Sample format, rate and layout of the audio fed to the graph (for the silence that pads it).
+    private var audioFormat: Frame?
     private let frame: Frame
     private let filtered: Frame
     private let packet: Packet
@@ -189,11 +197,24 @@ final class TranscodeSession {
             throw MediaError(stage: "decode", call: "avcodec_receive_frame", code: AVStatus.invalidData,
                              message: "no video frame could be decoded (\(decodeErrors) damaged packets)")
         }
+        // The package runs to the end of the longer stream: the last picture held (audio more than a frame longer),
+        // or silence added.
+        let videoTimeBase = input.stream(plan.info.video.streamIndex).pointee.time_base
+        let audioTimeBase = audioIndex >= 0 ? input.stream(audioIndex).pointee.time_base : videoTimeBase
+        let decodedVideoEnd = videoEnd
+        let audioEndInVideo = audioGraph == nil ? 0 : av_rescale_q(audioEnd, audioTimeBase, videoTimeBase)
+        let oneFrame = av_rescale_q(1, AVRational(num: frameRate.den, den: frameRate.num), videoTimeBase)
+        let end = audioEndInVideo > videoEnd + oneFrame ? audioEndInVideo : videoEnd
         if let videoGraph {
-            try videoGraph.close(at: videoEnd)
+            try videoGraph.close(at: end)
             try drainVideo()
         }
         if let audioGraph {
+            do {
+                try padAudio(to: av_rescale_q(end, videoTimeBase, audioTimeBase), timeBase: audioTimeBase)
+            } catch {
+                logger.warning("the audio could not be padded to the video's end", metadata: ["wf.error": "\(error)"])
+            }
             try audioGraph.close(at: audioEnd)
             try drainAudio()
         }
@@ -203,16 +224,22 @@ final class TranscodeSession {
         try finishThumbnails()
         let rate = Double(frameRate.num) / Double(frameRate.den)
         try checkOutputBound(seconds: Double(framesEncoded) / rate)
-        let videoTimeBase = input.stream(plan.info.video.streamIndex).pointee.time_base
         if videoMender.jumps > 0 {
             logger.info("timestamp jumps closed", metadata: [
                 "wf.jumps": "\(videoMender.jumps)", "wf.closed.seconds": "\(Double(videoMender.closed) * av_q2d(videoTimeBase))"])
         }
         return SessionResult(
             videoCodecs: videoEncoders.map(Encoders.avc1Codecs), hasAudio: audioEncoder != nil,
-            videoFrames: framesEncoded, outputSeconds: Double(framesEncoded) / rate, decodeErrors: decodeErrors,
+            videoFrames: framesEncoded, outputSeconds: Double(framesEncoded) / rate,
+            videoSeconds: Double(decodedVideoEnd) * av_q2d(videoTimeBase),
+            declaredVideoSeconds: Self.declaredSeconds(input.stream(plan.info.video.streamIndex)), decodeErrors: decodeErrors,
             closedGapSeconds: Double(videoMender.closed) * av_q2d(videoTimeBase),
             thumbnails: thumbnails, poster: poster)
+    }
+
+    private static func declaredSeconds(_ st: UnsafeMutablePointer<AVStream>) -> Double {
+        let d = st.pointee.duration
+        return d > 0 && d != AVStatus.noPTS ? Double(d) * av_q2d(st.pointee.time_base) : 0
     }
 
     private func ticks(_ seconds: Double, in tb: AVRational) -> Int64 {
@@ -292,6 +319,12 @@ final class TranscodeSession {
             let pts = ts - av_rescale_q(origin, AVRational(num: 1, den: Int32(AV_TIME_BASE)), tb)
             frame.raw.pointee.pts = videoMender.mend(pts, duration: duration)
             videoEnd = max(videoEnd, frame.raw.pointee.pts + duration)
+            if colour == nil {
+                let f = frame.raw.pointee
+                colour = ColourPolicy(primaries: f.color_primaries, transfer: f.color_trc, matrix: f.colorspace,
+                                      range: f.color_range, height: Int(f.height), pixelFormat: AVPixelFormat(rawValue: f.format))
+            }
+            colour!.tag(frame.raw)
             if videoGraph == nil { videoGraph = try makeVideoGraph(first: frame) }
             try videoGraph!.push(frame)
             try drainVideo()
@@ -326,7 +359,8 @@ final class TranscodeSession {
             if v.rotation == 90 || v.rotation == 270 { (w, h) = (Int(f.height), Int((Double(f.width) * Double(sar.num) / Double(sar.den)).rounded())) }
             chain.append("scale=\(w + w % 2):\(h + h % 2)")
         }
-        chain.append("setsar=1,format=yuv420p")
+        chain.append("setsar=1")
+        chain.append(colour!.toBT709)
         let n = plan.rungs.count + 1
         let encoderFormat = Encoders.softwareFormat(for: plan.encoder)
         let convert = encoderFormat == AV_PIX_FMT_YUV420P ? "" : ",format=" + String(cString: av_get_pix_fmt_name(encoderFormat))
@@ -465,6 +499,10 @@ final class TranscodeSession {
             if audioGraph == nil {
                 do {
                     audioGraph = try makeAudioGraph(first: frame, timeBase: tb)
+                    audioFormat = try Frame()
+                    audioFormat!.raw.pointee.format = frame.raw.pointee.format
+                    audioFormat!.raw.pointee.sample_rate = frame.raw.pointee.sample_rate
+                    _ = av_channel_layout_copy(&audioFormat!.raw.pointee.ch_layout, &frame.raw.pointee.ch_layout)
                 } catch {
                     audioGraphFailed = true
                     logger.warning("audio cannot be converted; audio is dropped", metadata: ["wf.error": "\(error)"])
@@ -478,6 +516,29 @@ final class TranscodeSession {
                 continue
             }
             try drainAudio()
+        }
+    }
+
+    /// Feeds silence from the end of the decoded audio to `end` (audio time base): a video longer than its audio.
+    private func padAudio(to end: Int64, timeBase tb: AVRational) throws(MediaError) {
+        guard let graph = audioGraph, let format = audioFormat, end > audioEnd else { return }
+        let sampleTb = AVRational(num: 1, den: format.raw.pointee.sample_rate)
+        while audioEnd < end {
+            let n = min(1024, av_rescale_q(end - audioEnd, tb, sampleTb))
+            guard n > 0 else { break }
+            let silence = try Frame()
+            silence.raw.pointee.format = format.raw.pointee.format
+            silence.raw.pointee.sample_rate = format.raw.pointee.sample_rate
+            try MediaError.check(av_channel_layout_copy(&silence.raw.pointee.ch_layout, &format.raw.pointee.ch_layout),
+                                 stage: "audio", "av_channel_layout_copy")
+            silence.raw.pointee.nb_samples = Int32(n)
+            try MediaError.check(av_frame_get_buffer(silence.raw, 0), stage: "audio", "av_frame_get_buffer")
+            av_samples_set_silence(silence.raw.pointee.extended_data, 0, Int32(n), silence.raw.pointee.ch_layout.nb_channels,
+                                   AVSampleFormat(rawValue: silence.raw.pointee.format))
+            silence.raw.pointee.pts = audioEnd
+            try graph.push(silence)
+            try drainAudio()
+            audioEnd += av_rescale_q(n, sampleTb, tb)
         }
     }
 

@@ -60,6 +60,8 @@ public struct TranscodeOptions: Sendable, Hashable, Codable {
     /// AAC bitrate, bits per second.
     public var audioBitrate: Int
     public var hardware: HardwarePreference
+    /// What HDR sources become (`tonemap`: SDR BT.709).
+    public var hdr: HDRMode = .tonemap
     /// What one source may cost (`[limits]`).
     public var limits: Limits
     /// Makes a package of only the first this many seconds of the source's video (output time), then stops

@@ -48,6 +48,22 @@ struct MediaPlaylist {
         segments[last].duration = max(segments[last].duration, total - before)
     }
 
+    /// A last segment under a second (a source just past a multiple of the segment length) is appended to the one
+    /// before it (MPEG-TS and fMP4 fragments both concatenate), so no runt inflates the measured peak.
+    mutating func foldShortTail(in directory: URL, minimum: Double = 1) throws {
+        guard segments.count >= 2, let tail = segments.last, tail.duration < minimum else { return }
+        let previous = segments[segments.count - 2]
+        let tailURL = directory.appendingPathComponent(tail.uri)
+        let handle = try FileHandle(forWritingTo: directory.appendingPathComponent(previous.uri))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: try Data(contentsOf: tailURL))
+        try FileManager.default.removeItem(at: tailURL)
+        segments.removeLast()
+        segments[segments.count - 1].duration += tail.duration
+        segments[segments.count - 1].bytes += tail.bytes
+    }
+
     var duration: Double { segments.reduce(0) { $0 + $1.duration } }
     var bytes: Int64 { segments.reduce(initBytes) { $0 + $1.bytes } }
 
@@ -63,9 +79,10 @@ struct MediaPlaylist {
     /// Total bits over total duration.
     var averageBitrate: Int { duration > 0 ? Int((Double(bytes) * 8 / duration).rounded(.up)) : 0 }
 
-    /// The VOD playlist we publish: TARGETDURATION >= every EXTINF (rounded up), ENDLIST.
+    /// The VOD playlist we publish: TARGETDURATION is the longest EXTINF rounded to the nearest integer
+    /// (RFC 8216 4.3.3.1), ENDLIST.
     func render(version: Int) -> String {
-        let target = max(1, Int(segments.map(\.duration).max()?.rounded(.up) ?? 1))
+        let target = max(1, Int(segments.map(\.duration).max()?.rounded() ?? 1))
         var out = """
             #EXTM3U
             #EXT-X-VERSION:\(version)

@@ -13,6 +13,7 @@ enum PackageWriter {
                 let url = directory.appendingPathComponent(rung.name).appendingPathComponent("index.m3u8")
                 var list = try MediaPlaylist.read(from: url)
                 list.extendLast(toTotal: result.outputSeconds)
+                try list.foldShortTail(in: url.deletingLastPathComponent())
                 guard !list.segments.isEmpty else {
                     throw PipelineError(.media, file: file, "the \(rung.name) rendition has no segments")
                 }

@@ -55,6 +55,8 @@ public struct MediaInfo: Sendable, Codable, Hashable {
         public var frameRate: Double
         /// `frameRate` as an exact ratio (`30000:1001`).
         public var frameRateRatio: Ratio
+        /// The source's own rate as an exact ratio (`120:1` for slow motion the output plays at `60:1`).
+        public var sourceFrameRateRatio: Ratio?
         /// The container's average frame rate.
         public var averageFrameRate: Double
         /// True when frame durations vary (phone clips, screen recordings).
@@ -70,6 +72,28 @@ public struct MediaInfo: Sendable, Codable, Hashable {
         public var displayHeight: Int
         /// Duration of the video stream in seconds.
         public var durationSeconds: Double
+        /// The source's colour, and what the ladder does with it.
+        public var colour: Colour?
+    }
+
+    /// A video stream's colour description (names as libavutil and ffprobe spell them).
+    public struct Colour: Sendable, Codable, Hashable {
+        /// `bt709`, `smpte170m` (BT.601), `bt2020`...; an untagged field reads as the value assumed.
+        public var primaries: String
+        /// `bt709`, `smpte170m`, `smpte2084` (PQ), `arib-std-b67` (HLG)...
+        public var transfer: String
+        /// `bt709`, `smpte170m`, `bt470bg`, `bt2020nc`...
+        public var matrix: String
+        /// `tv` (limited) or `pc` (full).
+        public var range: String
+        /// `sdr`, `pq` (HDR10) or `hlg`.
+        public var hdr: String
+        /// The Dolby Vision profile when the stream carries one (8 on iPhones: read as its base layer).
+        public var dolbyVisionProfile: Int?
+        /// True when the source lacked a tag and one was assumed from the picture height.
+        public var assumed: Bool
+        /// What the H.264 ladder does: `tagged BT.709`, `converted from BT.601 to BT.709 limited range`...
+        public var ladder: String
     }
 
     /// The transcoded audio stream.

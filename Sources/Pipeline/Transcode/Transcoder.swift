@@ -149,13 +149,17 @@ public struct Transcoder: Sendable {
         }
         let encoded = Date()
 
-        // The output must not come up short of the source (truncated or damaged files).
+        // The output must not come up short of the source (truncated or damaged files). The video is held against
+        // its own declared end; where the container declares only its total (Matroska), the package, which runs
+        // to the end of the longer stream, is held against that. Jumps closed in the timeline are not missing.
         let frame = 1 / info.video.frameRate
-        // Jumps closed in the timeline (a discontinuity) are not missing pictures.
-        let expected = min(sourceDuration - result.closedGapSeconds, options.stopAt ?? .infinity)
-        if expected > 0, expected - result.outputSeconds > max(expected * 0.005, 1.5 * frame) {
+        let stop = options.stopAt ?? .infinity
+        let (decoded, declared) = result.declaredVideoSeconds > 0
+            ? (result.videoSeconds, result.declaredVideoSeconds) : (result.outputSeconds, sourceDuration)
+        let expected = min(declared - result.closedGapSeconds, stop)
+        if expected > 0, expected - decoded > max(expected * 0.005, 1.5 * frame) {
             throw PipelineError(.duration, file: name, String(
-                format: "only %.2f s of %.2f s could be decoded (the file is truncated or damaged)", result.outputSeconds, expected))
+                format: "only %.2f s of %.2f s could be decoded (the file is truncated or damaged)", decoded, expected))
         }
         let package = try PackageWriter.write(
             directory: request.workDirectory, rungs: rungs, result: result, options: options,

@@ -44,6 +44,7 @@ extension Config {
         line("preset", q(transcode.options.preset))
         line("segment_seconds", num(transcode.options.segmentSeconds))
         line("segment_format", q(transcode.options.segmentFormat.rawValue))
+        line("hdr", q(transcode.options.hdr.rawValue))
         line("thumbnails", String(transcode.options.thumbnails))
         line("max_attempts", String(transcode.maxAttempts))
         line("audio_bitrate", q(Bitrate.format(transcode.options.audioBitrate)))

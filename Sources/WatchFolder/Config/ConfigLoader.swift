@@ -126,6 +126,12 @@ public enum ConfigLoader {
             }
             o.segmentSeconds = try t.seconds("segment_seconds", excludingMin: true, max: Ceilings.segmentSeconds) ?? o.segmentSeconds
             o.segmentFormat = try t.choice("segment_format", SegmentFormat.self) ?? o.segmentFormat
+            if let hdr = try t.choice("hdr", HDRMode.self) {
+                guard hdr == .tonemap else {
+                    throw t.error("hdr", "'hdr' in [transcode] = \"keep\" is not supported yet (no HEVC HDR renditions); use \"tonemap\"")
+                }
+                o.hdr = hdr
+            }
             o.thumbnails = try t.int("thumbnails", min: 0, max: 100) ?? o.thumbnails
             o.audioBitrate = try t.bitrate("audio_bitrate") ?? o.audioBitrate
             if let rungs = try t.tableArray("ladder") {

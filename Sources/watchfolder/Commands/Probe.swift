@@ -53,13 +53,21 @@ struct Probe: AsyncParsableCommand {
             "streams:     " + info.streams.map { "#\($0.index) \($0.type) \($0.codec)" }.joined(separator: ", "),
             "video:       #\(v.streamIndex) \(v.codec)\(v.profile.map { " (\($0))" } ?? "") \(v.width)x\(v.height)",
             "pixels:      \(v.pixelFormat), \(v.bitDepth)-bit \(v.chroma)",
-            String(format: "frame rate:  %.3f fps (%@)%@", v.frameRate, v.frameRateRatio.description,
-                   v.variableFrameRate ? ", variable (VFR)" : ", constant"),
+            String(format: "frame rate:  %.3f fps (%@)%@%@", v.frameRate, v.frameRateRatio.description,
+                   v.variableFrameRate ? ", variable (VFR)" : ", constant",
+                   v.sourceFrameRateRatio.map { $0 != v.frameRateRatio ? " (source \($0), played at \(Int(($0.value / v.frameRate).rounded()) == 2 ? "half" : "a quarter") rate)" : "" } ?? ""),
             "fields:      \(v.fieldOrder)\(v.interlaced ? " (interlaced: deinterlaced with bwdif)" : "")",
             "aspect:      SAR \(v.sampleAspect), DAR \(v.displayAspect)",
             "rotation:    \(v.rotation)°",
             "display:     \(v.displayWidth)x\(v.displayHeight)",
         ]
+        if let c = v.colour {
+            lines.append("colour:      primaries \(c.primaries), transfer \(c.transfer), matrix \(c.matrix), range \(c.range)"
+                + (c.assumed ? " (untagged: assumed)" : ""))
+            lines.append("dynamic:     " + ["pq": "HDR PQ (HDR10)", "hlg": "HDR HLG"][c.hdr, default: "SDR"]
+                + (c.dolbyVisionProfile.map { ", Dolby Vision profile \($0) (read as its base layer)" } ?? ""))
+            lines.append("colour plan: \(c.ladder)")
+        }
         if let a = info.audio {
             lines.append("audio:       #\(a.streamIndex) \(a.codec) \(a.sampleRate) Hz, \(a.channels) ch (\(a.layout))")
         } else {
