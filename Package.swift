@@ -86,7 +86,6 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            exclude: ["Status/Server"],
             swiftSettings: swiftSettings
         ),
 
@@ -112,7 +111,6 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            path: "Sources/WatchFolder/Status/Server",
             swiftSettings: swiftSettings
         ),
 
