@@ -1,126 +1,5 @@
 import CCurl
 import Foundation
-import Synchronization
-
-/// One HTTP request for ``CurlEasy/perform(_:)``.
-struct CurlRequest: Sendable {
-    /// Where the request body comes from. Files are streamed from disk through curl's read callback, a bounded
-    /// buffer at a time: a file (or a part of one) is never read into memory whole.
-    enum Body: Sendable {
-        case none
-        case bytes([UInt8])
-        /// `length` bytes of the file at `path`, starting at `offset`.
-        case file(path: String, offset: Int64, length: Int64)
-    }
-
-    var method: String
-    var url: String
-    /// Complete header lines, `Name: value`.
-    var headers: [String] = []
-    var body: Body = .none
-    /// `CURLOPT_AWS_SIGV4`, e.g. `aws:amz:us-east-1:s3`; with ``userPassword`` as `key:secret`.
-    var awsSigV4: String?
-    var userPassword: String?
-    /// Seconds to connect; a transfer that moves no byte (either way) for ``stallSeconds`` times out
-    /// (`CURLE_OPERATION_TIMEDOUT`, checked in the progress callback; whole transfers have no time limit).
-    var stallSeconds: Int = 30
-    var connectTimeoutSeconds: Int = 10
-    /// Seconds the whole transfer may take (`CURLOPT_TIMEOUT`); nil: no limit beyond the stall rule.
-    var timeoutSeconds: Int?
-    /// Response bodies larger than this are cut (S3 answers are small XML documents).
-    var maxResponseBytes: Int = 32 << 20
-}
-
-/// What the server answered.
-struct CurlResponse: Sendable {
-    var status: Int
-    /// Header names lowercased; the last value of a repeated header wins.
-    var headers: [String: String]
-    var body: [UInt8]
-
-    var bodyText: String { String(decoding: body, as: UTF8.self) }
-}
-
-/// A libcurl failure: the C call, its `CURLcode`, `curl_easy_strerror` text and the `CURLOPT_ERRORBUFFER` detail.
-struct CurlError: Error, CustomStringConvertible, Sendable {
-    var call: String
-    var code: Int
-    var message: String
-    var detail: String
-
-    /// Transport failures worth another attempt: connection refused or reset, timeouts, truncated transfers.
-    var isTransient: Bool {
-        let transient: Set<UInt32> = [
-            CURLE_COULDNT_RESOLVE_HOST.rawValue, CURLE_COULDNT_CONNECT.rawValue, CURLE_OPERATION_TIMEDOUT.rawValue,
-            CURLE_SEND_ERROR.rawValue, CURLE_RECV_ERROR.rawValue, CURLE_GOT_NOTHING.rawValue,
-            CURLE_PARTIAL_FILE.rawValue, CURLE_SSL_CONNECT_ERROR.rawValue, CURLE_HTTP2.rawValue,
-            CURLE_HTTP2_STREAM.rawValue, CURLE_SEND_FAIL_REWIND.rawValue,
-        ]
-        return transient.contains(UInt32(code))
-    }
-
-    /// `CURLE_ABORTED_BY_CALLBACK`: the transfer was cancelled on purpose.
-    var isCancellation: Bool { code == Int(CURLE_ABORTED_BY_CALLBACK.rawValue) }
-
-    var description: String {
-        let extra = detail.isEmpty || detail == message ? "" : " (\(detail))"
-        return "\(call) failed: curl error \(code): \(message)\(extra)"
-    }
-}
-
-/// Calls `curl_global_init` once per process, before the first easy handle.
-enum CurlGlobal {
-    private static let result: CURLcode = curl_global_init(CCurl_GLOBAL_DEFAULT)
-
-    static func ensureInitialized() throws(CurlError) {
-        guard result == CURLE_OK else {
-            throw CurlError(call: "curl_global_init", code: Int(result.rawValue),
-                            message: String(cString: curl_easy_strerror(result)), detail: "")
-        }
-    }
-}
-
-/// A flag shared by the transfers of one upload; once set, running transfers abort and no new one starts.
-final class CurlCancellation: Sendable {
-    private let flag = Atomic<Bool>(false)
-    var isCancelled: Bool { flag.load(ordering: .relaxed) }
-    func cancel() { flag.store(true, ordering: .relaxed) }
-}
-
-/// The per-transfer state curl's C callbacks reach through their `void *` argument.
-private final class TransferContext {
-    var fd: Int32 = -1
-    var offset: Int64 = 0
-    var remaining: Int64 = 0
-    var bytes: [UInt8] = []
-    var bytesSent = 0
-    var response: [UInt8] = []
-    var maxResponseBytes = 0
-    var headers: [String: String] = [:]
-    var readError: Int32 = 0
-    let cancelled: CurlCancellation?
-    /// Stall detection: bytes moved (both ways) at the last change, and when (monotonic seconds).
-    var stallSeconds: Double = 30
-    var lastBytes: Int64 = -1
-    var lastChange: Double = 0
-    var stalled = false
-
-    /// Called from the progress callback: true when no byte has moved for `stallSeconds`.
-    func checkStall(moved: Int64) -> Bool {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        let seconds = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-        if moved != lastBytes {
-            lastBytes = moved
-            lastChange = seconds
-            return false
-        }
-        if seconds - lastChange > stallSeconds { stalled = true }
-        return stalled
-    }
-
-    init(cancelled: CurlCancellation?) { self.cancelled = cancelled }
-}
 
 /// An owned libcurl easy handle (`CURL *`), freed in `deinit`.
 ///
@@ -157,7 +36,7 @@ final class CurlEasy {
     func perform(_ request: CurlRequest) throws(CurlError) -> CurlResponse {
         curl_easy_reset(raw)
         errorBuffer[0] = 0
-        let context = TransferContext(cancelled: cancelled)
+        let context = CurlTransfer(cancelled: cancelled)
         context.maxResponseBytes = request.maxResponseBytes
         context.stallSeconds = Double(request.stallSeconds)
         defer { if context.fd >= 0 { close(context.fd) } }
@@ -184,7 +63,7 @@ final class CurlEasy {
 
         try check("CURLOPT_WRITEDATA", CCurl_setopt_pointer(raw, CURLOPT_WRITEDATA, contextPointer))
         try check("CURLOPT_WRITEFUNCTION", CCurl_setopt_write(raw) { data, size, count, user in
-            let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
+            let context = Unmanaged<CurlTransfer>.fromOpaque(user!).takeUnretainedValue()
             let n = size * count
             if context.response.count < context.maxResponseBytes, let data {
                 let take = min(n, context.maxResponseBytes - context.response.count)
@@ -196,7 +75,7 @@ final class CurlEasy {
         })
         try check("CURLOPT_HEADERDATA", CCurl_setopt_pointer(raw, CURLOPT_HEADERDATA, contextPointer))
         try check("CURLOPT_HEADERFUNCTION", CCurl_setopt_header(raw) { data, size, count, user in
-            let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
+            let context = Unmanaged<CurlTransfer>.fromOpaque(user!).takeUnretainedValue()
             let n = size * count
             guard let data else { return n }
             let line = data.withMemoryRebound(to: UInt8.self, capacity: n) {
@@ -212,7 +91,7 @@ final class CurlEasy {
         })
         try check("CURLOPT_XFERINFODATA", CCurl_setopt_pointer(raw, CURLOPT_XFERINFODATA, contextPointer))
         try check("CURLOPT_XFERINFOFUNCTION", CCurl_setopt_xferinfo(raw) { user, _, downloaded, _, uploaded in
-            let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
+            let context = Unmanaged<CurlTransfer>.fromOpaque(user!).takeUnretainedValue()
             if context.cancelled?.isCancelled == true { return 1 }
             return context.checkStall(moved: Int64(downloaded) + Int64(uploaded)) ? 1 : 0
         })
@@ -267,7 +146,7 @@ final class CurlEasy {
         try check("CURLOPT_INFILESIZE_LARGE", CCurl_setopt_off(raw, CURLOPT_INFILESIZE_LARGE, curl_off_t(size)))
         try check("CURLOPT_READDATA", CCurl_setopt_pointer(raw, CURLOPT_READDATA, context))
         try check("CURLOPT_READFUNCTION", CCurl_setopt_read(raw) { buffer, size, count, user in
-            let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
+            let context = Unmanaged<CurlTransfer>.fromOpaque(user!).takeUnretainedValue()
             guard let buffer else { return 0 }
             let want = Int(min(Int64(size * count), context.remaining))
             guard want > 0 else { return 0 }
