@@ -1,36 +1,5 @@
 public import Foundation
 
-/// The job a package belongs to, as publishers see it.
-public struct PackageInfo: Sendable, Hashable {
-    public var jobID: Int64
-    /// Source path relative to the inbox.
-    public var sourcePath: String
-    /// When the job arrived (the layout's date).
-    public var createdAt: Date
-    /// The master playlist's file name inside the package.
-    public var masterName: String
-
-    public init(jobID: Int64, sourcePath: String, createdAt: Date, masterName: String = "master.m3u8") {
-        self.jobID = jobID
-        self.sourcePath = sourcePath
-        self.createdAt = createdAt
-        self.masterName = masterName
-    }
-}
-
-/// Where a package was published.
-public struct PublishedLocation: Sendable, Hashable {
-    /// The package: an outbox path or an S3 key prefix / URL.
-    public var location: String
-    /// The master playlist: a path or a URL.
-    public var master: String?
-
-    public init(location: String, master: String?) {
-        self.location = location
-        self.master = master
-    }
-}
-
 /// Makes a finished package visible: the local outbox (``OutboxPublisher``) or S3.
 ///
 /// A name is a reservation. The scheduler calls ``reserve(_:)`` for a first choice, records it in the job (state
