@@ -129,21 +129,3 @@ struct ManifestView: Decodable, Sendable {
     var durationSeconds: Double?
     var timings: Timings?
 }
-
-/// One page of `GET /api/jobs`.
-struct JobPage: Encodable, Sendable {
-    var jobs: [JobResource]
-    /// Pass as `cursor` for the next (older) page; nil on the last page.
-    var nextCursor: String?
-    enum CodingKeys: String, CodingKey { case jobs, nextCursor = "next_cursor" }
-}
-
-/// `GET /api/health`.
-struct Health: Encodable, Sendable {
-    var status = "ok"
-    var version: String
-    var jobs: [String: Int]
-    var queueDepth: Int
-    var lastEventID: Int64
-    enum CodingKeys: String, CodingKey { case status, version, jobs, queueDepth = "queue_depth", lastEventID = "last_event_id" }
-}
