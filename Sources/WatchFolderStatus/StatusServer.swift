@@ -48,6 +48,7 @@ public struct StatusServer: Service {
         self.store = store
         self.logger = logger
         self.onRunning = onRunning
+        PrometheusBackend.bootstrap()
         gate = ConnectionGate(limit: Self.connectionLimit(configured: config.http.maxConnections, descriptors: Self.openFileLimit()))
     }
 

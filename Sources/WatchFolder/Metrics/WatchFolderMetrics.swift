@@ -1,36 +1,18 @@
-public import CoreMetrics
-import Metrics
-public import Prometheus
-import Foundation
-import Synchronization
+import CoreMetrics
 
-/// The daemon's metrics, with stable Prometheus names, served by `GET /metrics`.
+/// The daemon's metrics, with stable names, recorded through the swift-metrics API only.
 ///
-/// Every metric is made by a ``factory`` over one ``registry`` (not the global `MetricsSystem`), so the
-/// names exist from the start (at zero) whether or not anything bootstrapped swift-metrics, and several
-/// servers in one process (tests) share one set. Other parts of the daemon increment them directly:
+/// Which backend receives them is chosen at the edge: the status module bootstraps `MetricsSystem` with a
+/// Prometheus factory and serves `GET /metrics` (``WatchFolderStatus/PrometheusBackend``). Until then (and
+/// in a process without a status server) the values go to swift-metrics' no-op handler. Each recording asks
+/// the factory for its metric by name and dimensions (the backend returns the same one each time), so a
+/// value recorded before the backend was chosen never pins a metric to the no-op handler.
 ///
 /// ```swift
-/// WatchFolderMetrics.s3BytesUploaded.increment(by: Int64(part.count))
+/// WatchFolderMetrics.s3Uploaded(bytes: part.count)
 /// WatchFolderMetrics.webhookDelivered(.delivered)
 /// ```
-///
-/// The job gauges (by state, queue depth, running) are read from the job store each time `/metrics` is
-/// scraped (``JobGauges``), into a registry of the server's own.
 public enum WatchFolderMetrics {
-    /// The registry `/metrics` renders.
-    public static let registry = PrometheusCollectorRegistry()
-
-    /// A swift-metrics factory writing into ``registry``; the daemon may also bootstrap `MetricsSystem` with it.
-    public static let factory: PrometheusMetricsFactory = {
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.durationHistogramBuckets[Name.transcodeSeconds] = [
-            .seconds(1), .seconds(5), .seconds(15), .seconds(30), .seconds(60), .seconds(120), .seconds(300),
-            .seconds(600), .seconds(1200), .seconds(1800), .seconds(3600), .seconds(7200),
-        ]
-        return factory
-    }()
-
     /// The metric names (stable: dashboards and alerts use them).
     public enum Name {
         public static let jobs = "watchfolder_jobs"
@@ -59,129 +41,54 @@ public enum WatchFolderMetrics {
         case failed
     }
 
-    // MARK: Work (incremented by the scheduler)
-
-    /// `watchfolder_bytes_in_total`: bytes of source files transcoded successfully.
-    public static let bytesIn: CoreMetrics.Counter = CoreMetrics.Counter(label: Name.bytesIn, factory: factory)
-    /// `watchfolder_bytes_out_total`: bytes of the renditions produced.
-    public static let bytesOut = CoreMetrics.Counter(label: Name.bytesOut, factory: factory)
-
-    // MARK: Webhooks (the notifier)
-
-    /// `watchfolder_webhook_deliveries_total{outcome=…}`.
-    public static let webhookDeliveries: [WebhookOutcome: CoreMetrics.Counter] = Dictionary(uniqueKeysWithValues:
-        WebhookOutcome.allCases.map {
-            ($0, CoreMetrics.Counter(label: Name.webhookDeliveries, dimensions: [("outcome", $0.rawValue)], factory: factory))
-        })
-    /// `watchfolder_webhook_pending`: deliveries waiting (events not yet delivered to every endpoint).
-    public static let webhookPending = CoreMetrics.Gauge(label: Name.webhookPending, factory: factory)
-
-    /// Counts one webhook delivery attempt.
-    public static func webhookDelivered(_ outcome: WebhookOutcome) {
-        webhookDeliveries[outcome]?.increment()
+    /// Makes every metric that has no per-encoder dimension, at zero, so that a backend chosen now lists
+    /// them before anything happened.
+    public static func declareAll() {
+        for name in [Name.bytesIn, Name.bytesOut, Name.s3BytesUploaded, Name.s3Errors, Name.inboxEvents, Name.inboxRescans] {
+            _ = Counter(label: name)
+        }
+        for outcome in WebhookOutcome.allCases { _ = webhookDeliveries(outcome) }
+        _ = Gauge(label: Name.webhookPending)
     }
-
-    // MARK: S3 (the uploader)
-
-    /// `watchfolder_s3_uploaded_bytes_total`: bytes acknowledged by S3.
-    public static let s3BytesUploaded = CoreMetrics.Counter(label: Name.s3BytesUploaded, factory: factory)
-    /// `watchfolder_s3_errors_total`: failed S3 requests (each attempt).
-    public static let s3Errors = CoreMetrics.Counter(label: Name.s3Errors, factory: factory)
 
     // MARK: Inbox (intake)
 
-    /// `watchfolder_inbox_events_total`: filesystem events read from inotify (or found by polling).
-    public static let inboxEvents = CoreMetrics.Counter(label: Name.inboxEvents, factory: factory)
-    /// `watchfolder_inbox_rescans_total`: full rescans of the inbox (start, overflow, resume, SIGHUP).
-    public static let inboxRescans = CoreMetrics.Counter(label: Name.inboxRescans, factory: factory)
+    /// Adds `count` filesystem events read from the inbox (`watchfolder_inbox_events_total`).
+    public static func inboxEventsRead(_ count: Int) { Counter(label: Name.inboxEvents).increment(by: Int64(count)) }
+    /// Counts one full rescan of the inbox: start, overflow, resume, SIGHUP (`watchfolder_inbox_rescans_total`).
+    public static func inboxRescanned() { Counter(label: Name.inboxRescans).increment() }
 
-    // MARK: Shorthands (no `import Metrics` needed at the call site)
+    // MARK: S3 (the uploader)
 
-    /// Adds `count` filesystem events read from the inbox.
-    public static func inboxEventsRead(_ count: Int) { inboxEvents.increment(by: Int64(count)) }
-    /// Counts one full rescan of the inbox.
-    public static func inboxRescanned() { inboxRescans.increment() }
-    /// Adds `bytes` acknowledged by S3.
-    public static func s3Uploaded(bytes: Int) { s3BytesUploaded.increment(by: Int64(bytes)) }
-    /// Counts one failed S3 request.
-    public static func s3Failed() { s3Errors.increment() }
-    /// Sets the number of webhook deliveries waiting.
-    public static func webhooksPending(_ count: Int) { webhookPending.record(count) }
+    /// Adds `bytes` acknowledged by S3 (`watchfolder_s3_uploaded_bytes_total`).
+    public static func s3Uploaded(bytes: Int) { Counter(label: Name.s3BytesUploaded).increment(by: Int64(bytes)) }
+    /// Counts one failed S3 request, each attempt (`watchfolder_s3_errors_total`).
+    public static func s3Failed() { Counter(label: Name.s3Errors).increment() }
 
-    // MARK: Transcodes (per encoder)
+    // MARK: Webhooks (the notifier)
 
-    private static let perEncoder = Mutex<[String: (timer: CoreMetrics.Timer, speed: CoreMetrics.Gauge, count: CoreMetrics.Counter)]>([:])
+    /// Counts one webhook delivery attempt (`watchfolder_webhook_deliveries_total{outcome}`).
+    public static func webhookDelivered(_ outcome: WebhookOutcome) { webhookDeliveries(outcome).increment() }
+    /// Sets the number of deliveries waiting: not yet delivered, not given up (`watchfolder_webhook_pending`).
+    public static func webhooksPending(_ count: Int) { Gauge(label: Name.webhookPending).record(count) }
 
-    /// Records one finished transcode: `watchfolder_transcode_seconds{encoder}` (histogram),
-    /// `watchfolder_transcode_speed_ratio{encoder}` (x realtime, last job) and `watchfolder_transcodes_total{encoder}`.
-    public static func transcodeFinished(encoder: String, seconds: Double, speed: Double) {
-        let metrics = perEncoder.withLock { table in
-            if let known = table[encoder] { return known }
-            let made = (timer: CoreMetrics.Timer(label: Name.transcodeSeconds, dimensions: [("encoder", encoder)], factory: factory),
-                        speed: CoreMetrics.Gauge(label: Name.transcodeSpeed, dimensions: [("encoder", encoder)], factory: factory),
-                        count: CoreMetrics.Counter(label: Name.transcodes, dimensions: [("encoder", encoder)], factory: factory))
-            table[encoder] = made
-            return made
-        }
-        metrics.timer.recordNanoseconds(Int64(max(0, seconds) * 1e9))
-        metrics.speed.record(speed)
-        metrics.count.increment()
+    private static func webhookDeliveries(_ outcome: WebhookOutcome) -> Counter {
+        Counter(label: Name.webhookDeliveries, dimensions: [("outcome", outcome.rawValue)])
     }
 
-    /// Records a finished build from its package manifest (JSON, as stored with the job): the transcode
-    /// time and speed per encoder, bytes in (`sourceBytes`) and out (the renditions' bytes).
-    public static func packageBuilt(manifestJSON: String?, sourceBytes: Int64) {
-        bytesIn.increment(by: max(0, sourceBytes))
-        guard let data = manifestJSON?.data(using: .utf8),
-              let manifest = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return }
-        let renditions = manifest["renditions"] as? [[String: Any]] ?? []
-        let out = renditions.reduce(Int64(0)) { $0 + ((($1["bytes"] as? NSNumber)?.int64Value) ?? 0) }
-        bytesOut.increment(by: out)
-        let timings = manifest["timings"] as? [String: Any] ?? [:]
-        let encoder = manifest["encoder"] as? String ?? "unknown"
-        func number(_ keys: String...) -> Double {
-            keys.lazy.compactMap { (timings[$0] as? NSNumber)?.doubleValue }.first ?? 0
-        }
-        transcodeFinished(encoder: encoder, seconds: number("transcodeSeconds", "transcode_seconds"),
-                          speed: number("speed"))
-    }
+    // MARK: Transcodes (the scheduler)
 
-    /// The Prometheus text exposition of every metric.
-    public static func render() -> String {
-        _ = (bytesIn, bytesOut, webhookDeliveries, webhookPending,
-             s3BytesUploaded, s3Errors, inboxEvents, inboxRescans)  // make every static exist before the first scrape
-        return registry.emitToString()
-    }
-}
-
-/// `watchfolder_jobs{state}`, `watchfolder_queue_depth` and `watchfolder_running_jobs`: set from the store at
-/// each scrape, in a registry owned by one status server (so that two servers in one process do not mix).
-public final class JobGauges: Sendable {
-    public let registry = PrometheusCollectorRegistry()
-    private let byState: [Job.State: Prometheus.Gauge]
-    private let queueDepth: Prometheus.Gauge
-    private let running: Prometheus.Gauge
-
-    public init() {
-        let registry = self.registry
-        byState = Dictionary(uniqueKeysWithValues: Job.State.allCases.map {
-            ($0, registry.makeGauge(descriptor: Self.descriptor(WatchFolderMetrics.Name.jobs, "Jobs in each state"),
-                                    labels: [("state", $0.rawValue)]))
-        })
-        queueDepth = registry.makeGauge(descriptor: Self.descriptor(WatchFolderMetrics.Name.queueDepth, "Queued jobs due now"))
-        running = registry.makeGauge(descriptor: Self.descriptor(WatchFolderMetrics.Name.runningJobs, "Jobs running or publishing"))
-    }
-
-    /// Our names are complete (`watchfolder_jobs`): no unit suffix is added.
-    private static func descriptor(_ name: String, _ help: String) -> MetricNameDescriptor {
-        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
-    }
-
-    /// These gauges set from the store's counts, then every other metric.
-    public func render(counts: [Job.State: Int], due: Int) -> String {
-        for (state, gauge) in byState { gauge.set(Double(counts[state] ?? 0)) }
-        queueDepth.set(Double(due))
-        running.set(Double((counts[.running] ?? 0) + (counts[.publishing] ?? 0)))
-        return registry.emitToString() + WatchFolderMetrics.render()
+    /// Records one finished build: bytes in (the source) and out (the renditions), and per encoder the
+    /// transcode time (`watchfolder_transcode_seconds{encoder}`, a histogram), its speed (x realtime, last
+    /// job) and `watchfolder_transcodes_total{encoder}`.
+    public static func packageBuilt(sourceBytes: Int64, renditionBytes: Int64, encoder: String, transcodeSeconds: Double,
+                                    speed: Double) {
+        Counter(label: Name.bytesIn).increment(by: max(0, sourceBytes))
+        Counter(label: Name.bytesOut).increment(by: max(0, renditionBytes))
+        let dimensions = [("encoder", encoder)]
+        CoreMetrics.Timer(label: Name.transcodeSeconds, dimensions: dimensions)
+            .recordNanoseconds(Int64(max(0, transcodeSeconds) * 1e9))
+        Gauge(label: Name.transcodeSpeed, dimensions: dimensions).record(speed)
+        Counter(label: Name.transcodes, dimensions: dimensions).increment()
     }
 }
