@@ -1,4 +1,5 @@
 public import Foundation
+public import Logging
 public import Pipeline
 
 /// The daemon's whole configuration, read from TOML by ``ConfigLoader``.
@@ -124,5 +125,7 @@ public struct Config: Sendable, Hashable {
         public enum Format: String, Sendable, Hashable, CaseIterable { case text, json }
         public var level: Level = .info
         public var format: Format = .text
+        /// `level` as swift-log's level.
+        public var loggerLevel: Logger.Level { Logger.Level(rawValue: level.rawValue) ?? .info }
     }
 }

@@ -24,7 +24,7 @@ struct ConfigReloader: Service {
                 settings.workRoot = current.workRoot
                 scheduler.reload(settings)
                 try webhooks.reload(fresh.webhooks)
-                LogSetup.setLevel(fresh.log.level)
+                LogSetup.setLevel(fresh.log.loggerLevel)
                 logger.notice("configuration reloaded", metadata: [
                     "wf.concurrency": "\(settings.concurrency)", "wf.log.level": "\(fresh.log.level.rawValue)",
                 ])

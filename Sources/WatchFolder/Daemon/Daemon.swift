@@ -21,7 +21,7 @@ public struct Daemon: Sendable {
     }
 
     public func run() async throws {
-        LogSetup.bootstrap(config.log)
+        LogSetup.bootstrap(level: config.log.loggerLevel, json: config.log.format == .json)
         let logger = Logger(label: "watchfolder")
         for url in [config.inbox.path, config.outbox.path, config.state.path, config.state.workURL, config.inbox.failedPath]
             + (config.inbox.archivePath.map { [$0] } ?? []) {

@@ -37,7 +37,7 @@ struct Transcode: AsyncParsableCommand {
         var options = TranscodeOptions()
         if let config {
             let loaded = try ConfigLoader.load(path: config)
-            LogSetup.bootstrap(loaded.log)
+            LogSetup.bootstrap(level: loaded.log.loggerLevel, json: loaded.log.format == .json)
             options = loaded.transcode.options
             options.limits = loaded.limits
         }
