@@ -222,11 +222,14 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
 
     /// Config reload: a removed endpoint gets no new events, an added one gets the events recorded from then on,
     /// and an endpoint that comes back keeps its identity (URL) and its queue.
+    /// A answers a second after each request arrives, so the first reload comes while A's request is in flight:
+    /// that request gets its answer (delivered), and the queue A gets back later does not send it again.
     @Test func reloadAddsAndRemovesEndpoints() async throws {
         try await withTempDir { dir in
             let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
             let secret = WebhookSigner.generateSecret()
-            let a = try await WebhookReceiver(secret: secret, in: dir), b = try await WebhookReceiver(secret: secret, in: dir)
+            let a = try await WebhookReceiver(secret: secret, in: dir, answerAfter: .seconds(1))
+            let b = try await WebhookReceiver(secret: secret, in: dir)
             let hookA = webhookConfig(a.url, events: ["job.queued"], secret: secret)
             let hookB = webhookConfig(b.url, events: ["job.queued"], secret: secret)
             let sender = try WebhookSender(outbox: WebhookOutbox(store: store), webhooks: [hookA],
@@ -244,7 +247,7 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
                     _ = try await store.enqueue([file("3.mp4", inode: 3)])
                     try await a.wait { $0.count == 2 }
                     try await b.wait { $0.count == 2 }
-                    try await Task.sleep(for: .milliseconds(200))
+                    // Each endpoint sends in event order: a repeat of an earlier event would have come first.
                     let ids = try await eventUIDs(store)
                     #expect(a.received().map(\.id) == [ids[0], ids[2]])
                     #expect(b.received().map(\.id) == [ids[1], ids[2]])

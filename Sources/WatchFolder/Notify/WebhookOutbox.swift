@@ -73,6 +73,11 @@ public struct WebhookOutbox: Sendable {
         }
     }
 
+    /// Deliveries waiting: not yet delivered, not given up.
+    public func pendingCount() async throws -> Int {
+        try await pool.read { db in try WebhookDelivery.filter(Column("state") == WebhookDelivery.State.pending).fetchCount(db) }
+    }
+
     /// Newest first, optionally only `state`.
     public func list(state: WebhookDelivery.State?, limit: Int = 1000) async throws -> [WebhookDeliveryInfo] {
         try await pool.read { db in
