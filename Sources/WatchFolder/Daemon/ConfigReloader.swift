@@ -3,7 +3,8 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 
-/// SIGHUP: reads the config file again and applies what can change at run time.
+/// SIGHUP: reads the config file again and applies what can change at run time, between `RELOADING=1` and
+/// `READY=1` to systemd (also when the new config is refused: the daemon runs on with the old one).
 struct ConfigReloader: Service {
     let config: Config
     let scheduler: Scheduler
@@ -13,6 +14,8 @@ struct ConfigReloader: Service {
 
     func run() async throws {
         for await _ in hangups.cancelOnGracefulShutdown() {
+            notify("RELOADING=1") { try SystemdNotifier.reloading() }
+            defer { notify("READY=1") { try SystemdNotifier.ready() } }
             do {
                 let fresh = try ConfigLoader.load(path: config.sourcePath)
                 var settings = SchedulerSettings(config: fresh)
@@ -32,5 +35,9 @@ struct ConfigReloader: Service {
                 logger.error("configuration not reloaded: \(error)")
             }
         }
+    }
+
+    private func notify(_ what: String, _ send: () throws -> Bool) {
+        do { _ = try send() } catch { logger.warning("systemd notify \(what): \(error)") }
     }
 }
