@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Renders `[outbox] layout`: `{stem}` (file name without extension), `{id}` (job id), `{yyyy}` `{mm}` `{dd}`
 /// (the job's arrival date, UTC) and `{dir}` (the source's folder relative to the inbox, empty at the top).

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Errors of the job store, with the job they concern.
 public struct StoreError: Error, CustomStringConvertible, Sendable, Equatable {
