@@ -64,7 +64,7 @@ struct StatusRoutes: Sendable {
 
     @Sendable func metrics(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
         let summary = try await reader.summary()
-        WatchFolderMetrics.webhooksPending(try await WebhookOutbox(store: store).pendingCount())
+        WatchFolderMetrics.webhooksPending(try await WebhookQueue(pool: store.pool).pendingCount())
         let text = gauges.render(counts: summary.counts, due: summary.due)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
                         body: .init(byteBuffer: ByteBuffer(string: text)))

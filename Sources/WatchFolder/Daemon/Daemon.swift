@@ -29,7 +29,7 @@ public struct Daemon: Sendable {
         }
         let store = try SQLiteJobStore(url: config.state.databaseURL)
         // Before anything records events: registers the endpoints whose deliveries those events create.
-        let webhooks = try WebhookSender(outbox: WebhookOutbox(store: store), webhooks: config.webhooks, logger: logger)
+        let webhooks = try WebhookSender(queue: WebhookQueue(store: store), webhooks: config.webhooks, logger: logger)
         // With `[s3]`, packages go to the outbox and then to the bucket.
         let publisher: any Publisher = try config.s3.map { try S3Publisher(outbox: config.outbox, s3: $0, logger: logger) }
             ?? OutboxPublisher(config: config.outbox)

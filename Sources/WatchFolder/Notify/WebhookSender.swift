@@ -60,7 +60,7 @@ public final class WebhookSender: Service, Sendable {
     public static let timeoutSeconds = 10
     public static let userAgent = "watchfolder/\(WatchFolderVersion.string)"
 
-    let outbox: WebhookOutbox
+    let webhookQueue: WebhookQueue
     let endpoints: [Endpoint]
     private let updates: AsyncStream<[Endpoint]>
     private let updatesContinuation: AsyncStream<[Endpoint]>.Continuation
@@ -69,14 +69,14 @@ public final class WebhookSender: Service, Sendable {
     /// How often an idle endpoint looks for new deliveries (also picks up `webhooks resend` from the CLI).
     let pollInterval: Duration
 
-    /// Registers `webhooks` as the active endpoints (see ``WebhookOutbox/register(_:now:)``).
+    /// Registers `webhooks` as the active endpoints (see ``WebhookQueue/register(_:now:)``).
     /// Create the sender before anything records events, so that every event gets its deliveries.
     /// - Throws: GRDB errors; ``WebhookSecretError`` for a malformed secret (the config loader rejects those).
-    public init(outbox: WebhookOutbox, webhooks: [Config.Webhook], policy: WebhookRetryPolicy = .fromEnvironment(),
+    public init(queue webhookQueue: WebhookQueue, webhooks: [Config.Webhook], policy: WebhookRetryPolicy = .fromEnvironment(),
                 logger: Logger, pollInterval: Duration = .milliseconds(250)) throws {
-        endpoints = try Self.register(webhooks, in: outbox)
+        endpoints = try Self.register(webhooks, in: webhookQueue)
         (updates, updatesContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
-        self.outbox = outbox
+        self.webhookQueue = webhookQueue
         self.policy = policy
         self.logger = logger
         self.pollInterval = pollInterval
@@ -88,12 +88,12 @@ public final class WebhookSender: Service, Sendable {
     /// - Throws: GRDB errors; ``WebhookSecretError`` for a malformed secret. Nothing changes then.
     public func reload(_ webhooks: [Config.Webhook]) throws {
         for hook in webhooks { _ = try WebhookSigner(secret: hook.secret) }
-        updatesContinuation.yield(try Self.register(webhooks, in: outbox))
+        updatesContinuation.yield(try Self.register(webhooks, in: webhookQueue))
     }
 
-    private static func register(_ webhooks: [Config.Webhook], in outbox: WebhookOutbox) throws -> [Endpoint] {
+    private static func register(_ webhooks: [Config.Webhook], in webhookQueue: WebhookQueue) throws -> [Endpoint] {
         let signers = try webhooks.map { try WebhookSigner(secret: $0.secret) }
-        let ids = try outbox.register(webhooks)
+        let ids = try webhookQueue.register(webhooks)
         return zip(webhooks, signers).map { hook, signer in
             Endpoint(id: ids[hook.url] ?? 0, url: hook.url, secret: hook.secret, signer: signer)
         }
@@ -145,7 +145,7 @@ public final class WebhookSender: Service, Sendable {
                 await queue.waitForPredecessor()
                 while !Task.isCancelled && !queue.isStopped {
                     do {
-                        guard let head = try await outbox.head(endpoint: endpoint.id) else {
+                        guard let head = try await webhookQueue.head(endpoint: endpoint.id) else {
                             try await Task.sleep(for: pollInterval)
                             continue
                         }
@@ -175,7 +175,7 @@ public final class WebhookSender: Service, Sendable {
     /// Sends `info` once and records the outcome.
     private func attempt(_ info: WebhookDeliveryInfo, endpoint: Endpoint, workers: CurlWorkers, logger: Logger) async throws {
         let event = info.event
-        let manifest = event.type == .completed ? try await outbox.manifest(job: event.jobId) : nil
+        let manifest = event.type == .completed ? try await webhookQueue.manifest(job: event.jobId) : nil
         let request = Self.request(for: event, manifest: manifest, url: endpoint.url, signer: endpoint.signer)
         var logger = logger
         logger[metadataKey: "wf.webhook.id"] = "\(event.uid)"
@@ -185,7 +185,7 @@ public final class WebhookSender: Service, Sendable {
         do {
             let response = try await workers.run { easy in try easy.perform(request) }
             if (200..<300).contains(response.status) {
-                try await outbox.markDelivered(info.delivery.id, status: response.status)
+                try await webhookQueue.markDelivered(info.delivery.id, status: response.status)
                 WatchFolderMetrics.webhookDelivered(.delivered)
                 logger.info("webhook delivered", metadata: ["wf.webhook.type": "\(event.type.rawValue)",
                                                             "wf.webhook.status": "\(response.status)"])
@@ -204,7 +204,7 @@ public final class WebhookSender: Service, Sendable {
         let attempts = info.delivery.attempts + 1
         let now = Date()
         let next = policy.nextAttempt(afterAttempts: attempts, now: now, windowStart: info.delivery.windowStartedAt)
-        try await outbox.markAttemptFailed(info.delivery.id, status: status, error: failure, next: next, now: now)
+        try await webhookQueue.markAttemptFailed(info.delivery.id, status: status, error: failure, next: next, now: now)
         WatchFolderMetrics.webhookDelivered(next == nil ? .failed : .retried)
         if let next {
             logger.warning("webhook attempt \(attempts) failed: \(failure); next at \(WebhookMessage.timestamp(next))")

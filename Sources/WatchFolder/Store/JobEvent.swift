@@ -2,7 +2,7 @@ public import Foundation
 public import GRDB
 
 /// A durable job event (`job.queued`, `job.started`, ...): a row of the `event` table, written in the same
-/// transaction as the transition it announces (transactional outbox). The webhook sender reads these rows.
+/// transaction as the transition it announces (the transactional-outbox pattern). The webhook sender reads these rows.
 public struct JobEvent: Codable, Sendable, Hashable, FetchableRecord, MutablePersistableRecord {
     /// The event types, named exactly as webhooks receive them.
     public enum Kind: String, Codable, Sendable, Hashable, CaseIterable, DatabaseValueConvertible {

@@ -61,8 +61,6 @@ extension SQLiteJobStore {
                 t.column("done_at", .datetime)
             }
         }
-        // Webhook endpoints and deliveries (Notify/WebhookSchema.swift): deliveries are inserted by a trigger on `event`.
-        migrator.registerMigration(WebhookSchema.migrationName, migrate: WebhookSchema.migrate)
         // The name a move chose when its preferred one was taken (FileEffect.placed).
         migrator.registerMigration("v3-effect-placed") { db in
             try db.alter(table: "effect") { t in t.add(column: "placed", .text) }

@@ -22,6 +22,15 @@ public struct SQLiteJobStore: JobStore {
         try Self.migrator.migrate(pool)
     }
 
+    /// Adds the tables of a layer above the store to its database (Notify's webhook tables): `register` adds that
+    /// layer's migrations after the store's own; the migrator applies those not applied yet, in order.
+    /// - Throws: GRDB's `DatabaseError` when a migration fails (nothing of it is applied then).
+    public func migrate(registering register: (inout DatabaseMigrator) -> Void) throws {
+        var migrator = Self.migrator
+        register(&migrator)
+        try migrator.migrate(pool)
+    }
+
     public func enqueue(_ files: [InboxFile]) async throws -> [Job] {
         guard !files.isEmpty else { return [] }
         return try await pool.write { db in

@@ -19,8 +19,8 @@ struct Webhooks: AsyncParsableCommand {
 }
 
 /// Opens the webhook side of the job store of `config`.
-func openOutbox(_ config: Config) throws -> WebhookOutbox {
-    do { return WebhookOutbox(store: try SQLiteJobStore(url: config.state.databaseURL)) } catch {
+func openWebhookQueue(_ config: Config) throws -> WebhookQueue {
+    do { return try WebhookQueue(store: SQLiteJobStore(url: config.state.databaseURL)) } catch {
         throw CLIFailure.work("cannot open the job store \(config.state.databaseURL.path): \(error)")
     }
 }

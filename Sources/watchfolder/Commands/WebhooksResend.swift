@@ -20,7 +20,7 @@ struct WebhooksResend: AsyncParsableCommand {
     func run() async throws {
         let config = try options.load()
         let info: WebhookDeliveryInfo
-        do { info = try await openOutbox(config).resend(id) } catch let error as WebhookOutboxError {
+        do { info = try await openWebhookQueue(config).resend(id) } catch let error as WebhookQueueError {
             throw CLIFailure.work("resend: \(error)")
         }
         print("delivery \(id) queued: \(info.event.type.rawValue) \(info.event.uid) to \(info.url)")

@@ -1,16 +1,23 @@
 public import Foundation
 public import GRDB
 
-/// The webhook side of the job store: endpoints, the delivery queue per endpoint, and what the CLI shows.
+/// The webhook delivery queue, kept in the job store's database: endpoints, the deliveries of each endpoint,
+/// and what the CLI shows. ("Outbox" is only ever the package folder.)
 ///
-/// Deliveries are created by the store's `event` insert itself (see ``WebhookSchema``); this type only reads
-/// them and records the outcome of each attempt, one short transaction each.
-public struct WebhookOutbox: Sendable {
+/// Deliveries are created by the store's `event` insert itself (the trigger of ``WebhookSchema``); this type
+/// only reads them and records the outcome of each attempt, one short transaction each.
+public struct WebhookQueue: Sendable {
     public let pool: DatabasePool
 
+    /// Reads and writes the webhook tables in `pool`, which ``init(store:)`` created.
     public init(pool: DatabasePool) { self.pool = pool }
 
-    public init(store: SQLiteJobStore) { self.init(pool: store.pool) }
+    /// Opens the webhook tables of `store`, creating them on first use.
+    /// - Throws: GRDB's `DatabaseError` when they cannot be created.
+    public init(store: SQLiteJobStore) throws {
+        try WebhookSchema.install(in: store)
+        self.init(pool: store.pool)
+    }
 
     /// Makes the configured endpoints the active ones: new URLs are added, known URLs take the new `events`,
     /// URLs no longer configured stop receiving new events (their pending deliveries wait until they come back).
@@ -75,7 +82,10 @@ public struct WebhookOutbox: Sendable {
 
     /// Deliveries waiting: not yet delivered, not given up.
     public func pendingCount() async throws -> Int {
-        try await pool.read { db in try WebhookDelivery.filter(Column("state") == WebhookDelivery.State.pending).fetchCount(db) }
+        try await pool.read { db in
+            guard try db.tableExists("delivery") else { return 0 }  // no webhook yet in this database
+            return try WebhookDelivery.filter(Column("state") == WebhookDelivery.State.pending).fetchCount(db)
+        }
     }
 
     /// Newest first, optionally only `state`.
@@ -89,10 +99,10 @@ public struct WebhookOutbox: Sendable {
 
     /// `watchfolder webhooks resend ID`: delivery `id` is pending again, due now, with a fresh 24 h window.
     /// The sender signs it anew when it sends it; its `webhook-id` (the event's uid) stays the same.
-    /// - Throws: ``WebhookOutboxError`` when there is no such delivery.
+    /// - Throws: ``WebhookQueueError`` when there is no such delivery.
     public func resend(_ id: Int64, now: Date = Date()) async throws -> WebhookDeliveryInfo {
         try await pool.write { db in
-            guard var delivery = try WebhookDelivery.fetchOne(db, key: id) else { throw WebhookOutboxError.noSuchDelivery(id) }
+            guard var delivery = try WebhookDelivery.fetchOne(db, key: id) else { throw WebhookQueueError.noSuchDelivery(id) }
             delivery.state = .pending
             delivery.nextAt = now
             delivery.windowStartedAt = now
@@ -115,8 +125,8 @@ public struct WebhookOutbox: Sendable {
     }
 }
 
-/// Errors of ``WebhookOutbox``.
-public struct WebhookOutboxError: Error, CustomStringConvertible, Sendable {
+/// Errors of ``WebhookQueue``.
+public struct WebhookQueueError: Error, CustomStringConvertible, Sendable {
     public var description: String
     static func noSuchDelivery(_ id: Int64) -> Self { Self(description: "no webhook delivery \(id)") }
 }

@@ -3,14 +3,14 @@ import GRDB
 import Testing
 @testable import WatchFolder
 
-@Suite struct WebhookOutboxTests {
+@Suite struct WebhookQueueTests {
     /// Deliveries are written by the event's own insert: same transaction as the job transition.
     @Test func deliveriesCommitWithTheTransitionThatCausesThem() async throws {
         try await withTempDir { dir in
             let url = dir.appendingPathComponent("db.sqlite")
             let store = try SQLiteJobStore(url: url)
-            let outbox = WebhookOutbox(store: store)
-            let ids = try outbox.register([webhookConfig("http://a.example/hook"),
+            let queue = try WebhookQueue(store: store)
+            let ids = try queue.register([webhookConfig("http://a.example/hook"),
                                            webhookConfig("http://b.example/hook", events: ["job.completed"])])
             let job = try #require(try await store.enqueue([file("a.mp4")]).first?.id)
             var rows = try await deliveries(store)
@@ -37,16 +37,16 @@ import Testing
             #expect(try await deliveries(store).count == 1)
 
             // An endpoint no longer configured gets no new deliveries; back again, it keeps its identity (URL).
-            try outbox.register([webhookConfig("http://b.example/hook", events: ["job.queued"])])
+            try queue.register([webhookConfig("http://b.example/hook", events: ["job.queued"])])
             _ = try await store.enqueue([file("b.mp4", inode: 2)])
             rows = try await deliveries(store)
             #expect(rows.map(\.url) == ["http://a.example/hook", "http://b.example/hook"])
-            let again = try outbox.register([webhookConfig("http://a.example/hook")])
+            let again = try queue.register([webhookConfig("http://a.example/hook")])
             #expect(again["http://a.example/hook"] == ids["http://a.example/hook"])
 
             // Pending deliveries survive a reopen of the file (a restart).
             let reopened = try SQLiteJobStore(url: url)
-            #expect(try await WebhookOutbox(store: reopened).list(state: .pending).count == 2)
+            #expect(try await WebhookQueue(store: reopened).list(state: .pending).count == 2)
         }
     }
 
@@ -54,20 +54,20 @@ import Testing
     @Test func theQueueHoldsBehindAPendingDelivery() async throws {
         try await withTempDir { dir in
             let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
-            let outbox = WebhookOutbox(store: store)
-            let endpoint = try #require(try outbox.register([webhookConfig("http://a.example/hook")]).values.first)
+            let queue = try WebhookQueue(store: store)
+            let endpoint = try #require(try queue.register([webhookConfig("http://a.example/hook")]).values.first)
             _ = try await store.enqueue([file("a.mp4", inode: 1), file("b.mp4", inode: 2)])
-            let first = try #require(try await outbox.head(endpoint: endpoint))
+            let first = try #require(try await queue.head(endpoint: endpoint))
             let later = Date().addingTimeInterval(3600)
-            try await outbox.markAttemptFailed(first.delivery.id, status: 503, error: "HTTP 503", next: later)
-            let head = try #require(try await outbox.head(endpoint: endpoint))
+            try await queue.markAttemptFailed(first.delivery.id, status: 503, error: "HTTP 503", next: later)
+            let head = try #require(try await queue.head(endpoint: endpoint))
             #expect(head.delivery.id == first.delivery.id)
             #expect(head.delivery.attempts == 1 && head.delivery.lastStatus == 503)
             #expect(abs(head.delivery.nextAt.timeIntervalSince(later)) < 0.01)
-            try await outbox.markAttemptFailed(first.delivery.id, status: nil, error: "gave up", next: nil)
-            let next = try #require(try await outbox.head(endpoint: endpoint))
+            try await queue.markAttemptFailed(first.delivery.id, status: nil, error: "gave up", next: nil)
+            let next = try #require(try await queue.head(endpoint: endpoint))
             #expect(next.delivery.id != first.delivery.id)
-            #expect(try await outbox.list(state: .failed).map(\.delivery.id) == [first.delivery.id])
+            #expect(try await queue.list(state: .failed).map(\.delivery.id) == [first.delivery.id])
         }
     }
 
