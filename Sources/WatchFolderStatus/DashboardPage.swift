@@ -66,9 +66,10 @@ enum DashboardPage {
         <ul class="counters" aria-label="Jobs by state" id="counters"></ul>
         <span id="conn" role="status" aria-live="polite">connecting…</span>{{LOGOUT}}</header>
         <main id="main">
-        <section aria-labelledby="h-active"><h2 id="h-active">Active</h2><ul class="jobs" id="active"></ul></section>
-        <section aria-labelledby="h-failed"><h2 id="h-failed">Failed</h2><ul class="jobs" id="failed"></ul></section>
-        <section aria-labelledby="h-done"><h2 id="h-done">Completed</h2><ul class="jobs" id="done"></ul></section>
+        <section aria-labelledby="h-running"><h2 id="h-running">Running</h2><ul class="jobs" id="running"></ul></section>
+        <section aria-labelledby="h-next"><h2 id="h-next">Next</h2><ul class="jobs" id="next"></ul></section>
+        <section aria-labelledby="h-failed"><h2 id="h-failed">Failed recently</h2><ul class="jobs" id="failed"></ul></section>
+        <section aria-labelledby="h-done"><h2 id="h-done">Completed recently</h2><ul class="jobs" id="done"></ul></section>
         </main>
         <script>
         \(script)
@@ -154,20 +155,20 @@ enum DashboardPage {
           reload();
         }
 
-        function render(health, jobs) {
+        function render(health, view) {
           const counters = document.getElementById("counters");
           counters.replaceChildren(...STATES.map(s => $("li", { id: "count-" + s }, $("b", { text: String(health.jobs[s] || 0) }), $("span", { text: s }))));
-          const groups = { active: [], failed: [], done: [] };
-          for (const job of jobs) (job.state === "completed" ? groups.done : job.state === "failed" || job.state === "cancelled" ? groups.failed : groups.active).push(job);
+          const groups = { running: view.running, next: view.next, failed: view.failed, done: view.completed };
           for (const [id, list] of Object.entries(groups)) {
-            const ul = document.getElementById(id);
-            ul.replaceChildren(...(list.length ? list.map(card) : [$("li", { class: "empty", text: "None." })]));
+            const items = list.length ? list.map(card) : [$("li", { class: "empty", text: "None." })];
+            if (id === "next" && view.more_queued > 0) items.push($("li", { class: "empty", id: "more-queued", text: "and " + view.more_queued + " more" }));
+            document.getElementById(id).replaceChildren(...items);
           }
         }
 
         async function reload() {
           clearTimeout(reloadTimer); reloadTimer = null;
-          try { const [health, page] = await Promise.all([api("/api/health"), api("/api/jobs?limit=100")]); render(health, page.jobs); }
+          try { const [health, page] = await Promise.all([api("/api/health"), api("/api/dashboard")]); render(health, page); }
           catch (e) { document.getElementById("conn").textContent = "error: " + e.message; }
         }
         const soon = () => { if (!reloadTimer) reloadTimer = setTimeout(reload, 250); };

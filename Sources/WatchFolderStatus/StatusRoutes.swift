@@ -25,6 +25,7 @@ struct StatusRoutes: Sendable {
         router.add(middleware: AuthMiddleware(auth: auth))
         route(router, "/api/health", [.get: health])
         route(router, "/metrics", [.get: metrics])
+        route(router, "/api/dashboard", [.get: dashboardData])
         route(router, "/api/jobs", [.get: list])
         route(router, "/api/jobs/:id", [.get: detail])
         route(router, "/api/jobs/:id/retry", [.post: retry])
@@ -95,6 +96,24 @@ struct StatusRoutes: Sendable {
         var resources: [JobResource] = []
         for job in shown { resources.append(await reader.resource(job)) }
         return JSON.response(JobPage(jobs: resources, nextCursor: next))
+    }
+
+    /// The dashboard's sections, each its own bounded query: running (all, with progress), next in run order
+    /// then how many more, and the latest completed and failed.
+    @Sendable func dashboardData(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
+        func resources(_ jobs: [Job]) async -> [JobResource] {
+            var out: [JobResource] = []
+            for job in jobs { out.append(await reader.resource(job)) }
+            return out
+        }
+        let summary = try await reader.summary()
+        let next = try await store.nextQueued(limit: DashboardView.nextLimit)
+        return JSON.response(DashboardView(
+            running: await resources(try await store.running(limit: DashboardView.runningLimit)),
+            next: await resources(next),
+            moreQueued: max(0, (summary.counts[.queued] ?? 0) - next.count),
+            completed: await resources(try await store.recentlyFinished([.completed], limit: DashboardView.recentLimit)),
+            failed: await resources(try await store.recentlyFinished([.failed, .cancelled], limit: DashboardView.recentLimit))))
     }
 
     @Sendable func detail(_ request: Request, _ context: StatusRequestContext) async throws -> Response {

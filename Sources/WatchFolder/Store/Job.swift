@@ -24,6 +24,8 @@ public struct Job: Codable, Sendable, Hashable, Identifiable, FetchableRecord, M
         public static let state = Column("state")
         public static let createdAt = Column("created_at")
         public static let nextAttemptAt = Column("next_attempt_at")
+        public static let startedAt = Column("started_at")
+        public static let finishedAt = Column("finished_at")
         public static let cancelRequested = Column("cancel_requested")
         public static let released = Column("released")
     }
