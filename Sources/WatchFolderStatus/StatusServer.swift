@@ -66,7 +66,7 @@ public struct StatusServer: Service {
         }
     }
 
-    /// The hummingbird application (tests drive it with `HummingbirdTesting`).
+    /// The hummingbird application.
     public func application(keepAlive: Duration = .seconds(15)) -> some ApplicationProtocol {
         let reader = StatusReader(store: store, inbox: config.inbox.path)
         let routes = StatusRoutes(store: store, reader: reader, settings: SchedulerSettings(config: config),
