@@ -103,6 +103,16 @@ public struct Config: Sendable, Hashable {
         ]
         /// `job.progress` is opt-in: it is not in the default set.
         public static let defaultEvents = allEvents.filter { $0 != "job.progress" }
+
+        /// The one rule for a secret, in the config and in the signer: `whsec_` followed by base64 of at least
+        /// 16 bytes. Returns those bytes (the HMAC key), or nil when `secret` breaks the rule.
+        public static func key(ofSecret secret: String) -> Data? {
+            guard secret.hasPrefix("whsec_"), let key = Data(base64Encoded: String(secret.dropFirst(6))),
+                  key.count >= minimumSecretBytes else { return nil }
+            return key
+        }
+
+        public static let minimumSecretBytes = 16
     }
 
     /// `[http]`: the status server.
