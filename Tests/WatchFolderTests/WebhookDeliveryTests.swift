@@ -101,7 +101,9 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
                 try await everything.wait { $0.count >= defaults.count }
                 try await completedOnly.wait { $0.count >= 1 }
                 try await progress.wait { $0.count >= progressEvents.count + 1 }
-                try await Task.sleep(for: .milliseconds(300))  // nothing more arrives
+                // Nothing more arrives: every delivery has been answered.
+                let queue = try WebhookQueue(store: store)
+                #expect(try await eventually { try await queue.pendingCount() == 0 })
                 #expect(everything.received().map(\.id) == defaults)
                 #expect(everything.received().allSatisfy { $0.type != "job.progress" })
                 #expect(completedOnly.received().map(\.type) == ["job.completed"])
@@ -176,7 +178,9 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
                 let queue = try WebhookQueue(store: store)
                 #expect(try await eventually { try await queue.list(state: .delivered).count == 1 })
                 let delivery = try #require(try await queue.list(state: .delivered).first)
-                try await Task.sleep(for: .milliseconds(1100))  // the next unix second
+                // A new signature needs a new timestamp: wait until the unix second has moved on.
+                let sent = try #require(Int64(first[0].timestamp))
+                #expect(await eventually(timeout: .seconds(5)) { Int64(Date().timeIntervalSince1970) > sent })
                 let resent = try await queue.resend(delivery.delivery.id)
                 #expect(resent.delivery.state == .pending)
                 let both = try await receiver.wait { $0.count == 2 }
