@@ -60,8 +60,8 @@ struct JobResource: Encodable, Sendable {
         case masterURL = "master_url", cancelRequested = "cancel_requested", etaSeconds = "eta_seconds"
     }
 
-    /// - Parameter live: speed and ETA of a running job (``ProgressEstimator``).
-    init(_ job: Job, live: ProgressEstimator.Estimate? = nil) {
+    /// Speed and ETA are shown while the job runs, as the engine last reported them.
+    init(_ job: Job) {
         let payload = JobPayload(job)
         let id = job.id ?? 0
         self.id = id
@@ -75,8 +75,9 @@ struct JobResource: Encodable, Sendable {
         master = job.masterLocation
         masterURL = job.masterLocation.flatMap { $0.hasPrefix("http://") || $0.hasPrefix("https://") ? $0 : nil }
         cancelRequested = job.cancelRequested
-        speed = live?.speed
-        etaSeconds = live?.etaSeconds
+        let live = job.state == .running || job.state == .publishing
+        speed = live ? job.speed : nil
+        etaSeconds = live ? job.etaSeconds : nil
         timings = Timings(createdAt: payload.createdAt, startedAt: payload.startedAt, finishedAt: payload.finishedAt,
                           updatedAt: JobResource.iso(job.updatedAt), durationSeconds: payload.durationSeconds)
         guard let manifest = job.manifest.flatMap({ try? JSONDecoder().decode(ManifestView.self, from: Data($0.utf8)) }) else {

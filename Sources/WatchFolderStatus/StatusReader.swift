@@ -1,21 +1,14 @@
 import Foundation
 import GRDB
-import NIOPosix
-import Pipeline
-import Synchronization
 import WatchFolder
 
-/// The status server's read side of the job store: pages, counts, events and the live figures of running
-/// jobs, straight from the GRDB `DatabasePool` (WAL readers never block the daemon's writes).
+/// The status server's read side of the job store: pages, counts, events and jobs, straight from the GRDB
+/// `DatabasePool` (WAL readers never block the daemon's writes).
 struct StatusReader: Sendable {
     let pool: DatabasePool
-    let inbox: URL
-    let estimator: ProgressEstimator
 
-    init(store: SQLiteJobStore, inbox: URL) {
+    init(store: SQLiteJobStore) {
         pool = store.pool
-        self.inbox = inbox
-        estimator = ProgressEstimator(inbox: inbox)
     }
 
     /// Newest first, ids below `cursor`, at most `limit`, optionally only `state`.
@@ -54,49 +47,9 @@ struct StatusReader: Sendable {
         }
     }
 
-    /// The API view of `job`, with speed and ETA while it runs.
+    /// The API view of `job`, with speed and ETA while it runs (recorded by the daemon from the engine's
+    /// progress: the status server never opens a source).
     func resource(_ job: Job) async -> JobResource {
-        JobResource(job, live: job.state == .running ? await estimator.estimate(job) : nil)
-    }
-}
-
-/// Speed (x realtime) and ETA of running jobs, from their progress, their start and the source's duration
-/// (probed once per job with the engine's in-process prober, on NIO's thread pool: a probe reads the file and
-/// may take a while, so it never runs on the cooperative pool that serves requests).
-final class ProgressEstimator: Sendable {
-    struct Estimate: Sendable, Hashable {
-        var speed: Double?
-        var etaSeconds: Double?
-    }
-
-    let inbox: URL
-    private let durations = Mutex<[Int64: Double]>([:])
-
-    init(inbox: URL) { self.inbox = inbox }
-
-    func estimate(_ job: Job, now: Date = Date()) async -> Estimate {
-        guard let id = job.id, let started = job.startedAt else { return Estimate() }
-        let elapsed = now.timeIntervalSince(started)
-        guard elapsed > 0, job.progress > 0.005 else { return Estimate() }
-        let eta = max(0, elapsed * (1 - job.progress) / job.progress)
-        var speed: Double?
-        if let duration = await duration(id: id, path: job.sourcePath), duration > 0 {
-            speed = (job.progress * duration / elapsed * 100).rounded() / 100
-        }
-        return Estimate(speed: speed, etaSeconds: (eta * 10).rounded() / 10)
-    }
-
-    private func duration(id: Int64, path: String) async -> Double? {
-        if let known = durations.withLock({ $0[id] }) { return known }
-        // The engine's own open and probe (beneath the inbox, no symlinks, media containers only, within
-        // probe_seconds), on NIO's thread pool: it blocks.
-        let inbox = self.inbox
-        let probed = try? await NIOThreadPool.singleton.runIfActive { try Prober.probe(try SourceFile.open(path, beneath: inbox)) }
-        let seconds = probed?.durationSeconds ?? 0  // 0: unknown, not probed again
-        durations.withLock {
-            if $0.count > 256 { $0.removeAll() }
-            $0[id] = seconds
-        }
-        return seconds
+        JobResource(job)
     }
 }

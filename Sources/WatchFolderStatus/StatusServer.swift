@@ -68,7 +68,7 @@ public struct StatusServer: Service {
 
     /// The hummingbird application.
     public func application(keepAlive: Duration = .seconds(15)) -> some ApplicationProtocol {
-        let reader = StatusReader(store: store, inbox: config.inbox.path)
+        let reader = StatusReader(store: store)
         let routes = StatusRoutes(store: store, reader: reader, settings: SchedulerSettings(config: config),
                                   auth: StatusAuth(token: config.http.token.flatMap { $0.isEmpty ? nil : $0 },
                                                    metricsToken: config.http.metricsToken),

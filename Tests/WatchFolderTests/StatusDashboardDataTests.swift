@@ -38,4 +38,22 @@ import Testing
             }
         }
     }
+
+    /// Speed and ETA come from the engine's progress, recorded with the job: the status server never opens the
+    /// source (here it is gone from the inbox, and still the figures show).
+    @Test func speedAndETAAreTheRecordedOnes() async throws {
+        try await withTempDir { dir in
+            let bench = try StatusBench(root: dir)
+            let job = try await bench.drop("clip.mp4")
+            let id = try #require(job.id)
+            _ = try #require(try await bench.store.claimNext(now: Date()))
+            try FileManager.default.removeItem(at: bench.inbox.appendingPathComponent("clip.mp4"))
+            try await bench.store.updateProgress(id, fraction: 0.4, speed: 2.5, eta: 12)
+            try await withStatusServer(bench.server()) { client async throws in
+                let body = try await client.get("/api/jobs/\(id)").json()
+                #expect((body["speed"] as? Double) == 2.5)
+                #expect((body["eta_seconds"] as? Double) == 12)
+            }
+        }
+    }
 }

@@ -49,7 +49,7 @@ extension Scheduler {
         try? FileManager.default.removeItem(at: jobDir)
         try? FileManager.default.createDirectory(at: jobDir, withIntermediateDirectories: true)
 
-        let (progressStream, progress) = AsyncStream.makeStream(of: Double.self, bufferingPolicy: .bufferingNewest(1))
+        let (progressStream, progress) = AsyncStream.makeStream(of: TranscodeProgress.self, bufferingPolicy: .bufferingNewest(1))
         let outcome = await withTaskGroup(of: Outcome?.self) { group -> Outcome in
             group.addTask {
                 defer { progress.finish() }
@@ -65,9 +65,9 @@ extension Scheduler {
             }
             group.addTask {
                 var last = ContinuousClock.now - .seconds(10)
-                for await fraction in progressStream where ContinuousClock.now - last > .seconds(1) {
+                for await update in progressStream where ContinuousClock.now - last > .seconds(1) {
                     last = .now
-                    try? await self.store.updateProgress(id, fraction: fraction)
+                    try? await self.store.updateProgress(id, fraction: update.fraction, speed: update.speed, eta: update.eta)
                 }
                 return nil
             }

@@ -44,6 +44,10 @@ public struct Job: Codable, Sendable, Hashable, Identifiable, FetchableRecord, M
     public var error: String?
     /// 0...1 while running.
     public var progress: Double
+    /// While running: media seconds per wall second, as the engine last reported it.
+    public var speed: Double?
+    /// While running: seconds left, as the engine last estimated them.
+    public var etaSeconds: Double?
     public var createdAt: Date
     public var updatedAt: Date
     public var startedAt: Date?

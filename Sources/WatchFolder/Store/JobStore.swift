@@ -20,9 +20,9 @@ public protocol JobStore: Sendable {
     @discardableResult
     func transition(_ id: Int64, _ change: JobTransition) async throws -> Job
 
-    /// Records progress of a running job; a `job.progress` event at each 10 % step, or after 30 s without one
-    /// if it moved.
-    func updateProgress(_ id: Int64, fraction: Double) async throws
+    /// Records progress of a running job, with the engine's speed (x realtime) and ETA (seconds) when known;
+    /// a `job.progress` event at each 10 % step, or after 30 s without one if it moved.
+    func updateProgress(_ id: Int64, fraction: Double, speed: Double?, eta: Double?) async throws
 
     /// `watchfolder cancel`: a queued job is cancelled at once; a running or publishing one is flagged and
     /// the daemon stops it.
@@ -55,4 +55,11 @@ public protocol JobStore: Sendable {
 
     /// Events after `id`, oldest first (for the webhook sender).
     func events(after id: Int64, limit: Int) async throws -> [JobEvent]
+}
+
+extension JobStore {
+    /// Progress without speed or ETA.
+    public func updateProgress(_ id: Int64, fraction: Double) async throws {
+        try await updateProgress(id, fraction: fraction, speed: nil, eta: nil)
+    }
 }

@@ -65,6 +65,13 @@ extension SQLiteJobStore {
         migrator.registerMigration("v3-effect-placed") { db in
             try db.alter(table: "effect") { t in t.add(column: "placed", .text) }
         }
+        // Speed and ETA of a running job, from the engine's progress (the status server shows them; it never probes).
+        migrator.registerMigration("v5-job-speed-eta") { db in
+            try db.alter(table: "job") { t in
+                t.add(column: "speed", .double)
+                t.add(column: "eta_seconds", .double)
+            }
+        }
         return migrator
     }
 }
