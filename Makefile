@@ -54,6 +54,7 @@ SWIFT_TEST = timeout --kill-after=30 $(TEST_TIMEOUT) $(SWIFT) test --skip-build 
 
 # The packaging tests install this .deb (built first, from the release binary) on this machine and purge it.
 test: setup-test deb
+	scripts/check-layers
 	$(SWIFT) build --build-tests
 	$(call SWIFT_TEST,parallel,--skip '$(SERIAL_TESTS)')
 	$(call SWIFT_TEST,serial,--no-parallel --filter '$(SERIAL_TESTS)')
