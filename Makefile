@@ -17,7 +17,7 @@ SWIFT ?= swift
 CONFIG ?= var/config.toml
 BIN_RELEASE := .build/release/watchfolder
 
-.PHONY: setup setup-test build release run test bench clean deb fuzz fuzz-seeds fuzz-build fuzz-check test-asan
+.PHONY: setup setup-test build release run test test-builds test-deb test-build bench clean deb fuzz-check-build fuzz-check-run fuzz fuzz-seeds fuzz-build fuzz-check test-asan
 
 # Installs only what is missing; silent when everything is there.
 setup:
@@ -53,12 +53,23 @@ SWIFT_TEST = timeout --kill-after=30 $(TEST_TIMEOUT) $(SWIFT) test --skip-build 
 	if [ $$rc = 124 ] || [ $$rc = 137 ]; then echo "make test: the $(1) tests did not finish within $(TEST_TIMEOUT) s"; fi; exit $$rc; }
 
 # The packaging tests install this .deb (built first, from the release binary) on this machine and purge it.
-test: setup-test deb
+# The three builds (the .deb's release build, the tests' debug build, the fuzz pass's engine build) run at once, each in
+# a scratch path of its own: a release build spends long stretches compiling one module on one core, and the others
+# fill the second (on 2 cores, about 3 minutes less than one after the other).
+test: setup-test
 	scripts/check-layers
-	$(SWIFT) build --build-tests
+	$(MAKE) --no-print-directory -j3 test-builds
 	$(call SWIFT_TEST,parallel,--skip '$(SERIAL_TESTS)')
 	$(call SWIFT_TEST,serial,--no-parallel --filter '$(SERIAL_TESTS)')
-	$(MAKE) --no-print-directory fuzz-check
+	$(MAKE) --no-print-directory fuzz-check-run
+
+test-builds: test-deb test-build fuzz-check-build
+
+test-deb:
+	$(MAKE) --no-print-directory deb DEB_SCRATCH=.build-deb
+
+test-build: setup
+	$(SWIFT) build --build-tests
 
 # Fuzzing (README "Fuzzing"): the engine alone and its fuzz target (WATCHFOLDER_ENGINE_ONLY=fuzz, see Package.swift),
 # built with libFuzzer and AddressSanitizer in a scratch path of its own: release for `make fuzz`, debug (a quicker
@@ -97,8 +108,13 @@ fuzz: fuzz-build
 # The pass in `make test` (debug build): seed 1, FUZZ_RUNS executions in all (every seed and regression input first,
 # then mutations); the first crash, hang (FUZZ_TIMEOUT), leak or sanitizer report fails it (the input is saved as
 # .build-fuzz/check-*).
-fuzz-check: fuzz-seeds
+fuzz-check: fuzz-check-build
+	$(MAKE) --no-print-directory fuzz-check-run
+
+fuzz-check-build: fuzz-seeds
 	$(call FUZZ_BUILD)
+
+fuzz-check-run:
 	rm -rf $(FUZZ_SCRATCH)/check-* && mkdir -p $(FUZZ_SCRATCH)/check-corpus
 	$(FUZZ_ENV) timeout --kill-after=30 $(TEST_TIMEOUT) $(FUZZ_CHECK_BIN) -seed=1 -runs=$(FUZZ_RUNS) $(FUZZ_FLAGS) \
 		-artifact_prefix=$(FUZZ_SCRATCH)/check- -print_final_stats=1 \
@@ -120,14 +136,15 @@ test-asan: setup-test
 
 # watchfolder_<version>_amd64.deb in this folder (version: Sources/WatchFolder/Version.swift): the Swift
 # runtime linked in, full RELRO (-z now), packaged by debhelper (packaging/deb).
+DEB_SCRATCH ?= .build
 deb: setup
 	@scripts/ensure-apt $(APT_DEB)
-	$(SWIFT) build -c release --static-swift-stdlib -Xlinker -z -Xlinker now
-	packaging/deb/build-deb.sh
+	$(SWIFT) build -c release --scratch-path $(DEB_SCRATCH) --static-swift-stdlib -Xlinker -z -Xlinker now
+	WATCHFOLDER_DEB_BINARY=$(DEB_SCRATCH)/release/watchfolder packaging/deb/build-deb.sh
 
 bench: setup-test release
 	@scripts/ensure-apt time
 	@for b in bench/*.sh; do echo "== $$b"; bash "$$b" || exit 1; done
 
 clean:
-	rm -rf .build .build-fuzz .build-asan var
+	rm -rf .build .build-deb .build-fuzz .build-asan var
