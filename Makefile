@@ -57,7 +57,6 @@ SWIFT_TEST = timeout --kill-after=30 $(TEST_TIMEOUT) $(SWIFT) test --skip-build 
 # a scratch path of its own, so that one build's single-module stretches (a release build compiles each module whole)
 # leave the second core to the others. From a clean clone on 2 cores the three together take about 14.5 minutes.
 test: setup-test
-	scripts/check-layers
 	$(MAKE) --no-print-directory -j3 test-builds
 	$(call SWIFT_TEST,parallel,--skip '$(SERIAL_TESTS)')
 	$(call SWIFT_TEST,serial,--no-parallel --filter '$(SERIAL_TESTS)')
