@@ -42,8 +42,10 @@ run: release $(CONFIG)
 
 # Suites whose assertions are about time (cancel within a second, settle windows, watchdog pings, grace periods,
 # progress seen live in a browser)
-# run one test at a time after the rest, so the parallel transcodes cannot starve them into false failures.
-SERIAL_TESTS := PipelineTests.TranscoderTests|PipelineTests.UntrustedInputTests|EndToEndTests.DaemonUntrustedTests|EndToEndTests.EngineCLITests|PackagingTests.SystemdNotifierTests|WatchFolderTests.Intake|WatchFolderTests.SchedulerTests|EndToEndTests.DaemonTests|WatchFolderTests.StatusDashboardTests|WatchFolderTests.StatusLoadTests
+# run one test at a time after the rest, so the parallel transcodes cannot starve them into false failures. So does the
+# heaviest transcoding suite (FidelityTests: a minute of video at each of nine frame rates), which in the parallel run
+# starved the S3 and webhook daemon suites past their hang guards.
+SERIAL_TESTS := PipelineTests.TranscoderTests|PipelineTests.FidelityTests|PipelineTests.UntrustedInputTests|EndToEndTests.DaemonUntrustedTests|EndToEndTests.EngineCLITests|PackagingTests.SystemdNotifierTests|WatchFolderTests.Intake|WatchFolderTests.SchedulerTests|EndToEndTests.DaemonTests|WatchFolderTests.StatusDashboardTests|WatchFolderTests.StatusLoadTests
 
 # Each run is bounded (normally 1-2 minutes): a hung test fails `make test` with a message, it never stalls CI.
 # `timeout` signals its process group (swift test and the test process); the test peers (Tests/Peers) exit on

@@ -51,7 +51,7 @@ import Testing
             let job = try await bench.drop("a.mp4")
             try await failMasterUploads(peer, bucket: bucket, count: 2)  // the first attempt's two tries
             let builder = ScriptedBuilder()
-            try await bench.run(scheduler(bench, builder, peer: peer, bucket: bucket)) {
+            try await bench.run(scheduler(bench, builder, peer: peer, bucket: bucket), guardTime: .seconds(90)) {
                 try await bench.store.counts()[.completed] == 1
             }
             let done = try #require(try await bench.store.job(job.id!))
@@ -74,7 +74,7 @@ import Testing
             let job = try await bench.drop("a.mp4")
             try await failMasterUploads(peer, bucket: bucket, count: 2)
             let builder = ScriptedBuilder()
-            try await bench.run(scheduler(bench, builder, peer: peer, bucket: bucket)) {
+            try await bench.run(scheduler(bench, builder, peer: peer, bucket: bucket), guardTime: .seconds(90)) {
                 try await bench.store.counts()[.failed] == 1
             }
             #expect(bench.exists("failed/a.mp4"))
@@ -84,7 +84,7 @@ import Testing
             let failed = try #require(try await bench.store.job(job.id!))
             try await bench.store.transition(job.id!, .retried(effect: bench.settings.restoreEffect(for: failed)))
             await FileEffectRunner(store: bench.store, logger: Logger(label: "test")).runPending(job: job.id!)
-            try await bench.run(scheduler(bench, builder, peer: peer, bucket: bucket)) {
+            try await bench.run(scheduler(bench, builder, peer: peer, bucket: bucket), guardTime: .seconds(90)) {
                 try await bench.store.counts()[.completed] == 1
             }
             #expect(builder.builds.withLock { $0 } == ["a.mp4"], "built once")
@@ -164,7 +164,7 @@ import Testing
             _ = try PackageStamp.stamp(local, jobID: job.id!, manifestJSON: nil)
 
             let builder = ScriptedBuilder()
-            try await bench.run(scheduler(bench, builder, peer: peer, bucket: bucket)) {
+            try await bench.run(scheduler(bench, builder, peer: peer, bucket: bucket), guardTime: .seconds(90)) {
                 try await bench.store.counts()[.completed] == 1
             }
             #expect(builder.builds.withLock { $0 }.isEmpty)

@@ -91,12 +91,14 @@ struct Bench {
                   settings: settings, logger: Logger(label: "test"))
     }
 
-    /// Runs `scheduler` until `until` holds (or 20 s), then shuts it down gracefully.
-    func run(_ scheduler: Scheduler, until: @escaping @Sendable () async throws -> Bool) async throws {
+    /// Runs `scheduler` until `until` holds (or `guardTime`, a hang guard: the tests assert what happened, not when),
+    /// then shuts it down gracefully.
+    func run(_ scheduler: Scheduler, guardTime: Duration = .seconds(20),
+             until: @escaping @Sendable () async throws -> Bool) async throws {
         try await testGracefulShutdown { trigger in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await scheduler.run() }
-                let deadline = ContinuousClock.now + .seconds(20)
+                let deadline = ContinuousClock.now + guardTime
                 while try await !until(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
                 trigger.triggerGracefulShutdown()
                 try await group.waitForAll()
