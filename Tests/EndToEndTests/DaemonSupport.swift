@@ -4,7 +4,7 @@ import Testing
 
 /// A `watchfolder run` process under test, its output captured in files.
 final class DaemonProcess: @unchecked Sendable {
-    let process = Process()
+    let process = ChildProcess()
     let config: URL
     let stdoutURL: URL
     let stderrURL: URL

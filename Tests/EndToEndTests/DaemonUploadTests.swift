@@ -4,7 +4,7 @@ import Testing
 
 /// Runs `executable` with `input` on its standard input.
 func runWithInput(_ executable: String, _ arguments: [String], input: String) throws -> ProcessResult {
-    let process = Process()
+    let process = ChildProcess()
     process.executableURL = try installedTool(executable)
     process.arguments = arguments
     let stdin = Pipe(), out = Pipe()

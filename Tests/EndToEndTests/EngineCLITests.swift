@@ -141,7 +141,7 @@ struct EngineCLITests {
         try await withTemporaryDirectory { dir in
             let input = dir.appendingPathComponent("long.mp4")
             try await Fixtures.clip(input, seconds: 20, width: 1280, height: 720)
-            let process = Process()
+            let process = ChildProcess()
             process.executableURL = watchfolderBinary
             process.arguments = ["transcode", input.path, "--out", dir.appendingPathComponent("out/pkg").path, "--preset", "medium",
                                  "--progress", "json"]

@@ -353,7 +353,7 @@ struct DebInstallTests {
                                      "import mmap; mmap.mmap(-1, 4096, prot=7)"])
         #expect(probe.status != 0 && probe.stderr.contains("Permission denied"),
                 "PR_SET_MDWE refuses W+X mappings here: \(probe.output)")
-        let daemon = Process()
+        let daemon = ChildProcess()
         daemon.executableURL = URL(fileURLWithPath: python)
         daemon.arguments = ["-c", Self.denyWriteExecute] + (try serviceLauncher())
             + ["/usr/bin/watchfolder", "run", "--config", configPath]

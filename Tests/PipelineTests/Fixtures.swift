@@ -1,10 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Test media for in-process engine tests, made with the ffmpeg CLI (tests only).
 enum PipelineFixtures {
     static func ffmpeg(_ arguments: [String]) throws {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["ffmpeg", "-y", "-hide_banner", "-loglevel", "error"] + arguments
         process.standardInput = FileHandle.nullDevice

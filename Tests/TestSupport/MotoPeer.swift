@@ -63,7 +63,7 @@ public final class MotoPeer: Sendable {
     }
 
     public let ready: Ready
-    private let process = Process()
+    private let process = ChildProcess()
     private let stdin = Pipe()
 
     /// Starts a peer and waits (up to 90 s) for its ready line.

@@ -34,7 +34,7 @@ public func runToCompletion(
     currentDirectory: URL? = nil,
     timeout: TimeInterval
 ) throws -> ProcessResult {
-    let process = Process()
+    let process = ChildProcess()
     process.executableURL = executable
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -89,7 +89,7 @@ public func runToCompletion(
 /// Waits, without blocking a thread, until `process` has exited; kills it (SIGKILL) after `timeout` seconds.
 /// - Returns: false when it had to be killed.
 @discardableResult
-public func waitForExit(_ process: Process, timeout: TimeInterval = 120) async -> Bool {
+public func waitForExit(_ process: ChildProcess, timeout: TimeInterval = 120) async -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
     guard process.isRunning else { return true }

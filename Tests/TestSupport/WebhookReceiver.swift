@@ -25,7 +25,7 @@ public final class WebhookReceiver {
     public let log: URL
     public let scheme: String
     public var url: String { "\(scheme)://127.0.0.1:\(port)/hooks" }
-    private let process = Process()
+    private let process = ChildProcess()
     private let stdin = Pipe()
 
     /// Starts a receiver logging to a new file in `dir` and waits (without blocking a thread of the shared pool)

@@ -31,8 +31,8 @@ struct S3ResumeTests {
     }
 
     private func launch(_ arguments: [String], executable: URL = watchfolderBinary, prefix: [String] = [],
-                        stdout: URL) throws -> Process {
-        let process = Process()
+                        stdout: URL) throws -> ChildProcess {
+        let process = ChildProcess()
         process.executableURL = executable
         process.arguments = prefix + arguments
         _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)

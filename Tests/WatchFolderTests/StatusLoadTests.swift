@@ -249,7 +249,7 @@ final class LeaseHolder: @unchecked Sendable {
         sys.stdin.read()
         for fd in fds: fcntl.fcntl(fd, F_SETLEASE, fcntl.F_UNLCK)
         """
-    let process = Process()
+    let process = ChildProcess()
     private let input = Pipe()
     private let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("wf-lease-\(UUID().uuidString)")
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import GRDB
 import HTTPTypes
 import Hummingbird
@@ -150,7 +151,7 @@ func withStatusServer<T: Sendable>(_ make: (@escaping @Sendable (Int) async -> V
 
 /// A process started now and collected later (curl streaming SSE, chromium).
 final class RunningProcess: @unchecked Sendable {
-    let process = Process()
+    let process = ChildProcess()
     let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("wf-status-\(UUID().uuidString)")
 
     init(_ executable: String, _ arguments: [String]) throws {
@@ -207,7 +208,7 @@ struct StatusTestError: Error, CustomStringConvertible {
 
 /// Runs a command to completion and returns its stdout (python parsers, ffmpeg fixtures).
 func runTool(_ executable: String, _ arguments: [String], stdin: String? = nil) async throws -> (status: Int32, output: String, data: Data) {
-    let process = Process()
+    let process = ChildProcess()
     guard let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
         .map({ URL(fileURLWithPath: String($0)).appendingPathComponent(executable) })
         .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {

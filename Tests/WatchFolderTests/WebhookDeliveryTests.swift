@@ -194,7 +194,7 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
     @Test func httpsCertificatesAreVerified() async throws {
         try await withTempDir { dir in
             let cert = dir.appendingPathComponent("cert.pem"), key = dir.appendingPathComponent("key.pem")
-            let openssl = Process()
+            let openssl = ChildProcess()
             openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             openssl.arguments = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                                  "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",

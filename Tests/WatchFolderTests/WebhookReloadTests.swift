@@ -6,7 +6,7 @@ import Testing
 
 /// `watchfolder run` in a child process (killed in `deinit` if still running).
 final class DaemonProcess {
-    let process = Process()
+    let process = ChildProcess()
 
     init(config: URL, scale: Double = 0.001) throws {
         process.executableURL = watchfolderBinary
