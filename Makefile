@@ -44,8 +44,9 @@ run: release $(CONFIG)
 # progress seen live in a browser)
 # run one test at a time after the rest, so the parallel transcodes cannot starve them into false failures. So does the
 # heaviest transcoding suite (FidelityTests: a minute of video at each of nine frame rates), which in the parallel run
-# starved the S3 and webhook daemon suites past their hang guards.
-SERIAL_TESTS := PipelineTests.TranscoderTests|PipelineTests.FidelityTests|PipelineTests.UntrustedInputTests|EndToEndTests.DaemonUntrustedTests|EndToEndTests.EngineCLITests|PackagingTests.SystemdNotifierTests|WatchFolderTests.Intake|WatchFolderTests.SchedulerTests|EndToEndTests.DaemonTests|WatchFolderTests.StatusDashboardTests|WatchFolderTests.StatusLoadTests
+# starved the S3 and webhook daemon suites past their hang guards. And so does StatusMetricsTests: swift-metrics has
+# one backend per process, so its gauges (queue depth, speed) are set by every job any parallel test runs.
+SERIAL_TESTS := PipelineTests.TranscoderTests|PipelineTests.FidelityTests|PipelineTests.UntrustedInputTests|EndToEndTests.DaemonUntrustedTests|EndToEndTests.EngineCLITests|PackagingTests.SystemdNotifierTests|WatchFolderTests.Intake|WatchFolderTests.SchedulerTests|EndToEndTests.DaemonTests|WatchFolderTests.StatusDashboardTests|WatchFolderTests.StatusLoadTests|WatchFolderTests.StatusMetricsTests
 
 # Each run is bounded (normally 1-2 minutes): a hung test fails `make test` with a message, it never stalls CI.
 # `timeout` signals its process group (swift test and the test process); the test peers (Tests/Peers) exit on
@@ -61,6 +62,7 @@ SWIFT_TEST = timeout --kill-after=30 $(TEST_TIMEOUT) $(SWIFT) test --skip-build 
 # on the optimiser. The tests' build and the fuzz pass's engine build run at once, each in a scratch path of its
 # own.
 test: setup-test
+	scripts/check-layers
 	$(MAKE) --no-print-directory -j2 test-builds
 	$(call SWIFT_TEST,parallel,--skip '$(SERIAL_TESTS)')
 	$(call SWIFT_TEST,serial,--no-parallel --filter '$(SERIAL_TESTS)')

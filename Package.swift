@@ -83,9 +83,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            exclude: ["Status/Server"],
             swiftSettings: swiftSettings
         ),
 
@@ -111,7 +109,6 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            path: "Sources/WatchFolder/Status/Server",
             swiftSettings: swiftSettings
         ),
 

@@ -59,25 +59,3 @@ func printJSON<T: Encodable>(_ value: T) throws {
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
-
-struct CLIFailure: Error {
-    static let work: Int32 = 1
-    static let usage: Int32 = 2
-    var code: Int32
-    var message: String
-
-    static func work(_ message: String) -> CLIFailure { CLIFailure(code: work, message: message) }
-    static func usage(_ message: String) -> CLIFailure { CLIFailure(code: usage, message: message) }
-}
-
-/// `--config PATH`, shared by every command that reads the config.
-struct ConfigOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "The config file (default: $WATCHFOLDER_CONFIG, else \(ConfigLoader.defaultPath)).", valueName: "path"))
-    var config: String?
-
-    /// Loads the config; a bad config is a usage error (exit 2) naming file and line.
-    func load() throws -> Config {
-        try ConfigLoader.load(path: ConfigLoader.resolvePath(config))
-    }
-}

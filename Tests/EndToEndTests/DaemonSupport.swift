@@ -34,8 +34,8 @@ final class DaemonProcess: @unchecked Sendable {
         let n = UUID().uuidString.prefix(8)
         stdoutURL = dir.appendingPathComponent("daemon-\(n).out")
         stderrURL = dir.appendingPathComponent("daemon-\(n).err")
-        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         if wrapper.isEmpty {
             process.executableURL = watchfolderBinary
             process.arguments = ["run", "--config", config.path]

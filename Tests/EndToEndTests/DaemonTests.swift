@@ -84,7 +84,7 @@ import Testing
             let chunk = data.count / 4 + 1
             for start in stride(from: 0, to: data.count, by: chunk) {
                 // Like an SMB client: open, write a chunk, close, pause, reopen.
-                if !FileManager.default.fileExists(atPath: target.path) { FileManager.default.createFile(atPath: target.path, contents: nil) }
+                if !FileManager.default.fileExists(atPath: target.path) { _ = FileManager.default.createFile(atPath: target.path, contents: nil) }
                 let handle = try FileHandle(forWritingTo: target)
                 try handle.seekToEnd()
                 try handle.write(contentsOf: data[start..<min(start + chunk, data.count)])

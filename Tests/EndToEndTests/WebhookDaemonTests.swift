@@ -104,7 +104,9 @@ import Testing
             let delivered = try await watchfolder("webhooks", "--state", "delivered", "--config", f.config.path)
             #expect(delivered.stdout.split(separator: "\n").count == 4)  // header + 3
 
-            try await Task.sleep(for: .milliseconds(1100))  // the next unix second
+            // A new signature needs a new timestamp: wait until the unix second has moved on.
+            let sent = try #require(receiver.received().compactMap { Int64($0.timestamp) }.max())
+            try await waitUntil("the next unix second", timeout: 5) { Int64(Date().timeIntervalSince1970) > sent }
             let completed = try #require(rows.first)
             let resend = try await watchfolder("webhooks", "resend", "\(completed.id)", "--config", f.config.path)
             #expect(resend.status == 0, "\(resend.stderr)")

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import ServiceLifecycleTestKit
+import TestSupport
 import Testing
 import WatchFolder
 
@@ -15,7 +16,12 @@ struct SystemdNotifierTests {
         #expect(try SystemdNotifier.ping(environment: env))
         #expect(socket.receive() == "WATCHDOG=1")
         #expect(try SystemdNotifier.reloading(environment: env))
-        #expect(socket.receive() == "RELOADING=1")
+        let reloading = socket.receive() ?? ""
+        #expect(reloading.hasPrefix("RELOADING=1\nMONOTONIC_USEC="), "\(reloading)")
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let usec = UInt64(reloading.split(separator: "=").last ?? "") ?? 0
+        #expect(usec > 0 && usec <= UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000, "\(reloading)")
         #expect(try SystemdNotifier.stopping(environment: env))
         #expect(socket.receive() == "STOPPING=1")
     }
@@ -89,6 +95,56 @@ struct SystemdNotifierTests {
             }
         }
         #expect(socket.drain() == ["READY=1", "STOPPING=1"])
+    }
+
+    @Test("the daemon sends RELOADING=1 with MONOTONIC_USEC on SIGHUP, then READY=1")
+    func daemonReloads() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wf-reload-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("config.toml")
+        try """
+            [inbox]
+            path = "inbox"
+            failed_path = "failed"
+            on_success = "keep"
+
+            [state]
+            path = "state"
+
+            [outbox]
+            path = "outbox"
+
+            [http]
+            listen = "127.0.0.1:0"
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let socket = try NotifySocket(abstract: true)
+        let daemon = ChildProcess()
+        daemon.executableURL = watchfolderBinary
+        daemon.arguments = ["run", "--config", config.path]
+        daemon.environment = ProcessInfo.processInfo.environment.merging(["NOTIFY_SOCKET": socket.name]) { $1 }
+        daemon.standardInput = FileHandle.nullDevice
+        daemon.standardOutput = FileHandle.nullDevice
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        defer {
+            daemon.signal(SIGKILL)
+            daemon.waitUntilExit()
+        }
+        func next(_ prefix: String) async throws -> String? {
+            for _ in 0..<12 {  // each receive waits up to 5 s
+                guard let message = try await offPool({ socket.receive() }) else {
+                    if daemon.isRunning { continue } else { return nil }
+                }
+                if message.hasPrefix(prefix) { return message }
+            }
+            return nil
+        }
+        #expect(try await next("READY=1") != nil)
+        kill(daemon.processIdentifier, SIGHUP)
+        let reloading = try await next("RELOADING=1")
+        #expect(reloading?.hasPrefix("RELOADING=1\nMONOTONIC_USEC=") == true, "\(reloading ?? "nothing")")
+        #expect(try await next("READY=1") != nil)
     }
 
     @Test("outside systemd (no NOTIFY_SOCKET) the service waits for shutdown and returns promptly")

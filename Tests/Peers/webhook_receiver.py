@@ -5,6 +5,7 @@
 Prints "PORT <n>" once listening, then serves until its stdin closes (the test stopped it, or the test process
 died: no orphan outlives a crashed test run). Faults on demand:
   --fail-first N           answer 503 to the first N requests
+  --answer-after S         answer each request S seconds after it arrived (logged on arrival)
   --tls-cert C --tls-key K serve HTTPS with that (self-signed) certificate
   --hang-type T --hang-count K   hold the first K requests of event type T without answering for --hang-seconds,
                                  then drop the connection
@@ -27,6 +28,7 @@ parser.add_argument("--fail-first", type=int, default=0)
 parser.add_argument("--hang-type", default="")
 parser.add_argument("--hang-count", type=int, default=0)
 parser.add_argument("--hang-seconds", type=float, default=60)
+parser.add_argument("--answer-after", type=float, default=0)
 parser.add_argument("--tls-cert", default="")
 parser.add_argument("--tls-key", default="")
 args = parser.parse_args()
@@ -84,6 +86,8 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(args.hang_seconds)
             self.close_connection = True
             return
+        if args.answer_after > 0:
+            time.sleep(args.answer_after)
         reply = b"ok" if status == 200 else b"no"
         self.send_response(status)
         self.send_header("content-length", str(len(reply)))

@@ -34,10 +34,11 @@ public final class WebhookReceiver {
     ///   - port: The port to listen on; 0 for a free one.
     ///   - failFirst: Answer 503 to this many first requests.
     ///   - hangType: Hold the first `hangCount` requests of this event type without answering.
+    ///   - answerAfter: Answer each request this long after it arrived (it is logged on arrival).
     ///   - tls: A certificate and key file: serve HTTPS (`url` is then `https://`).
     /// - Throws: ``ToolFailure`` when it does not start within 60 s.
     public init(secret: String, in dir: URL, port: Int = 0, failFirst: Int = 0, hangType: String? = nil,
-                hangCount: Int = 0, tls: (cert: URL, key: URL)? = nil) async throws {
+                hangCount: Int = 0, answerAfter: Duration? = nil, tls: (cert: URL, key: URL)? = nil) async throws {
         scheme = tls == nil ? "http" : "https"
         let name = "receiver-\(UUID().uuidString)"
         log = dir.appendingPathComponent("\(name).jsonl")
@@ -47,6 +48,10 @@ public final class WebhookReceiver {
         var arguments = ["python3", packageRoot.appendingPathComponent("Tests/Peers/webhook_receiver.py").path,
                          "--port", "\(port)", "--secret", secret, "--log", log.path, "--fail-first", "\(failFirst)"]
         if let hangType { arguments += ["--hang-type", hangType, "--hang-count", "\(hangCount)"] }
+        if let answerAfter {
+            let seconds = Double(answerAfter.components.seconds) + Double(answerAfter.components.attoseconds) / 1e18
+            arguments += ["--answer-after", "\(seconds)"]
+        }
         if let tls { arguments += ["--tls-cert", tls.cert.path, "--tls-key", tls.key.path] }
         process.arguments = arguments
         process.standardInput = stdin

@@ -12,16 +12,16 @@ import Testing
     /// still pending.
     private func history(_ dir: URL) async throws -> (SQLiteJobStore, [Int64]) {
         let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
-        let outbox = WebhookOutbox(store: store)
-        _ = try outbox.register([Config.Webhook(url: "http://127.0.0.1:9/h", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")])
+        let queue = try WebhookQueue(store: store)
+        _ = try queue.register([Config.Webhook(url: "http://127.0.0.1:9/h", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")])
         let jobs = try await store.enqueue([file("a.mp4", inode: 1), file("b.mp4", inode: 2), file("c.mp4", inode: 3)])
         let ids = jobs.compactMap(\.id)
         let old = Date().addingTimeInterval(-40 * 86_400)
         try await store.pool.write { db in
             try db.execute(sql: "UPDATE event SET created_at = ? WHERE job_id IN (?, ?)", arguments: [old, ids[0], ids[1]])
         }
-        let deliveryOfA = try #require(try await outbox.list(state: nil).first { $0.event.jobId == ids[0] })
-        try await outbox.markDelivered(deliveryOfA.delivery.id, status: 200)
+        let deliveryOfA = try #require(try await queue.list(state: nil).first { $0.event.jobId == ids[0] })
+        try await queue.markDelivered(deliveryOfA.delivery.id, status: 200)
         return (store, ids)
     }
 

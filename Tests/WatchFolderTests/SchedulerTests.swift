@@ -23,7 +23,8 @@ final class ScriptedBuilder: PackageBuilder {
         self.encoder = encoder
     }
 
-    func build(_ request: BuildRequest, progress: @escaping @Sendable (Double) -> Void) async throws -> BuiltPackage {
+    func build(_ request: BuildRequest, progress: @escaping @Sendable (TranscodeProgress) -> Void) async throws -> BuiltPackage {
+        let half = TranscodeProgress(fraction: 0.5, mediaSeconds: 1, speed: 2, eta: 1)
         let name = request.source.lastPathComponent
         builds.withLock { $0.append(name) }
         hardware.withLock { $0.append(request.options.hardware) }
@@ -37,9 +38,9 @@ final class ScriptedBuilder: PackageBuilder {
             throw BuildFailure(message: "h264_nvenc: device lost", encoder: "h264_nvenc")
         }
         if name.hasPrefix("slow") {
-            while true { try await Task.sleep(for: .milliseconds(20)); progress(0.5) }
+            while true { try await Task.sleep(for: .milliseconds(20)); progress(half) }
         }
-        progress(0.5)
+        progress(half)
         try await Task.sleep(for: delay)
         try FileManager.default.createDirectory(at: request.output, withIntermediateDirectories: true)
         // The source's bytes in a comment: each package shows which upload it was made from.

@@ -39,8 +39,11 @@ import Testing
                         return counts[.completed] == 1 && counts[.failed] == 1
                     }
                     #expect(settled)
+                    let opened = output.appendingPathComponent("open")
+                    try? FileManager.default.removeItem(at: opened)
                     let browser = try RunningProcess("python3", [driverURL.path, url, output.path, "150"])
-                    try await Task.sleep(for: .seconds(3))  // the page is open before the job starts
+                    // The page is open, its event stream live, before the job starts (the driver says so).
+                    try await waitUntil("the dashboard is open", timeout: 60) { FileManager.default.fileExists(atPath: opened.path) }
                     try await bench.enqueue("second.mp4")
                     let output = await browser.finish(timeout: .seconds(180))
                     if output.isEmpty { Issue.record("the browser driver failed: \(browser.errors)") }
@@ -172,8 +175,11 @@ finally:
 
     call("Page.enable"); call("Runtime.enable")
     call("Page.navigate", url=url)
-    time.sleep(1.0)
+    open_by = time.time() + 60
+    while evaluate("(document.getElementById('conn') || {}).textContent") != "live" and time.time() < open_by:
+        time.sleep(0.05)
     evaluate("window.__wfMarker = 1")
+    open(os.path.join(outdir, "open"), "w").close()
     snapshots, shots = [], {}
     seen_progress = {}
     end = time.time() + timeout

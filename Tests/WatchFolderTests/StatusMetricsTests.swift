@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycleTestKit
+import TestSupport
 import Testing
 @testable import WatchFolder
 @testable import WatchFolderStatus
@@ -67,11 +68,46 @@ import Testing
         }
     }
 
+    /// The sender counts each attempt by outcome; `/metrics` shows the deliveries still waiting.
+    @Test func webhookDeliveriesAndPendingAreRecorded() async throws {
+        try await withTempDir { dir in
+            let bench = try StatusBench(root: dir)
+            let secret = WebhookSigner.generateSecret()
+            let receiver = try await WebhookReceiver(secret: secret, in: dir, failFirst: 1)
+            let sender = try WebhookSender(queue: WebhookQueue(store: bench.store),
+                                           webhooks: [webhookConfig(receiver.url, events: ["job.queued"], secret: secret)],
+                                           policy: WebhookRetryPolicy(scale: 0.001), logger: quietLogger,
+                                           pollInterval: .milliseconds(50))
+            try await bench.drop("a.mp4")
+            try await bench.drop("b.mp4")
+            try await withStatusServer(bench.server()) { client async throws in
+                let before = try await parsePrometheus(client.get("/metrics").text)
+                #expect(before["watchfolder_webhook_pending"] == 2)
+                let delivered = #"watchfolder_webhook_deliveries_total{outcome="delivered"}"#
+                let retried = #"watchfolder_webhook_deliveries_total{outcome="retried"}"#
+                try await testGracefulShutdown { trigger in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { try await sender.run() }
+                        #expect(await eventually(timeout: .seconds(10)) {
+                            guard let now = try? await parsePrometheus(client.get("/metrics").text) else { return false }
+                            return now["watchfolder_webhook_pending"] == 0
+                                && (now[delivered] ?? 0) >= (before[delivered] ?? 0) + 2
+                                && (now[retried] ?? 0) >= (before[retried] ?? 0) + 1
+                        })
+                        trigger.triggerGracefulShutdown()
+                        try await group.waitForAll()
+                    }
+                }
+            }
+            #expect(receiver.received().map(\.answered) == [503, 200, 200])
+        }
+    }
+
     @Test func intakeCountsInboxEventsAndRescans() async throws {
         try await withTempDir { dir in
             let bench = try StatusBench(root: dir)
-            let rescans = try await parsePrometheus(WatchFolderMetrics.render())["watchfolder_inbox_rescans_total"] ?? 0
-            let events = try await parsePrometheus(WatchFolderMetrics.render())["watchfolder_inbox_events_total"] ?? 0
+            let rescans = try await parsePrometheus(PrometheusBackend.render())["watchfolder_inbox_rescans_total"] ?? 0
+            let events = try await parsePrometheus(PrometheusBackend.render())["watchfolder_inbox_events_total"] ?? 0
             var inbox = bench.config.inbox
             inbox.settleSeconds = 0.2
             let intake = Intake(config: inbox, logger: .init(label: "status-test.intake")) { _ in }
@@ -79,11 +115,11 @@ import Testing
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await intake.run() }
                     #expect(await eventually(timeout: .seconds(10)) {
-                        (try? await parsePrometheus(WatchFolderMetrics.render())["watchfolder_inbox_rescans_total"] ?? 0) ?? 0 > rescans
+                        (try? await parsePrometheus(PrometheusBackend.render())["watchfolder_inbox_rescans_total"] ?? 0) ?? 0 > rescans
                     })
                     try Data("x".utf8).write(to: bench.inbox.appendingPathComponent("new.mp4"))
                     #expect(await eventually(timeout: .seconds(10)) {
-                        (try? await parsePrometheus(WatchFolderMetrics.render())["watchfolder_inbox_events_total"] ?? 0) ?? 0 > events
+                        (try? await parsePrometheus(PrometheusBackend.render())["watchfolder_inbox_events_total"] ?? 0) ?? 0 > events
                     })
                     trigger.triggerGracefulShutdown()
                     try await group.waitForAll()

@@ -9,7 +9,7 @@ import Testing
 /// Runs a ``WebhookSender`` for `hooks` on `store` while `body` runs, then shuts it down gracefully.
 func withSender(_ store: SQLiteJobStore, _ hooks: [Config.Webhook], scale: Double = 0.001,
                 _ body: () async throws -> Void) async throws {
-    let sender = try WebhookSender(outbox: WebhookOutbox(store: store), webhooks: hooks,
+    let sender = try WebhookSender(queue: WebhookQueue(store: store), webhooks: hooks,
                                    policy: WebhookRetryPolicy(scale: scale), logger: quietLogger,
                                    pollInterval: .milliseconds(50))
     try await testGracefulShutdown { trigger in
@@ -31,7 +31,7 @@ let quietLogger: Logger = {
 
 /// The delivery rows of the store, by id.
 func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
-    try await WebhookOutbox(store: store).list(state: nil).reversed()
+    try await WebhookQueue(store: store).list(state: nil).reversed()
 }
 
 @Suite struct WebhookDeliveryTests {
@@ -101,7 +101,9 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
                 try await everything.wait { $0.count >= defaults.count }
                 try await completedOnly.wait { $0.count >= 1 }
                 try await progress.wait { $0.count >= progressEvents.count + 1 }
-                try await Task.sleep(for: .milliseconds(300))  // nothing more arrives
+                // Nothing more arrives: every delivery has been answered.
+                let queue = try WebhookQueue(store: store)
+                #expect(try await eventually { try await queue.pendingCount() == 0 })
                 #expect(everything.received().map(\.id) == defaults)
                 #expect(everything.received().allSatisfy { $0.type != "job.progress" })
                 #expect(completedOnly.received().map(\.type) == ["job.completed"])
@@ -128,16 +130,16 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
                 try await healthy.wait(timeout: 9) { $0.count >= expected.count }
                 // All of it while the slow endpoint's first request was still in flight (it is cut at 10 s;
                 // until then its attempt is not recorded).
-                let outbox = WebhookOutbox(store: store)
-                let slowHead = try #require(try await outbox.list(state: .pending).filter { $0.url == slow.url }.last)
+                let queue = try WebhookQueue(store: store)
+                let slowHead = try #require(try await queue.list(state: .pending).filter { $0.url == slow.url }.last)
                 #expect(slowHead.delivery.attempts == 0)
                 #expect(slow.received().count == 1)
                 #expect(healthy.received().map(\.id) == expected)
                 // The unreachable one was tried (5 s × 0.01 apart, then 30 s × 0.01), and is still pending, in order.
                 #expect(try await eventually {
-                    try await outbox.list(state: .pending).contains { $0.url == unreachable && $0.delivery.attempts >= 3 }
+                    try await queue.list(state: .pending).contains { $0.url == unreachable && $0.delivery.attempts >= 3 }
                 })
-                let head = try #require(try await outbox.list(state: .pending).filter { $0.url == unreachable }.last)
+                let head = try #require(try await queue.list(state: .pending).filter { $0.url == unreachable }.last)
                 #expect(head.event.uid == expected[0])
                 #expect(head.delivery.lastStatus == nil)
                 #expect(head.delivery.lastError?.contains("curl") == true)
@@ -154,9 +156,9 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
             // 24 h × 0.00005 ≈ 4.3 s; delays from 0.25 ms to 0.36 s.
             try await withSender(store, [webhookConfig(unreachable, events: ["job.queued"])], scale: 0.00005) {
                 _ = try await store.enqueue([file("a.mp4", inode: 1), file("b.mp4", inode: 2)])
-                let outbox = WebhookOutbox(store: store)
-                #expect(try await eventually(timeout: .seconds(25)) { try await outbox.list(state: .failed).count == 2 })
-                let failed = try await outbox.list(state: .failed)
+                let queue = try WebhookQueue(store: store)
+                #expect(try await eventually(timeout: .seconds(25)) { try await queue.list(state: .failed).count == 2 })
+                let failed = try await queue.list(state: .failed)
                 // The head was retried until its window closed; the one behind it waited its window out behind the
                 // head (order per endpoint), was tried once, and the queue moved on.
                 #expect(failed.allSatisfy { $0.delivery.attempts >= 1 && $0.delivery.lastError != nil })
@@ -173,11 +175,13 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
             try await withSender(store, [webhookConfig(receiver.url, events: ["job.queued"], secret: secret)]) {
                 _ = try await store.enqueue([file("a.mp4", inode: 1)])
                 let first = try await receiver.wait { $0.count == 1 }
-                let outbox = WebhookOutbox(store: store)
-                #expect(try await eventually { try await outbox.list(state: .delivered).count == 1 })
-                let delivery = try #require(try await outbox.list(state: .delivered).first)
-                try await Task.sleep(for: .milliseconds(1100))  // the next unix second
-                let resent = try await outbox.resend(delivery.delivery.id)
+                let queue = try WebhookQueue(store: store)
+                #expect(try await eventually { try await queue.list(state: .delivered).count == 1 })
+                let delivery = try #require(try await queue.list(state: .delivered).first)
+                // A new signature needs a new timestamp: wait until the unix second has moved on.
+                let sent = try #require(Int64(first[0].timestamp))
+                #expect(await eventually(timeout: .seconds(5)) { Int64(Date().timeIntervalSince1970) > sent })
+                let resent = try await queue.resend(delivery.delivery.id)
                 #expect(resent.delivery.state == .pending)
                 let both = try await receiver.wait { $0.count == 2 }
                 #expect(both.allSatisfy { $0.verified })
@@ -185,7 +189,7 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
                 #expect(both[1].timestamp != first[0].timestamp)
                 #expect(both[1].signature != first[0].signature)
                 #expect(NSDictionary(dictionary: both[1].body).isEqual(to: first[0].body))
-                await #expect(throws: WebhookOutboxError.self) { try await outbox.resend(9999) }
+                await #expect(throws: WebhookQueueError.self) { try await queue.resend(9999) }
             }
         }
     }
@@ -210,9 +214,9 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
             #expect(receiver.url.hasPrefix("https://"))
             try await withSender(store, [webhookConfig(receiver.url, events: ["job.queued"], secret: secret)], scale: 0.01) {
                 _ = try await store.enqueue([file("a.mp4")])
-                let outbox = WebhookOutbox(store: store)
-                #expect(try await eventually { try await outbox.list(state: .pending).first?.delivery.attempts ?? 0 >= 2 })
-                let delivery = try #require(try await outbox.list(state: .pending).first)
+                let queue = try WebhookQueue(store: store)
+                #expect(try await eventually { try await queue.list(state: .pending).first?.delivery.attempts ?? 0 >= 2 })
+                let delivery = try #require(try await queue.list(state: .pending).first)
                 #expect(delivery.delivery.lastStatus == nil)
                 #expect(delivery.delivery.lastError?.contains("curl error 60") == true, "\(delivery.delivery.lastError ?? "")")
                 #expect(receiver.received().isEmpty)
@@ -222,14 +226,17 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
 
     /// Config reload: a removed endpoint gets no new events, an added one gets the events recorded from then on,
     /// and an endpoint that comes back keeps its identity (URL) and its queue.
+    /// A answers a second after each request arrives, so the first reload comes while A's request is in flight:
+    /// that request gets its answer (delivered), and the queue A gets back later does not send it again.
     @Test func reloadAddsAndRemovesEndpoints() async throws {
         try await withTempDir { dir in
             let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
             let secret = WebhookSigner.generateSecret()
-            let a = try await WebhookReceiver(secret: secret, in: dir), b = try await WebhookReceiver(secret: secret, in: dir)
+            let a = try await WebhookReceiver(secret: secret, in: dir, answerAfter: .seconds(1))
+            let b = try await WebhookReceiver(secret: secret, in: dir)
             let hookA = webhookConfig(a.url, events: ["job.queued"], secret: secret)
             let hookB = webhookConfig(b.url, events: ["job.queued"], secret: secret)
-            let sender = try WebhookSender(outbox: WebhookOutbox(store: store), webhooks: [hookA],
+            let sender = try WebhookSender(queue: WebhookQueue(store: store), webhooks: [hookA],
                                            policy: WebhookRetryPolicy(scale: 0.001), logger: quietLogger,
                                            pollInterval: .milliseconds(50))
             try await testGracefulShutdown { trigger in
@@ -244,7 +251,7 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
                     _ = try await store.enqueue([file("3.mp4", inode: 3)])
                     try await a.wait { $0.count == 2 }
                     try await b.wait { $0.count == 2 }
-                    try await Task.sleep(for: .milliseconds(200))
+                    // Each endpoint sends in event order: a repeat of an earlier event would have come first.
                     let ids = try await eventUIDs(store)
                     #expect(a.received().map(\.id) == [ids[0], ids[2]])
                     #expect(b.received().map(\.id) == [ids[1], ids[2]])
@@ -262,7 +269,7 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
     @Test func withoutEndpointsTheSenderWaitsForShutdown() async throws {
         try await withTempDir { dir in
             let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
-            let sender = try WebhookSender(outbox: WebhookOutbox(store: store), webhooks: [], logger: quietLogger)
+            let sender = try WebhookSender(queue: WebhookQueue(store: store), webhooks: [], logger: quietLogger)
             let finished = DoneFlag()
             try await testGracefulShutdown { trigger in
                 try await withThrowingTaskGroup(of: Void.self) { group in

@@ -37,5 +37,10 @@ struct WebhookSignerTests {
     func malformed() {
         #expect(throws: WebhookSecretError.self) { try WebhookSigner(secret: "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") }
         #expect(throws: WebhookSecretError.self) { try WebhookSigner(secret: "whsec_!!notbase64") }
+        // The config's rule: at least 16 bytes (8 are refused by both).
+        let short = "whsec_" + Data(repeating: 7, count: 8).base64EncodedString()
+        #expect(throws: WebhookSecretError.self) { try WebhookSigner(secret: short) }
+        #expect(Config.Webhook.key(ofSecret: short) == nil)
+        #expect(Config.Webhook.key(ofSecret: "whsec_" + Data(repeating: 7, count: 16).base64EncodedString())?.count == 16)
     }
 }

@@ -1,4 +1,5 @@
 public import Foundation
+public import Logging
 public import Pipeline
 
 /// The daemon's whole configuration, read from TOML by ``ConfigLoader``.
@@ -102,6 +103,16 @@ public struct Config: Sendable, Hashable {
         ]
         /// `job.progress` is opt-in: it is not in the default set.
         public static let defaultEvents = allEvents.filter { $0 != "job.progress" }
+
+        /// The one rule for a secret, in the config and in the signer: `whsec_` followed by base64 of at least
+        /// 16 bytes. Returns those bytes (the HMAC key), or nil when `secret` breaks the rule.
+        public static func key(ofSecret secret: String) -> Data? {
+            guard secret.hasPrefix("whsec_"), let key = Data(base64Encoded: String(secret.dropFirst(6))),
+                  key.count >= minimumSecretBytes else { return nil }
+            return key
+        }
+
+        public static let minimumSecretBytes = 16
     }
 
     /// `[http]`: the status server.
@@ -124,5 +135,7 @@ public struct Config: Sendable, Hashable {
         public enum Format: String, Sendable, Hashable, CaseIterable { case text, json }
         public var level: Level = .info
         public var format: Format = .text
+        /// `level` as swift-log's level.
+        public var loggerLevel: Logger.Level { Logger.Level(rawValue: level.rawValue) ?? .info }
     }
 }

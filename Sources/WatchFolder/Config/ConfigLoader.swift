@@ -185,7 +185,7 @@ public enum ConfigLoader {
                 throw w.error("url", "'url' in \(w.displayName) must be an http:// or https:// URL, not \"\(url)\"")
             }
             let secret = try w.requiredString("secret")
-            guard secret.hasPrefix("whsec_"), let key = Data(base64Encoded: String(secret.dropFirst(6))), key.count >= 16 else {
+            guard Config.Webhook.key(ofSecret: secret) != nil else {
                 throw w.error("secret", "'secret' in \(w.displayName) must be \"whsec_\" followed by base64 of at least 16 bytes (make one with `watchfolder webhook-secret`)")
             }
             var hook = Config.Webhook(url: url, secret: secret)

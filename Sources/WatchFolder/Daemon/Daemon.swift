@@ -21,7 +21,7 @@ public struct Daemon: Sendable {
     }
 
     public func run() async throws {
-        LogSetup.bootstrap(config.log)
+        LogSetup.bootstrap(level: config.log.loggerLevel, json: config.log.format == .json)
         let logger = Logger(label: "watchfolder")
         for url in [config.inbox.path, config.outbox.path, config.state.path, config.state.workURL, config.inbox.failedPath]
             + (config.inbox.archivePath.map { [$0] } ?? []) {
@@ -29,7 +29,7 @@ public struct Daemon: Sendable {
         }
         let store = try SQLiteJobStore(url: config.state.databaseURL)
         // Before anything records events: registers the endpoints whose deliveries those events create.
-        let webhooks = try WebhookSender(outbox: WebhookOutbox(store: store), webhooks: config.webhooks, logger: logger)
+        let webhooks = try WebhookSender(queue: WebhookQueue(store: store), webhooks: config.webhooks, logger: logger)
         // With `[s3]`, packages go to the outbox and then to the bucket.
         let publisher: any Publisher = try config.s3.map { try S3Publisher(outbox: config.outbox, s3: $0, logger: logger) }
             ?? OutboxPublisher(config: config.outbox)
@@ -65,37 +65,5 @@ public struct Daemon: Sendable {
         groupConfig.maximumGracefulShutdownDuration = .seconds(config.transcode.shutdownGraceSeconds + 15)
         try await ServiceGroup(configuration: groupConfig).run()
         logger.info("watchfolder stopped")
-    }
-}
-
-/// SIGHUP: reads the config file again and applies what can change at run time.
-struct ConfigReloader: Service {
-    let config: Config
-    let scheduler: Scheduler
-    let webhooks: WebhookSender
-    let logger: Logger
-    let hangups: UnixSignalsSequence
-
-    func run() async throws {
-        for await _ in hangups.cancelOnGracefulShutdown() {
-            do {
-                let fresh = try ConfigLoader.load(path: config.sourcePath)
-                var settings = SchedulerSettings(config: fresh)
-                let current = scheduler.settings
-                // Folders stay as started: moving them under running jobs would lose files.
-                settings.inbox = current.inbox
-                settings.failedPath = current.failedPath
-                settings.archivePath = current.archivePath
-                settings.workRoot = current.workRoot
-                scheduler.reload(settings)
-                try webhooks.reload(fresh.webhooks)
-                LogSetup.setLevel(fresh.log.level)
-                logger.notice("configuration reloaded", metadata: [
-                    "wf.concurrency": "\(settings.concurrency)", "wf.log.level": "\(fresh.log.level.rawValue)",
-                ])
-            } catch {
-                logger.error("configuration not reloaded: \(error)")
-            }
-        }
     }
 }

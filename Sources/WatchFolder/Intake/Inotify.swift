@@ -3,20 +3,6 @@ import CInotify
 import Glibc
 #endif
 
-/// One decoded `struct inotify_event`.
-struct InotifyEvent: Sendable, Hashable {
-    var wd: Int32
-    var mask: UInt32
-    var cookie: UInt32
-    /// The entry's name inside the watched directory; empty for events about the directory itself.
-    var name: String
-
-    func has(_ flag: UInt32) -> Bool { mask & flag != 0 }
-
-    /// What the kernel queues when events were dropped (`IN_Q_OVERFLOW`, watch descriptor -1).
-    static let queueOverflow = InotifyEvent(wd: -1, mask: CInotify_IN_Q_OVERFLOW, cookie: 0, name: "")
-}
-
 /// Errno-exact wrappers over the inotify, eventfd, poll and statfs calls the intake makes.
 ///
 /// Each wrapper calls once, reads `errno` immediately, retries on `EINTR` and throws ``IntakeError`` naming the
@@ -125,13 +111,4 @@ enum Inotify {
         try syscall("statfs", path: path) { CInotify_statfs_type(path, &type) }
         return type
     }
-}
-
-/// An owned file descriptor, closed in `deinit`.
-final class FileDescriptor: Sendable {
-    let raw: Int32
-
-    init(_ raw: Int32) { self.raw = raw }
-
-    deinit { _ = close(raw) }
 }

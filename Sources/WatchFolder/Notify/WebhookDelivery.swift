@@ -29,10 +29,3 @@ public struct WebhookDelivery: Codable, Sendable, Hashable, FetchableRecord, Per
     public var lastError: String?
     public var deliveredAt: Date?
 }
-
-/// A delivery with its event and endpoint, as the sender and `watchfolder webhooks` see it.
-public struct WebhookDeliveryInfo: Sendable, Hashable {
-    public var delivery: WebhookDelivery
-    public var event: JobEvent
-    public var url: String
-}

@@ -1,16 +1,33 @@
 import GRDB
 
-/// The webhook tables, added to the job store by a migration of their own.
+/// The webhook tables, added to the job store's database through its migrator (``install(in:)``).
 ///
 /// - `webhook_endpoint`: one row per configured `[[webhook]]` URL (the endpoint's identity), with the event types
 ///   it receives as `,job.queued,job.completed,` and whether it is still configured.
 /// - `delivery`: one row per (event, endpoint), `pending` → `delivered` or `failed`.
 ///
 /// The `event_fans_out_to_webhooks` trigger inserts the delivery rows of an event in the statement that inserts
-/// the event, so they commit in the transaction of the job transition that caused it (transactional outbox): an
-/// event that exists has its deliveries, even across `kill -9`.
+/// the event, so they commit in the transaction of the job transition that caused it (the transactional-outbox pattern): an
+/// event that exists has its deliveries, even across `kill -9`. The `event_kept_while_delivery_pending` trigger
+/// keeps an event from being deleted (the store's event pruning) while one of its deliveries is pending.
 enum WebhookSchema {
     static let migrationName = "v2-webhook-deliveries"
+
+    /// Creates (or completes) the webhook tables in `store`'s database; a no-op once done.
+    static func install(in store: SQLiteJobStore) throws {
+        try store.migrate { migrator in
+            migrator.registerMigration(migrationName, migrate: migrate)
+            migrator.registerMigration("v4-webhook-pending-keeps-event") { db in
+                try db.execute(sql: """
+                    CREATE TRIGGER event_kept_while_delivery_pending BEFORE DELETE ON event
+                    WHEN EXISTS (SELECT 1 FROM delivery WHERE delivery.event_id = OLD.id AND delivery.state = 'pending')
+                    BEGIN
+                        SELECT RAISE(IGNORE);
+                    END
+                    """)
+            }
+        }
+    }
 
     static func migrate(_ db: Database) throws {
         try db.create(table: "webhook_endpoint") { t in

@@ -24,19 +24,35 @@ public final class WebhookSender: Service, Sendable {
         static func == (a: Self, b: Self) -> Bool { a.id == b.id && a.url == b.url && a.secret == b.secret }
     }
 
-    /// The queue of one endpoint: stopped when its endpoint leaves the config.
+    /// The queue of one endpoint: stopped when its endpoint leaves the config or changes.
     final class EndpointQueue: Sendable {
         let endpoint: Endpoint
         let workers = CurlWorkers(count: 1, name: "wf-webhook")
+        /// Finishes when this queue's loop has ended.
+        let ended: AsyncStream<Never>
+        /// The end of the queue this one replaces (same URL): this one sends only after it, so that two queues
+        /// never send the same delivery.
+        private let predecessorEnded: AsyncStream<Never>?
+        private let endedContinuation: AsyncStream<Never>.Continuation
         private let stopped = Atomic<Bool>(false)
 
-        init(_ endpoint: Endpoint) { self.endpoint = endpoint }
+        init(_ endpoint: Endpoint, after predecessor: EndpointQueue?) {
+            self.endpoint = endpoint
+            predecessorEnded = predecessor?.ended
+            (ended, endedContinuation) = AsyncStream.makeStream()
+        }
 
         var isStopped: Bool { stopped.load(ordering: .acquiring) }
-        /// Ends the queue's loop and aborts its request in flight (that delivery stays pending).
-        func stop() {
-            stopped.store(true, ordering: .releasing)
-            workers.cancel()
+        /// Ends the queue's loop after its request in flight, if any: that request gets its answer and its
+        /// outcome is recorded (at most ``WebhookSender/timeoutSeconds``). Aborting it instead would leave a
+        /// delivery the receiver may have got pending, to be sent again when the endpoint comes back.
+        func stop() { stopped.store(true, ordering: .releasing) }
+        /// Called once by the queue's loop when it has ended.
+        func markEnded() { endedContinuation.finish() }
+        /// Returns when the queue this one replaces has ended (or at once without one).
+        func waitForPredecessor() async {
+            guard let predecessorEnded else { return }
+            for await _ in predecessorEnded {}
         }
     }
 
@@ -44,7 +60,7 @@ public final class WebhookSender: Service, Sendable {
     public static let timeoutSeconds = 10
     public static let userAgent = "watchfolder/\(WatchFolderVersion.string)"
 
-    let outbox: WebhookOutbox
+    let webhookQueue: WebhookQueue
     let endpoints: [Endpoint]
     private let updates: AsyncStream<[Endpoint]>
     private let updatesContinuation: AsyncStream<[Endpoint]>.Continuation
@@ -53,14 +69,14 @@ public final class WebhookSender: Service, Sendable {
     /// How often an idle endpoint looks for new deliveries (also picks up `webhooks resend` from the CLI).
     let pollInterval: Duration
 
-    /// Registers `webhooks` as the active endpoints (see ``WebhookOutbox/register(_:now:)``).
+    /// Registers `webhooks` as the active endpoints (see ``WebhookQueue/register(_:now:)``).
     /// Create the sender before anything records events, so that every event gets its deliveries.
     /// - Throws: GRDB errors; ``WebhookSecretError`` for a malformed secret (the config loader rejects those).
-    public init(outbox: WebhookOutbox, webhooks: [Config.Webhook], policy: WebhookRetryPolicy = .fromEnvironment(),
+    public init(queue webhookQueue: WebhookQueue, webhooks: [Config.Webhook], policy: WebhookRetryPolicy = .fromEnvironment(),
                 logger: Logger, pollInterval: Duration = .milliseconds(250)) throws {
-        endpoints = try Self.register(webhooks, in: outbox)
+        endpoints = try Self.register(webhooks, in: webhookQueue)
         (updates, updatesContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
-        self.outbox = outbox
+        self.webhookQueue = webhookQueue
         self.policy = policy
         self.logger = logger
         self.pollInterval = pollInterval
@@ -72,12 +88,12 @@ public final class WebhookSender: Service, Sendable {
     /// - Throws: GRDB errors; ``WebhookSecretError`` for a malformed secret. Nothing changes then.
     public func reload(_ webhooks: [Config.Webhook]) throws {
         for hook in webhooks { _ = try WebhookSigner(secret: hook.secret) }
-        updatesContinuation.yield(try Self.register(webhooks, in: outbox))
+        updatesContinuation.yield(try Self.register(webhooks, in: webhookQueue))
     }
 
-    private static func register(_ webhooks: [Config.Webhook], in outbox: WebhookOutbox) throws -> [Endpoint] {
+    private static func register(_ webhooks: [Config.Webhook], in webhookQueue: WebhookQueue) throws -> [Endpoint] {
         let signers = try webhooks.map { try WebhookSigner(secret: $0.secret) }
-        let ids = try outbox.register(webhooks)
+        let ids = try webhookQueue.register(webhooks)
         return zip(webhooks, signers).map { hook, signer in
             Endpoint(id: ids[hook.url] ?? 0, url: hook.url, secret: hook.secret, signer: signer)
         }
@@ -87,6 +103,8 @@ public final class WebhookSender: Service, Sendable {
     public func run() async throws {
         await withDiscardingTaskGroup { group in
             var queues: [String: EndpointQueue] = [:]
+            // The last queue made for each URL, running or not: a new queue of that URL starts after it.
+            var latest: [String: EndpointQueue] = [:]
             func apply(_ endpoints: [Endpoint]) {
                 let wanted = Dictionary(endpoints.map { ($0.url, $0) }) { first, _ in first }
                 for (url, queue) in queues where wanted[url] != queue.endpoint {
@@ -94,8 +112,9 @@ public final class WebhookSender: Service, Sendable {
                     queues[url] = nil
                 }
                 for (url, endpoint) in wanted where queues[url] == nil {
-                    let queue = EndpointQueue(endpoint)
+                    let queue = EndpointQueue(endpoint, after: latest[url])
                     queues[url] = queue
+                    latest[url] = queue
                     group.addTask { await self.serve(queue) }
                 }
             }
@@ -117,12 +136,16 @@ public final class WebhookSender: Service, Sendable {
         var endpointLogger = logger
         endpointLogger[metadataKey: "wf.webhook.url"] = "\(endpoint.url)"
         let logger = endpointLogger
-        defer { workers.shutdown() }
+        defer {
+            workers.shutdown()
+            queue.markEnded()
+        }
         await cancelWhenGracefulShutdown { [self] in
             await withTaskCancellationHandler { [self] in
+                await queue.waitForPredecessor()
                 while !Task.isCancelled && !queue.isStopped {
                     do {
-                        guard let head = try await outbox.head(endpoint: endpoint.id) else {
+                        guard let head = try await webhookQueue.head(endpoint: endpoint.id) else {
                             try await Task.sleep(for: pollInterval)
                             continue
                         }
@@ -144,7 +167,7 @@ public final class WebhookSender: Service, Sendable {
                     }
                 }
             } onCancel: {
-                workers.cancel()  // aborts a request in flight; its delivery stays pending
+                workers.cancel()  // shutdown aborts a request in flight; its delivery stays pending
             }
         }
     }
@@ -152,7 +175,7 @@ public final class WebhookSender: Service, Sendable {
     /// Sends `info` once and records the outcome.
     private func attempt(_ info: WebhookDeliveryInfo, endpoint: Endpoint, workers: CurlWorkers, logger: Logger) async throws {
         let event = info.event
-        let manifest = event.type == .completed ? try await outbox.manifest(job: event.jobId) : nil
+        let manifest = event.type == .completed ? try await webhookQueue.manifest(job: event.jobId) : nil
         let request = Self.request(for: event, manifest: manifest, url: endpoint.url, signer: endpoint.signer)
         var logger = logger
         logger[metadataKey: "wf.webhook.id"] = "\(event.uid)"
@@ -162,7 +185,8 @@ public final class WebhookSender: Service, Sendable {
         do {
             let response = try await workers.run { easy in try easy.perform(request) }
             if (200..<300).contains(response.status) {
-                try await outbox.markDelivered(info.delivery.id, status: response.status)
+                try await webhookQueue.markDelivered(info.delivery.id, status: response.status)
+                WatchFolderMetrics.webhookDelivered(.delivered)
                 logger.info("webhook delivered", metadata: ["wf.webhook.type": "\(event.type.rawValue)",
                                                             "wf.webhook.status": "\(response.status)"])
                 return
@@ -180,7 +204,8 @@ public final class WebhookSender: Service, Sendable {
         let attempts = info.delivery.attempts + 1
         let now = Date()
         let next = policy.nextAttempt(afterAttempts: attempts, now: now, windowStart: info.delivery.windowStartedAt)
-        try await outbox.markAttemptFailed(info.delivery.id, status: status, error: failure, next: next, now: now)
+        try await webhookQueue.markAttemptFailed(info.delivery.id, status: status, error: failure, next: next, now: now)
+        WatchFolderMetrics.webhookDelivered(next == nil ? .failed : .retried)
         if let next {
             logger.warning("webhook attempt \(attempts) failed: \(failure); next at \(WebhookMessage.timestamp(next))")
         } else {

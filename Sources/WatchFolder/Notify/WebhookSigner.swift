@@ -9,11 +9,10 @@ public struct WebhookSigner: Sendable {
     /// The decoded secret (kept as bytes: `SymmetricKey` is not `Sendable`).
     private let keyBytes: Data
 
-    /// - Throws: ``WebhookSecretError`` when `secret` is not `whsec_` + base64.
+    /// - Throws: ``WebhookSecretError`` when `secret` is not `whsec_` + base64 of at least 16 bytes (the
+    ///   config's rule, ``Config/Webhook/key(ofSecret:)``).
     public init(secret: String) throws(WebhookSecretError) {
-        guard secret.hasPrefix(Self.prefix), let raw = Data(base64Encoded: String(secret.dropFirst(Self.prefix.count))),
-              !raw.isEmpty
-        else { throw WebhookSecretError() }
+        guard let raw = Config.Webhook.key(ofSecret: secret) else { throw WebhookSecretError() }
         keyBytes = raw
     }
 
@@ -45,7 +44,9 @@ public struct WebhookSigner: Sendable {
     }
 }
 
-/// A webhook secret that is not `whsec_` followed by base64.
+/// A webhook secret that is not `whsec_` followed by base64 of at least 16 bytes.
 public struct WebhookSecretError: Error, CustomStringConvertible {
-    public var description: String { "a webhook secret must be \"whsec_\" followed by base64 (make one with `watchfolder webhook-secret`)" }
+    public var description: String {
+        "a webhook secret must be \"whsec_\" followed by base64 of at least 16 bytes (make one with `watchfolder webhook-secret`)"
+    }
 }

@@ -2,30 +2,6 @@ import Crypto
 import Foundation
 import Logging
 
-/// How failed requests are retried: exponential backoff with jitter, a bounded number of attempts.
-public struct S3RetryPolicy: Sendable, Hashable {
-    /// Attempts per request, the first included.
-    public var maxAttempts: Int
-    /// The delay before the second attempt; it doubles each time, up to ``maxDelay``, and is jittered to
-    /// between half and all of that.
-    public var baseDelay: Duration
-    public var maxDelay: Duration
-
-    public init(maxAttempts: Int = 6, baseDelay: Duration = .milliseconds(250), maxDelay: Duration = .seconds(10)) {
-        self.maxAttempts = max(1, maxAttempts)
-        self.baseDelay = baseDelay
-        self.maxDelay = maxDelay
-    }
-
-    /// The delay after failed attempt number `attempt` (1-based).
-    func delay(after attempt: Int) -> Duration {
-        let exponent = min(attempt - 1, 20)
-        let full = min(maxDelay, baseDelay * (1 << exponent))
-        let half = full / 2
-        return half + half * Double.random(in: 0...1)
-    }
-}
-
 /// Signs and sends single S3 requests (SigV4 through libcurl's `CURLOPT_AWS_SIGV4`), retrying what is retryable.
 struct S3Client: Sendable {
     let endpoint: S3Endpoint
@@ -119,57 +95,5 @@ struct S3Client: Sendable {
         }
         return S3Error(.http, operation: operation, target: target, status: response.status, s3Code: code,
                        message: message)
-    }
-}
-
-extension Sequence where Element == UInt8 {
-    /// Lowercase hex.
-    var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for b in self { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0xF)]) }
-        return String(decoding: out, as: UTF8.self)
-    }
-}
-
-/// Streaming digests of a file range, a bounded buffer at a time.
-enum FileDigest {
-    /// Hex SHA-256 of `length` bytes of `path` from `offset`.
-    static func sha256(path: String, offset: Int64, length: Int64) throws(S3Error) -> String {
-        var hasher = SHA256()
-        try read(path: path, offset: offset, length: length) { hasher.update(bufferPointer: $0) }
-        return hasher.finalize().hex
-    }
-
-    /// Hex MD5 of `length` bytes of `path` from `offset` (to compare with a part's ETag on resume).
-    static func md5(path: String, offset: Int64, length: Int64) throws(S3Error) -> String {
-        var hasher = Insecure.MD5()
-        try read(path: path, offset: offset, length: length) { hasher.update(bufferPointer: $0) }
-        return hasher.finalize().hex
-    }
-
-    private static func read(path: String, offset: Int64, length: Int64,
-                             _ body: (UnsafeRawBufferPointer) -> Void) throws(S3Error) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw S3Error(.localFile, target: path, message: "open: \(String(cString: strerror(errno)))")
-        }
-        defer { close(fd) }
-        let size = 1 << 20
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
-        defer { buffer.deallocate() }
-        var position = offset
-        var remaining = length
-        while remaining > 0 {
-            let got = pread(fd, buffer, Int(min(Int64(size), remaining)), off_t(position))
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw S3Error(.localFile, target: path, message: "pread: \(String(cString: strerror(errno)))")
-            }
-            if got == 0 { throw S3Error(.localFile, target: path, message: "file shrank while it was read") }
-            body(UnsafeRawBufferPointer(start: buffer, count: got))
-            position += Int64(got)
-            remaining -= Int64(got)
-        }
     }
 }

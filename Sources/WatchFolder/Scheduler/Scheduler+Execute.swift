@@ -49,7 +49,7 @@ extension Scheduler {
         try? FileManager.default.removeItem(at: jobDir)
         try? FileManager.default.createDirectory(at: jobDir, withIntermediateDirectories: true)
 
-        let (progressStream, progress) = AsyncStream.makeStream(of: Double.self, bufferingPolicy: .bufferingNewest(1))
+        let (progressStream, progress) = AsyncStream.makeStream(of: TranscodeProgress.self, bufferingPolicy: .bufferingNewest(1))
         let outcome = await withTaskGroup(of: Outcome?.self) { group -> Outcome in
             group.addTask {
                 defer { progress.finish() }
@@ -65,9 +65,9 @@ extension Scheduler {
             }
             group.addTask {
                 var last = ContinuousClock.now - .seconds(10)
-                for await fraction in progressStream where ContinuousClock.now - last > .seconds(1) {
+                for await update in progressStream where ContinuousClock.now - last > .seconds(1) {
                     last = .now
-                    try? await self.store.updateProgress(id, fraction: fraction)
+                    try? await self.store.updateProgress(id, fraction: update.fraction, speed: update.speed, eta: update.eta)
                 }
                 return nil
             }
@@ -82,7 +82,10 @@ extension Scheduler {
         switch outcome {
         case let .built(package):
             noteEncoder(package.encoder)
-            WatchFolderMetrics.packageBuilt(manifestJSON: package.manifestJSON, sourceBytes: job.size)
+            let built = package.manifestJSON.flatMap { try? JSONDecoder().decode(PackageManifest.self, from: Data($0.utf8)) }
+            WatchFolderMetrics.packageBuilt(sourceBytes: job.size, renditionBytes: built?.renditions.reduce(0) { $0 + $1.bytes } ?? 0,
+                                            encoder: built?.encoder ?? package.encoder ?? "unknown",
+                                            transcodeSeconds: built?.timings.transcodeSeconds ?? 0, speed: built?.timings.speed ?? 0)
             // The package names its job (`job_id` in manifest.json): only then is it ever "already published".
             let output = request.output
             let manifest: String

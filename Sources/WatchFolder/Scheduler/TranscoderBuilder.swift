@@ -1,6 +1,6 @@
 import Foundation
 public import Logging
-import Pipeline
+public import Pipeline
 
 /// The engine (``Pipeline/Transcoder``) as the scheduler's ``PackageBuilder``.
 public struct TranscoderBuilder: PackageBuilder {
@@ -10,11 +10,11 @@ public struct TranscoderBuilder: PackageBuilder {
         transcoder = Transcoder(logger: logger)
     }
 
-    public func build(_ request: BuildRequest, progress: @escaping @Sendable (Double) -> Void) async throws -> BuiltPackage {
+    public func build(_ request: BuildRequest, progress: @escaping @Sendable (TranscodeProgress) -> Void) async throws -> BuiltPackage {
         let (stream, continuation) = AsyncStream.makeStream(of: TranscodeProgress.self, bufferingPolicy: .bufferingNewest(1))
         return try await withThrowingTaskGroup(of: BuiltPackage?.self) { group in
             group.addTask {
-                for await p in stream { progress(p.fraction) }
+                for await p in stream { progress(p) }
                 return nil
             }
             group.addTask {

@@ -4,17 +4,13 @@ public import Logging
 public import ServiceLifecycle
 
 extension SQLiteJobStore {
-    /// Deletes the events created before `cutoff`, with their webhook deliveries (cascade), except events that
-    /// still have a delivery pending. Jobs are kept.
+    /// Deletes the events created before `cutoff`. Jobs are kept. A layer above may keep some of them: the
+    /// webhook tables delete an event's deliveries with it, and keep the events that still have one pending.
     /// - Returns: how many events were deleted.
     @discardableResult
     public func pruneEvents(before cutoff: Date) async throws -> Int {
         try await pool.write { db in
-            try db.execute(sql: """
-                DELETE FROM event
-                WHERE created_at < ?
-                  AND NOT EXISTS (SELECT 1 FROM delivery WHERE delivery.event_id = event.id AND delivery.state = 'pending')
-                """, arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM event WHERE created_at < ?", arguments: [cutoff])
             return db.changesCount
         }
     }

@@ -24,6 +24,8 @@ public struct Job: Codable, Sendable, Hashable, Identifiable, FetchableRecord, M
         public static let state = Column("state")
         public static let createdAt = Column("created_at")
         public static let nextAttemptAt = Column("next_attempt_at")
+        public static let startedAt = Column("started_at")
+        public static let finishedAt = Column("finished_at")
         public static let cancelRequested = Column("cancel_requested")
         public static let released = Column("released")
     }
@@ -42,6 +44,10 @@ public struct Job: Codable, Sendable, Hashable, Identifiable, FetchableRecord, M
     public var error: String?
     /// 0...1 while running.
     public var progress: Double
+    /// While running: media seconds per wall second, as the engine last reported it.
+    public var speed: Double?
+    /// While running: seconds left, as the engine last estimated them.
+    public var etaSeconds: Double?
     public var createdAt: Date
     public var updatedAt: Date
     public var startedAt: Date?

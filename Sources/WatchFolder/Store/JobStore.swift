@@ -20,9 +20,9 @@ public protocol JobStore: Sendable {
     @discardableResult
     func transition(_ id: Int64, _ change: JobTransition) async throws -> Job
 
-    /// Records progress of a running job; a `job.progress` event at each 10 % step, or after 30 s without one
-    /// if it moved.
-    func updateProgress(_ id: Int64, fraction: Double) async throws
+    /// Records progress of a running job, with the engine's speed (x realtime) and ETA (seconds) when known;
+    /// a `job.progress` event at each 10 % step, or after 30 s without one if it moved.
+    func updateProgress(_ id: Int64, fraction: Double, speed: Double?, eta: Double?) async throws
 
     /// `watchfolder cancel`: a queued job is cancelled at once; a running or publishing one is flagged and
     /// the daemon stops it.
@@ -57,55 +57,9 @@ public protocol JobStore: Sendable {
     func events(after id: Int64, limit: Int) async throws -> [JobEvent]
 }
 
-/// A file effect decided by the scheduler or the CLI; the store fills in the job and its file identity.
-public struct PlannedEffect: Sendable, Hashable {
-    public var kind: FileEffect.Kind
-    public var source: URL
-    /// The preferred destination.
-    public var target: URL?
-    /// The destination already chosen, when `target` is known to be taken (a `restore` whose inbox name is used).
-    public var placed: URL?
-    public var note: String?
-
-    public init(_ kind: FileEffect.Kind, source: URL, target: URL? = nil, placed: URL? = nil, note: String? = nil) {
-        self.kind = kind
-        self.source = source
-        self.target = target
-        self.placed = placed
-        self.note = note
-    }
-}
-
-/// The transitions of a job after it was claimed.
-public enum JobTransition: Sendable, Hashable {
-    /// running → publishing: the package is built; where it will be published, and the manifest.
-    case publishing(location: String, encoder: String?, manifest: String?)
-    /// publishing → completed (`job.completed`), then the source's `on_success` effect.
-    case completed(location: String, master: String?, effect: PlannedEffect?)
-    /// running → queued after a failed attempt (`job.retrying`), due again after `delay`.
-    case retry(error: String, encoder: String?, delay: TimeInterval)
-    /// running/publishing/queued → failed (`job.failed`), the source moved to the failed folder.
-    case failed(error: String, encoder: String?, effect: PlannedEffect?)
-    /// queued/running/publishing → cancelled (`job.cancelled`); the source stays where it is.
-    case cancelled(reason: String)
-    /// running/publishing → queued without an event: shutdown or a previous life's orphan.
-    /// `refund` gives the attempt back (a graceful stop is not the file's fault).
-    case requeued(refund: Bool)
-    /// failed/cancelled → queued with fresh attempts (`watchfolder retry`, `job.queued`); `effect` moves the
-    /// source back into the inbox (when it is `placed` under another name, the job's source takes that name). The
-    /// output location stays, so a package that reached it is published from there rather than built again.
-    case retried(effect: PlannedEffect?)
-}
-
-/// Errors of the job store, with the job they concern.
-public struct StoreError: Error, CustomStringConvertible, Sendable, Equatable {
-    public enum Code: Sendable, Equatable { case noSuchJob, invalidTransition }
-    public var code: Code
-    public var message: String
-    public var description: String { message }
-
-    static func noSuchJob(_ id: Int64) -> StoreError { StoreError(code: .noSuchJob, message: "no job \(id)") }
-    static func invalid(_ job: Job, _ what: String) -> StoreError {
-        StoreError(code: .invalidTransition, message: "job \(job.id ?? 0) is \(job.state.rawValue): cannot \(what)")
+extension JobStore {
+    /// Progress without speed or ETA.
+    public func updateProgress(_ id: Int64, fraction: Double) async throws {
+        try await updateProgress(id, fraction: fraction, speed: nil, eta: nil)
     }
 }

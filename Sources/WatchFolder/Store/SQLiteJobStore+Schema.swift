@@ -61,11 +61,16 @@ extension SQLiteJobStore {
                 t.column("done_at", .datetime)
             }
         }
-        // Webhook endpoints and deliveries (Notify/WebhookSchema.swift): deliveries are inserted by a trigger on `event`.
-        migrator.registerMigration(WebhookSchema.migrationName, migrate: WebhookSchema.migrate)
         // The name a move chose when its preferred one was taken (FileEffect.placed).
         migrator.registerMigration("v3-effect-placed") { db in
             try db.alter(table: "effect") { t in t.add(column: "placed", .text) }
+        }
+        // Speed and ETA of a running job, from the engine's progress (the status server shows them; it never probes).
+        migrator.registerMigration("v5-job-speed-eta") { db in
+            try db.alter(table: "job") { t in
+                t.add(column: "speed", .double)
+                t.add(column: "eta_seconds", .double)
+            }
         }
         return migrator
     }

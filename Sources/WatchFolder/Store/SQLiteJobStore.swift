@@ -22,6 +22,15 @@ public struct SQLiteJobStore: JobStore {
         try Self.migrator.migrate(pool)
     }
 
+    /// Adds the tables of a layer above the store to its database (Notify's webhook tables): `register` adds that
+    /// layer's migrations after the store's own; the migrator applies those not applied yet, in order.
+    /// - Throws: GRDB's `DatabaseError` when a migration fails (nothing of it is applied then).
+    public func migrate(registering register: (inout DatabaseMigrator) -> Void) throws {
+        var migrator = Self.migrator
+        register(&migrator)
+        try migrator.migrate(pool)
+    }
+
     public func enqueue(_ files: [InboxFile]) async throws -> [Job] {
         guard !files.isEmpty else { return [] }
         return try await pool.write { db in
@@ -179,7 +188,7 @@ public struct SQLiteJobStore: JobStore {
     /// Seconds after which progress is reported even without crossing a 10 % step.
     static let progressHeartbeat: TimeInterval = 30
 
-    public func updateProgress(_ id: Int64, fraction: Double) async throws {
+    public func updateProgress(_ id: Int64, fraction: Double, speed: Double?, eta: Double?) async throws {
         try await pool.write { db in
             guard var job = try Job.fetchOne(db, key: id), job.state == .running else { return }
             let clamped = min(max(fraction, 0), 1)
@@ -191,8 +200,10 @@ public struct SQLiteJobStore: JobStore {
                 """, arguments: [id]) ?? job.startedAt ?? job.updatedAt
             let heartbeat = clamped > job.progress && now.timeIntervalSince(lastReport) >= Self.progressHeartbeat
             job.progress = clamped
+            job.speed = speed.map { ($0 * 100).rounded() / 100 }
+            job.etaSeconds = eta.map { (max(0, $0) * 10).rounded() / 10 }
             job.updatedAt = now
-            try job.update(db, columns: ["progress", "updated_at"])
+            try job.update(db, columns: ["progress", "speed", "eta_seconds", "updated_at"])
             if crossedStep || heartbeat {
                 var event = JobEvent.make(.progress, for: job, now: job.updatedAt)
                 try event.insert(db)

@@ -12,6 +12,7 @@ public import Foundation
 /// unconditionally. The unit that uses it is `Type=notify` with `WatchdogSec=`:
 /// ```swift
 /// try SystemdNotifier.ready()                       // after start-up, once the inbox is watched
+/// try SystemdNotifier.reloading()                   // SIGHUP: re-reading the config, then ready() again
 /// try SystemdNotifier.stopping()                    // when graceful shutdown begins
 /// SystemdService()                                 // last in the ServiceGroup: READY, WATCHDOG, STOPPING
 /// ```
@@ -31,10 +32,14 @@ public enum SystemdNotifier {
         try notify(["STOPPING=1"], environment: environment)
     }
 
-    /// `RELOADING=1`: the config is being re-read (send ``ready(status:environment:)`` when done).
+    /// `RELOADING=1` with `MONOTONIC_USEC` (`CLOCK_MONOTONIC` now, as `sd_notify` and `Type=notify-reload`
+    /// want it): the config is being re-read. Send ``ready(status:environment:)`` when done.
     @discardableResult
     public static func reloading(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Bool {
-        try notify(["RELOADING=1"], environment: environment)
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let usec = UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
+        return try notify(["RELOADING=1", "MONOTONIC_USEC=\(usec)"], environment: environment)
     }
 
     /// `WATCHDOG=1`: the main loop is alive. Send at least every ``watchdogInterval(environment:)`` / 2.

@@ -20,6 +20,7 @@ struct Run: AsyncParsableCommand {
         let config = try options.load()
         do {
             try StatusServer.check(config.http)
+            PrometheusBackend.bootstrap()  // before the daemon records its first metric
             try await Daemon(config: config) { store, logger in
                 [StatusServer(config: config, store: store, logger: logger) { port in
                     let host = config.http.host.contains(":") ? "[\(config.http.host)]" : config.http.host

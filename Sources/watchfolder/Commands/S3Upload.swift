@@ -26,7 +26,7 @@ struct S3Upload: AsyncParsableCommand {
     func run() async throws {
         let config = try options.load()
         guard let s3 = config.s3 else { throw CLIFailure.usage("s3-upload: the config has no [s3] table") }
-        LogSetup.bootstrap(config.log)
+        LogSetup.bootstrap(level: config.log.loggerLevel, json: config.log.format == .json)
         let uploader: S3Uploader
         do {
             uploader = try S3Uploader(config: s3, logger: Logger(label: "watchfolder.s3"))

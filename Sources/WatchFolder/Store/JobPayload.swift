@@ -1,0 +1,65 @@
+import Foundation
+
+/// The JSON shape of a job shared by events and `watchfolder jobs --json`. Field names are stable.
+public struct JobPayload: Codable, Sendable, Hashable {
+    public var id: Int64
+    public var source: String
+    public var state: String
+    public var attempts: Int
+    public var error: String?
+    public var encoder: String?
+    public var progress: Double
+    public var output: String?
+    public var master: String?
+    public var renditions: [String]?
+    public var durationSeconds: Double?
+    public var createdAt: String
+    public var startedAt: String?
+    public var finishedAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, source, state, attempts, error, encoder, progress, output, master, renditions
+        case durationSeconds = "duration_seconds"
+        case createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at"
+    }
+
+    public init(_ job: Job) {
+        id = job.id ?? 0
+        source = job.sourcePath
+        state = job.state.rawValue
+        attempts = job.attempts
+        error = job.error
+        encoder = job.encoder
+        progress = (job.progress * 1000).rounded() / 1000
+        output = job.outputLocation
+        master = job.masterLocation
+        renditions = job.manifest.flatMap(Self.renditions(fromManifest:))
+        if let started = job.startedAt, let finished = job.finishedAt {
+            durationSeconds = (finished.timeIntervalSince(started) * 1000).rounded() / 1000
+        }
+        createdAt = Self.iso(job.createdAt)
+        startedAt = job.startedAt.map(Self.iso)
+        finishedAt = job.finishedAt.map(Self.iso)
+    }
+
+    static func iso(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+    }
+
+    /// Rendition names from a manifest: `renditions[].name`, else `renditions[].height` as `NNNp`.
+    static func renditions(fromManifest json: String) -> [String]? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+              let list = object["renditions"] as? [[String: Any]] else { return nil }
+        return list.compactMap { r in
+            if let name = r["name"] as? String { return name }
+            if let h = r["height"] as? Int { return "\(h)p" }
+            return nil
+        }
+    }
+
+    public func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "{}"
+    }
+}
