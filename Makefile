@@ -17,7 +17,7 @@ SWIFT ?= swift
 CONFIG ?= var/config.toml
 BIN_RELEASE := .build/release/watchfolder
 
-.PHONY: setup setup-test build release run test test-builds test-deb test-build bench clean deb fuzz-check-build fuzz-check-run fuzz fuzz-seeds fuzz-build fuzz-check test-asan
+.PHONY: setup setup-test build release run test test-builds test-deb test-build test-timed test-rest bench clean deb fuzz-check-build fuzz-check-run fuzz fuzz-seeds fuzz-build fuzz-check test-asan
 
 # Installs only what is missing; silent when everything is there.
 setup:
@@ -41,38 +41,44 @@ run: release $(CONFIG)
 	$(BIN_RELEASE) run --config $(CONFIG)
 
 # Suites whose assertions are about time (cancel within a second, settle windows, watchdog pings, grace periods,
-# progress seen live in a browser)
-# run one test at a time after the rest, so the parallel transcodes cannot starve them into false failures. So does the
-# heaviest transcoding suite (FidelityTests: a minute of video at each of nine frame rates), which in the parallel run
-# starved the S3 and webhook daemon suites past their hang guards. And so does StatusMetricsTests: swift-metrics has
-# one backend per process, so its gauges (queue depth, speed) are set by every job any parallel test runs.
-SERIAL_TESTS := PipelineTests.TranscoderTests|PipelineTests.FidelityTests|PipelineTests.UntrustedInputTests|EndToEndTests.DaemonUntrustedTests|EndToEndTests.EngineCLITests|PackagingTests.SystemdNotifierTests|WatchFolderTests.Intake|WatchFolderTests.SchedulerTests|EndToEndTests.DaemonTests|WatchFolderTests.StatusDashboardTests|WatchFolderTests.StatusLoadTests|WatchFolderTests.StatusMetricsTests
+# progress seen live in a browser) run one test at a time, at normal priority, while every other suite runs in
+# parallel (and then the fuzz pass) at nice 10 in a second process: the timed suites get a core whenever they ask
+# for one, and the idle time between their steps goes to the rest. StatusMetricsTests are here too: swift-metrics has
+# one backend per process, so its gauges (queue depth, speed) would be set by every job a parallel test runs.
+SERIAL_TESTS := PipelineTests.TranscoderTests|PipelineTests.UntrustedInputTests|EndToEndTests.DaemonUntrustedTests|EndToEndTests.EngineCLITests|PackagingTests.SystemdNotifierTests|WatchFolderTests.Intake|WatchFolderTests.SchedulerTests|EndToEndTests.DaemonTests|WatchFolderTests.StatusDashboardTests|WatchFolderTests.StatusLoadTests|WatchFolderTests.StatusMetricsTests
 
-# Each run is bounded (normally 1-2 minutes): a hung test fails `make test` with a message, it never stalls CI.
-# `timeout` signals its process group (swift test and the test process); the test peers (Tests/Peers) exit on
-# their own when the test process's end closes their standard input.
+# Each run is bounded (normally 2-4 minutes): a hung test fails `make test` with a message, it never stalls CI.
+# The test binary is run directly (`swift test` would make the second run wait for the first one's lock on .build);
+# `timeout` signals its process group; the test peers (Tests/Peers) exit on their own when the test process's end
+# closes their standard input.
 TEST_TIMEOUT := 1200
-SWIFT_TEST = timeout --kill-after=30 $(TEST_TIMEOUT) $(SWIFT) test --skip-build $(2) || { rc=$$?; \
-	if [ $$rc = 124 ] || [ $$rc = 137 ]; then echo "make test: the $(1) tests did not finish within $(TEST_TIMEOUT) s"; fi; exit $$rc; }
+TEST_BINARY  := .build/debug/watchfolderPackageTests.xctest
+RUN_TESTS = NO_COLOR=1 timeout --kill-after=30 $(TEST_TIMEOUT) $(1) $(TEST_BINARY) --testing-library swift-testing $(3) || { rc=$$?; \
+	if [ $$rc = 124 ] || [ $$rc = 137 ]; then echo "make test: the $(2) tests did not finish within $(TEST_TIMEOUT) s"; fi; exit $$rc; }
 
 # The packaging tests install this .deb on this machine and purge it. It is packaged from the tests' own debug build,
 # linked as `make deb` links the release binary (the Swift runtime linked in, -z now): one compile of the whole
 # dependency graph instead of two, which is most of `make test`'s time on 2 cores. What the packaging tests check
 # (the package's files, scripts, unit, users and permissions, and the installed daemon at work) does not depend
 # on the optimiser. The tests' build and the fuzz pass's engine build run at once, each in a scratch path of its
-# own.
+# own. Each run's output is shown when it ends.
 test: setup-test
 	scripts/check-layers
 	$(MAKE) --no-print-directory -j2 test-builds
-	$(call SWIFT_TEST,parallel,--skip '$(SERIAL_TESTS)')
-	$(call SWIFT_TEST,serial,--no-parallel --filter '$(SERIAL_TESTS)')
-	$(MAKE) --no-print-directory fuzz-check-run
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-timed test-rest
+
+test-timed:
+	$(call RUN_TESTS,,timed,--no-parallel --filter '$(SERIAL_TESTS)')
+
+test-rest:
+	$(call RUN_TESTS,nice -n 10,parallel,--skip '$(SERIAL_TESTS)')
+	nice -n 10 $(MAKE) --no-print-directory fuzz-check-run
 
 test-builds: test-deb fuzz-check-build
 
 test-deb: test-build
-	SWIFT=$(SWIFT) scripts/link-static-debug .build/watchfolder-deb
-	WATCHFOLDER_DEB_BINARY=.build/watchfolder-deb DPKG_DEB_COMPRESSOR_TYPE=gzip DPKG_DEB_COMPRESSOR_LEVEL=1 \
+	SWIFT=$(SWIFT) scripts/link-static-debug .build/deb/watchfolder
+	WATCHFOLDER_DEB_BINARY=.build/deb/watchfolder DPKG_DEB_COMPRESSOR_TYPE=gzip DPKG_DEB_COMPRESSOR_LEVEL=1 \
 		packaging/deb/build-deb.sh
 
 test-build: setup

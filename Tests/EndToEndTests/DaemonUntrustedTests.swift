@@ -53,9 +53,15 @@ import Testing
             for name in ["link.mp4", "folder.mp4", "other.mp4"] {
                 try Clips.drop(await Clips.shared(), at: f.inbox.appendingPathComponent(name))
             }
-            try await waitUntil("the blocker runs and the three are queued", timeout: 60) {
-                let s = try await states(f.config)
-                return s["0-blocker.mp4"] == "running" && ["link.mp4", "folder.mp4", "other.mp4"].allSatisfy { s[$0] == "queued" }
+            var seen: [String: String] = [:]
+            do {
+                try await waitUntil("the blocker runs and the three are queued", timeout: 60) {
+                    let s = try await states(f.config)
+                    seen = s
+                    return s["0-blocker.mp4"] == "running" && ["link.mp4", "folder.mp4", "other.mp4"].allSatisfy { s[$0] == "queued" }
+                }
+            } catch {
+                throw Timeout(description: "\(error); last states \(seen); daemon log:\n\(daemon.stderr.suffix(4000))")
             }
             // The swaps: each by a rename over the recorded name, as an SFTP client would.
             #expect(rename(staged.appendingPathComponent("link.mp4").path, f.inbox.appendingPathComponent("link.mp4").path) == 0)
