@@ -118,9 +118,18 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
+    /// Sends `signal` to the child's whole process group (what it started too: a browser a driver script
+    /// launched), or to the child alone when it shares this process's group.
+    public func signalGroup(_ signal: Int32) {
+        lock.withLock {
+            if pid > 0 && status == nil { kill(ownProcessGroup ? -pid : pid, signal) }
+        }
+    }
+
+    /// A child still running when its owner lets go is killed with everything it started, and reaped.
     deinit {
         guard pid > 0, status == nil else { return }
-        kill(pid, SIGKILL)
+        kill(ownProcessGroup ? -pid : pid, SIGKILL)
         var raw: Int32 = 0
         waitpid(pid, &raw, 0)
     }

@@ -184,7 +184,7 @@ final class RunningProcess: @unchecked Sendable {
     func finish(timeout: Duration = .seconds(60)) async -> String {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if process.isRunning { process.signalGroup(SIGKILL) }
         while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
         defer { try? FileManager.default.removeItem(at: outURL) }
         return output
