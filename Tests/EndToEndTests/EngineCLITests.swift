@@ -136,6 +136,31 @@ struct EngineCLITests {
         }
     }
 
+    @Test("probe with a config saying hdr = \"keep\" lists the HEVC rungs that keep an HLG source's HDR, 720p and up")
+    func probeKeep() async throws {
+        try await withTemporaryDirectory { dir in
+            let hlg = dir.appendingPathComponent("hlg.mp4")
+            let ffmpeg = try await tool("ffmpeg", [
+                "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25:duration=0.2", "-pix_fmt", "yuv420p10le",
+                "-c:v", "libx264", "-preset", "ultrafast", "-color_primaries", "bt2020", "-color_trc", "arib-std-b67",
+                "-colorspace", "bt2020nc", hlg.path])
+            #expect(ffmpeg.status == 0, "\(ffmpeg.stderr)")
+            let config = try writeConfig(in: dir, extra: "[transcode]\nhdr = \"keep\"\n")
+            let text = try await watchfolder("probe", hlg.path, "--config", config.path)
+            #expect(text.status == 0, "\(text.stderr)")
+            for line in ["colour plan: tone-mapped from HLG to SDR BT.709; HLG kept in HEVC Main10 (10-bit, BT.2020): 720p-hlg\n",
+                         "ladder:      720p 1280x720 @ 2800k, 480p 854x480 @ 1400k, 360p 640x360 @ 800k, 720p-hlg 1280x720 @ 2800k (HEVC Main10 HLG)\n"] {
+                #expect(text.stdout.contains(line), "probe text lacks \(line): \(text.stdout)")
+            }
+            let plain = try await watchfolder("probe", hlg.path)
+            #expect(plain.status == 0 && !plain.stdout.contains("HEVC") && !plain.stdout.contains("-hlg"), "\(plain.stdout)")
+            let r = try await watchfolder("probe", hlg.path, "--config", config.path, "--json")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            let ladder = try #require(object["ladder"] as? [[String: Any]])
+            #expect(ladder.map { "\($0["name"] ?? "") \($0["videoRange"] ?? "")" } == ["720p SDR", "480p SDR", "360p SDR", "720p-hlg HLG"])
+        }
+    }
+
     @Test("Ctrl-C cancels: exit 1, no package, no work directory")
     func interrupt() async throws {
         try await withTemporaryDirectory { dir in
