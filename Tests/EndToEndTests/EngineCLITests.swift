@@ -158,6 +158,15 @@ struct EngineCLITests {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
             let ladder = try #require(object["ladder"] as? [[String: Any]])
             #expect(ladder.map { "\($0["name"] ?? "") \($0["videoRange"] ?? "")" } == ["720p SDR", "480p SDR", "360p SDR", "720p-hlg HLG"])
+
+            // Under 720 lines: no HEVC rung, and the plan says why.
+            let small = dir.appendingPathComponent("small.mp4")
+            _ = try await tool("ffmpeg", ["-v", "error", "-i", hlg.path, "-vf", "scale=640:360", "-pix_fmt", "yuv420p10le", "-c:v", "libx264",
+                                          "-preset", "ultrafast", "-color_primaries", "bt2020", "-color_trc", "arib-std-b67",
+                                          "-colorspace", "bt2020nc", small.path])
+            let s = try await watchfolder("probe", small.path, "--config", config.path)
+            #expect(s.stdout.contains("colour plan: tone-mapped from HLG to SDR BT.709; no HEVC HLG rung (hdr = \"keep\" keeps HDR at 720p and up only)\n")
+                    && s.stdout.contains("ladder:      360p 640x360 @ 800k\n"), "\(s.stdout)")
         }
     }
 
