@@ -221,6 +221,14 @@ struct FidelityTests {
         return try #require(Double(text[all.upperBound...].prefix { $0 == "." || $0.isNumber }))
     }
 
+    /// `input` tone-mapped to SDR BT.709 by the ffmpeg CLI (zscale + tonemap, Hable): the reference picture.
+    static func toneMapped(_ input: URL, in dir: URL) async throws -> String {
+        let reference = dir.appendingPathComponent("ref.y4m").path
+        _ = try await tool("ffmpeg", ["-i", input.path, "-vf", "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,"
+            + "tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p", reference])
+        return reference
+    }
+
     @Test("PQ and HLG are tone-mapped to SDR BT.709: like the CLI's zscale + tonemap, unlike the naive 8-bit cut",
           arguments: ["arib-std-b67", "smpte2084"])
     func toneMapped(transfer: String) async throws {
@@ -229,9 +237,7 @@ struct FidelityTests {
             _ = try await Self.tool("ffmpeg", [
                 "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=1", "-pix_fmt", "yuv420p10le", "-c:v", "libx264",
                 "-preset", "ultrafast", "-color_primaries", "bt2020", "-color_trc", transfer, "-colorspace", "bt2020nc", input.path])
-            let reference = dir.appendingPathComponent("ref.y4m").path, naive = dir.appendingPathComponent("naive.y4m").path
-            _ = try await Self.tool("ffmpeg", ["-i", input.path, "-vf", "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,"
-                + "tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p", reference])
+            let reference = try await Self.toneMapped(input, in: dir), naive = dir.appendingPathComponent("naive.y4m").path
             _ = try await Self.tool("ffmpeg", ["-i", input.path, "-vf", "format=yuv420p", naive])
             let (out, manifest) = try await Self.transcode(input, in: dir, Self.options([Rung(height: 180, videoBitrate: 2_000_000)]))
             let rung = out.appendingPathComponent("180p/index.m3u8").path
@@ -306,9 +312,7 @@ struct FidelityTests {
             #expect(master.contains("#EXT-X-VERSION:7\n"))
 
             // The H.264 ladder is tone-mapped as with hdr = "tonemap".
-            let reference = dir.appendingPathComponent("ref.y4m").path
-            _ = try await Self.tool("ffmpeg", ["-i", input.path, "-vf", "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,"
-                + "tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p", reference])
+            let reference = try await Self.toneMapped(input, in: dir)
             let sdrRung = out.appendingPathComponent("720p/index.m3u8").path
             #expect(try await Self.ssim(sdrRung, reference) > 0.95)
             let sdrTags = try await Self.videoFields(sdrRung, "codec_name,pix_fmt,color_primaries,color_transfer")

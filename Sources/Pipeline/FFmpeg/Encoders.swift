@@ -38,24 +38,14 @@ enum Encoders {
         }
         let ctx = try CodecContext(codec: codec, stage: "encode")
         let c = ctx.raw
-        c.pointee.width = Int32(s.width)
-        c.pointee.height = Int32(s.height)
+        configure(c, s)
         if let frames = s.hardwareFrames {
             c.pointee.pix_fmt = frames.format
             c.pointee.hw_frames_ctx = frames.reference()
         } else {
             c.pointee.pix_fmt = softwareFormat(for: s.encoder)
         }
-        c.pointee.time_base = AVRational(num: s.frameRate.den, den: s.frameRate.num)
-        c.pointee.framerate = s.frameRate
-        c.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
         ColourPolicy.tagBT709(c)  // written into the VUI: players need not guess
-        c.pointee.bit_rate = Int64(s.bitrate)
-        c.pointee.rc_max_rate = Int64(s.maxrate)
-        c.pointee.rc_buffer_size = Int32(clamping: s.bufsize)
-        c.pointee.gop_size = Int32(s.gop)
-        c.pointee.thread_count = 0
-        if s.globalHeader { c.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER) }
         var options: [(String, String)] = [("forced-idr", "1")]
         switch s.encoder {
         case "libx264":
@@ -69,6 +59,21 @@ enum Encoders {
         }
         try ctx.open(options: options)
         return ctx
+    }
+
+    /// What every rendition's encoder shares: size, rate, square pixels, VBV, GOP, threads, global header.
+    private static func configure(_ c: UnsafeMutablePointer<AVCodecContext>, _ s: VideoEncoderSettings) {
+        c.pointee.width = Int32(s.width)
+        c.pointee.height = Int32(s.height)
+        c.pointee.time_base = AVRational(num: s.frameRate.den, den: s.frameRate.num)
+        c.pointee.framerate = s.frameRate
+        c.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
+        c.pointee.bit_rate = Int64(s.bitrate)
+        c.pointee.rc_max_rate = Int64(s.maxrate)
+        c.pointee.rc_buffer_size = Int32(clamping: s.bufsize)
+        c.pointee.gop_size = Int32(s.gop)
+        c.pointee.thread_count = 0
+        if s.globalHeader { c.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER) }
     }
 
     /// The encoder of every HEVC rung that keeps the source's HDR (`hdr = "keep"`), whatever `hardware` says.
@@ -86,20 +91,9 @@ enum Encoders {
                              message: "encoder \(hevcEncoder) is not in this libavcodec (hdr = \"keep\" needs it)")
         }
         let ctx = try CodecContext(codec: codec, stage: "encode")
-        let c = ctx.raw
-        c.pointee.width = Int32(s.width)
-        c.pointee.height = Int32(s.height)
-        c.pointee.pix_fmt = hevcFormat
-        c.pointee.time_base = AVRational(num: s.frameRate.den, den: s.frameRate.num)
-        c.pointee.framerate = s.frameRate
-        c.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
-        colour.tagSource(c)
-        c.pointee.bit_rate = Int64(s.bitrate)
-        c.pointee.rc_max_rate = Int64(s.maxrate)
-        c.pointee.rc_buffer_size = Int32(clamping: s.bufsize)
-        c.pointee.gop_size = Int32(s.gop)
-        c.pointee.thread_count = 0
-        if s.globalHeader { c.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER) }
+        configure(ctx.raw, s)
+        ctx.raw.pointee.pix_fmt = hevcFormat
+        colour.tagSource(ctx.raw)
         try ctx.open(options: [("forced-idr", "1"), ("preset", s.preset), ("profile", "main10"),
                                ("x265-params", "scenecut=0:open-gop=0:log-level=error")])
         return ctx
