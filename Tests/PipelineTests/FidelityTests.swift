@@ -310,6 +310,12 @@ struct FidelityTests {
             }
             let master = try String(contentsOf: out.appendingPathComponent("master.m3u8"), encoding: .utf8)
             #expect(master.contains("#EXT-X-VERSION:7\n"))
+            // The HEVC rung's segments are cut where the H.264 ones are: players switch between them anywhere.
+            let cuts = try manifest.renditions.map { r in
+                try String(contentsOf: out.appendingPathComponent(r.playlist), encoding: .utf8).split(separator: "\n")
+                    .filter { $0.hasPrefix("#EXTINF:") }
+            }
+            #expect(cuts.count == 3 && cuts.dropFirst().allSatisfy { $0 == cuts[0] }, "\(cuts)")
 
             // The H.264 ladder is tone-mapped as with hdr = "tonemap".
             let reference = try await Self.toneMapped(input, in: dir)

@@ -19,7 +19,7 @@ struct SessionPlan {
 
 /// What the pass produced, for the playlists and the manifest.
 struct SessionResult {
-    /// `avc1.PPCCLL` (H.264) or `hvc1.2.4.L123.B0` (HEVC, `hdr = "keep"`) per rung.
+    /// `avc1.PPCCLL` (H.264) or `hvc1.2.4.L120.90` (HEVC, `hdr = "keep"`) per rung.
     var videoCodecs: [String]
     var hasAudio: Bool
     var videoFrames: Int

@@ -17,7 +17,7 @@ public struct PackageManifest: Sendable, Codable, Hashable {
         /// Relative path of its media playlist: `720p/index.m3u8`.
         public var playlist: String
         public var segments: Int
-        /// The CODECS attribute: `avc1.64001F,mp4a.40.2`; `hvc1.2.4.L123.B0,mp4a.40.2` for an HEVC HDR rung.
+        /// The CODECS attribute: `avc1.64001F,mp4a.40.2`; `hvc1.2.4.L120.90,mp4a.40.2` for an HEVC HDR rung.
         public var codecs: String
         /// The VIDEO-RANGE attribute: `SDR`, or `PQ` / `HLG` for an HEVC rung that keeps the source's HDR (absent
         /// in manifests written before `hdr = "keep"`, which were all SDR).

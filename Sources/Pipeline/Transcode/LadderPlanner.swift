@@ -50,9 +50,10 @@ public enum LadderPlanner {
     public static func colourPlan(_ colour: MediaInfo.Colour, rungs: [PlannedRung], hdr: HDRMode) -> String {
         guard hdr == .keep, let range = VideoRange(keeping: colour.hdr) else { return colour.ladder }
         let kept = rungs.filter(\.keepsHDR).map(\.name)
+        let primaries = colour.primaries == "bt2020" ? "BT.2020" : colour.primaries
         return colour.ladder + (kept.isEmpty
             ? "; no HEVC \(range.rawValue) rung (hdr = \"keep\" keeps HDR at \(minimumHDRHeight)p and up only)"
-            : "; \(range.rawValue) kept in HEVC Main10 (10-bit, BT.2020): \(kept.joined(separator: ", "))")
+            : "; \(range.rawValue) kept in HEVC Main10 (10-bit, \(primaries)): \(kept.joined(separator: ", "))")
     }
 
     /// Keeps the rungs at or below the source's display height (after rotation), highest first; never
