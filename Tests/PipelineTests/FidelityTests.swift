@@ -310,6 +310,9 @@ struct FidelityTests {
             }
             let master = try String(contentsOf: out.appendingPathComponent("master.m3u8"), encoding: .utf8)
             #expect(master.contains("#EXT-X-VERSION:7\n"))
+            // H.264 variants first (the one a player that starts with the first variant can always decode), then HEVC.
+            let uris = master.split(separator: "\n").filter { !$0.hasPrefix("#") }
+            #expect(uris == ["720p/index.m3u8", "360p/index.m3u8", "\(kept)/index.m3u8"], "\(master)")
             // The HEVC rung's segments are cut where the H.264 ones are: players switch between them anywhere.
             let cuts = try manifest.renditions.map { r in
                 try String(contentsOf: out.appendingPathComponent(r.playlist), encoding: .utf8).split(separator: "\n")
