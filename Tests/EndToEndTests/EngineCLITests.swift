@@ -108,15 +108,19 @@ struct EngineCLITests {
         }
     }
 
+    /// A 10-bit H.264 clip of the lavfi `source` tagged HLG (BT.2020, arib-std-b67).
+    static func hlgClip(_ url: URL, _ source: String) async throws {
+        let ffmpeg = try await tool("ffmpeg", [
+            "-v", "error", "-f", "lavfi", "-i", source, "-pix_fmt", "yuv420p10le", "-c:v", "libx264", "-preset", "ultrafast",
+            "-color_primaries", "bt2020", "-color_trc", "arib-std-b67", "-colorspace", "bt2020nc", url.path])
+        #expect(ffmpeg.status == 0, "\(ffmpeg.stderr)")
+    }
+
     @Test("probe shows the colour, HDR kind and what the ladder does with them, and slow motion's rate")
     func probeColour() async throws {
         try await withTemporaryDirectory { dir in
             let hlg = dir.appendingPathComponent("hlg.mp4")
-            let ffmpeg = try await tool("ffmpeg", [
-                "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=120:duration=0.5", "-pix_fmt", "yuv420p10le",
-                "-c:v", "libx264", "-preset", "ultrafast", "-color_primaries", "bt2020", "-color_trc", "arib-std-b67",
-                "-colorspace", "bt2020nc", hlg.path])
-            #expect(ffmpeg.status == 0, "\(ffmpeg.stderr)")
+            try await Self.hlgClip(hlg, "testsrc2=size=320x180:rate=120:duration=0.5")
             let text = try await watchfolder("probe", hlg.path)
             #expect(text.status == 0, "\(text.stderr)")
             for line in ["colour:      primaries bt2020, transfer arib-std-b67, matrix bt2020nc, range tv",
@@ -133,6 +137,33 @@ struct EngineCLITests {
             #expect(colour["primaries"] as? String == "smpte170m" && colour["matrix"] as? String == "smpte170m")
             #expect(colour["range"] as? String == "tv" && colour["hdr"] as? String == "sdr" && colour["assumed"] as? Bool == true)
             #expect((colour["ladder"] as? String)?.contains("converted from BT.601") == true, "\(colour)")
+        }
+    }
+
+    @Test("probe with a config saying hdr = \"keep\" lists the HEVC rungs that keep an HLG source's HDR, 720p and up")
+    func probeKeep() async throws {
+        try await withTemporaryDirectory { dir in
+            let hlg = dir.appendingPathComponent("hlg.mp4"), small = dir.appendingPathComponent("small.mp4")
+            try await Self.hlgClip(hlg, "testsrc2=size=1280x720:rate=25:duration=0.2")
+            try await Self.hlgClip(small, "testsrc2=size=640x360:rate=25:duration=0.2")
+            let config = try writeConfig(in: dir, extra: "[transcode]\nhdr = \"keep\"\n")
+            let text = try await watchfolder("probe", hlg.path, "--config", config.path)
+            #expect(text.status == 0, "\(text.stderr)")
+            for line in ["colour plan: tone-mapped from HLG to SDR BT.709; HLG kept in HEVC Main10 (10-bit, BT.2020): 720p-hlg\n",
+                         "ladder:      720p 1280x720 @ 2800k, 480p 854x480 @ 1400k, 360p 640x360 @ 800k, 720p-hlg 1280x720 @ 2800k (HEVC Main10 HLG)\n"] {
+                #expect(text.stdout.contains(line), "probe text lacks \(line): \(text.stdout)")
+            }
+            let plain = try await watchfolder("probe", hlg.path)
+            #expect(plain.status == 0 && !plain.stdout.contains("HEVC") && !plain.stdout.contains("-hlg"), "\(plain.stdout)")
+            let r = try await watchfolder("probe", hlg.path, "--config", config.path, "--json")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            let ladder = try #require(object["ladder"] as? [[String: Any]])
+            #expect(ladder.map { "\($0["name"] ?? "") \($0["videoRange"] ?? "")" } == ["720p SDR", "480p SDR", "360p SDR", "720p-hlg HLG"])
+
+            // Under 720 lines: no HEVC rung, and the plan says why.
+            let s = try await watchfolder("probe", small.path, "--config", config.path)
+            #expect(s.stdout.contains("colour plan: tone-mapped from HLG to SDR BT.709; no HEVC HLG rung (hdr = \"keep\" keeps HDR at 720p and up only)\n")
+                    && s.stdout.contains("ladder:      360p 640x360 @ 800k\n"), "\(s.stdout)")
         }
     }
 

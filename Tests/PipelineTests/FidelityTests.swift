@@ -221,6 +221,14 @@ struct FidelityTests {
         return try #require(Double(text[all.upperBound...].prefix { $0 == "." || $0.isNumber }))
     }
 
+    /// `input` tone-mapped to SDR BT.709 by the ffmpeg CLI (zscale + tonemap, Hable): the reference picture.
+    static func toneMapped(_ input: URL, in dir: URL) async throws -> String {
+        let reference = dir.appendingPathComponent("ref.y4m").path
+        _ = try await tool("ffmpeg", ["-i", input.path, "-vf", "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,"
+            + "tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p", reference])
+        return reference
+    }
+
     @Test("PQ and HLG are tone-mapped to SDR BT.709: like the CLI's zscale + tonemap, unlike the naive 8-bit cut",
           arguments: ["arib-std-b67", "smpte2084"])
     func toneMapped(transfer: String) async throws {
@@ -229,9 +237,7 @@ struct FidelityTests {
             _ = try await Self.tool("ffmpeg", [
                 "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=1", "-pix_fmt", "yuv420p10le", "-c:v", "libx264",
                 "-preset", "ultrafast", "-color_primaries", "bt2020", "-color_trc", transfer, "-colorspace", "bt2020nc", input.path])
-            let reference = dir.appendingPathComponent("ref.y4m").path, naive = dir.appendingPathComponent("naive.y4m").path
-            _ = try await Self.tool("ffmpeg", ["-i", input.path, "-vf", "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,"
-                + "tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p", reference])
+            let reference = try await Self.toneMapped(input, in: dir), naive = dir.appendingPathComponent("naive.y4m").path
             _ = try await Self.tool("ffmpeg", ["-i", input.path, "-vf", "format=yuv420p", naive])
             let (out, manifest) = try await Self.transcode(input, in: dir, Self.options([Rung(height: 180, videoBitrate: 2_000_000)]))
             let rung = out.appendingPathComponent("180p/index.m3u8").path
@@ -240,6 +246,102 @@ struct FidelityTests {
             let f = try await Self.videoFields(rung, "color_primaries,color_transfer,color_space,color_range")
             #expect(f == ["color_primaries": "bt709", "color_transfer": "bt709", "color_space": "bt709", "color_range": "tv"])
             #expect(manifest.source.video.colour?.hdr == (transfer == "smpte2084" ? "pq" : "hlg"))
+            let master = try String(contentsOf: out.appendingPathComponent("master.m3u8"), encoding: .utf8)
+            #expect(master.contains(",VIDEO-RANGE=SDR,") && !master.contains("hvc1"), "\(master)")
+        }
+    }
+
+    // MARK: hdr = "keep"
+
+    /// Each `#EXT-X-STREAM-INF` line of `master.m3u8`, by the URI that follows it.
+    static func variants(_ out: URL) throws -> [String: String] {
+        let lines = try String(contentsOf: out.appendingPathComponent("master.m3u8"), encoding: .utf8).split(separator: "\n")
+        var out: [String: String] = [:]
+        for (i, line) in lines.enumerated() where line.hasPrefix("#EXT-X-STREAM-INF:") && i + 1 < lines.count {
+            out[String(lines[i + 1])] = String(line)
+        }
+        return out
+    }
+
+    @Test("hdr = keep: HLG and PQ get HEVC Main10 rungs at 720p and up, hvc1 in fMP4, the source's colour in the VUI; the H.264 ladder is still tone-mapped",
+          arguments: [("arib-std-b67", "HLG"), ("smpte2084", "PQ")])
+    func keepHDR(transfer: String, range: String) async throws {
+        try await withTempDir { dir in
+            let input = dir.appendingPathComponent("hdr.mov")
+            _ = try await Self.tool("ffmpeg", [
+                "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25:duration=2", "-f", "lavfi", "-i", "sine=duration=2",
+                "-pix_fmt", "yuv420p10le", "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error",
+                "-color_primaries", "bt2020", "-color_trc", transfer, "-colorspace", "bt2020nc", "-c:a", "aac", input.path])
+            var options = Self.options([Rung(height: 720, videoBitrate: 1_500_000), Rung(height: 360, videoBitrate: 400_000)],
+                                       segmentSeconds: 1)
+            options.hdr = .keep
+            let (out, manifest) = try await Self.transcode(input, in: dir, options)
+            let kept = "720p-\(range.lowercased())"
+            // Only the 720p rung gets an HEVC twin: 360p is under 720 lines.
+            #expect(manifest.renditions.map(\.name) == ["720p", "360p", kept])
+            #expect(manifest.renditions.map(\.videoRange) == [.sdr, .sdr, range == "PQ" ? .pq : .hlg])
+            #expect(manifest.segmentFormat == "fmp4")  // the options said ts: HEVC in HLS is fMP4
+            #expect(manifest.source.video.colour?.ladder.contains("kept in HEVC Main10 (10-bit, BT.2020): \(kept)") == true,
+                    "\(String(describing: manifest.source.video.colour?.ladder))")
+
+            // The HEVC rung: Main 10, 10-bit, hvc1, the source's BT.2020 and transfer in its VUI (read from the raw
+            // bitstream, where only the VUI can say them).
+            let hevcDir = out.appendingPathComponent(kept)
+            let tag = try await Self.videoFields(hevcDir.appendingPathComponent("init.mp4").path, "codec_name,codec_tag_string")
+            #expect(tag == ["codec_name": "hevc", "codec_tag_string": "hvc1"])
+            let raw = dir.appendingPathComponent("kept.hevc").path
+            _ = try await Self.tool("ffmpeg", ["-i", hevcDir.appendingPathComponent("index.m3u8").path, "-map", "0:v", "-c", "copy",
+                                               "-f", "hevc", raw])
+            let f = try await Self.videoFields(raw, "codec_name,profile,pix_fmt,level,color_primaries,color_transfer,color_space,color_range,width,height")
+            #expect(f["codec_name"] == "hevc" && f["profile"] == "Main 10" && f["pix_fmt"] == "yuv420p10le", "\(f)")
+            #expect(f["color_primaries"] == "bt2020" && f["color_transfer"] == transfer && f["color_space"] == "bt2020nc"
+                    && f["color_range"] == "tv", "\(f)")
+            #expect(f["width"] == "1280" && f["height"] == "720")
+            // Its pictures are the source's, not tone-mapped ones.
+            #expect(try await Self.ssim(raw, input.path) > 0.9)
+
+            let variants = try Self.variants(out)
+            let hevc = try #require(variants["\(kept)/index.m3u8"])
+            #expect(hevc.contains(",VIDEO-RANGE=\(range),"), "\(hevc)")
+            #expect(hevc.contains("CODECS=\"hvc1.2.4.L\(f["level"] ?? "?")."), "\(hevc)")
+            for sdr in ["720p/index.m3u8", "360p/index.m3u8"] {
+                let line = try #require(variants[sdr])
+                #expect(line.contains(",VIDEO-RANGE=SDR,") && line.contains("CODECS=\"avc1."), "\(line)")
+            }
+            let master = try String(contentsOf: out.appendingPathComponent("master.m3u8"), encoding: .utf8)
+            #expect(master.contains("#EXT-X-VERSION:7\n"))
+            // H.264 variants first (the one a player that starts with the first variant can always decode), then HEVC.
+            let uris = master.split(separator: "\n").filter { !$0.hasPrefix("#") }
+            #expect(uris == ["720p/index.m3u8", "360p/index.m3u8", "\(kept)/index.m3u8"], "\(master)")
+            // The HEVC rung's segments are cut where the H.264 ones are: players switch between them anywhere.
+            let cuts = try manifest.renditions.map { r in
+                try String(contentsOf: out.appendingPathComponent(r.playlist), encoding: .utf8).split(separator: "\n")
+                    .filter { $0.hasPrefix("#EXTINF:") }
+            }
+            #expect(cuts.count == 3 && cuts.dropFirst().allSatisfy { $0 == cuts[0] }, "\(cuts)")
+
+            // The H.264 ladder is tone-mapped as with hdr = "tonemap".
+            let reference = try await Self.toneMapped(input, in: dir)
+            let sdrRung = out.appendingPathComponent("720p/index.m3u8").path
+            #expect(try await Self.ssim(sdrRung, reference) > 0.95)
+            let sdrTags = try await Self.videoFields(sdrRung, "codec_name,pix_fmt,color_primaries,color_transfer")
+            #expect(sdrTags == ["codec_name": "h264", "pix_fmt": "yuv420p", "color_primaries": "bt709", "color_transfer": "bt709"])
+        }
+    }
+
+    @Test("hdr = keep: an SDR source gets no HEVC rung; every variant says VIDEO-RANGE=SDR")
+    func keepSDRSource() async throws {
+        try await withTempDir { dir in
+            let input = dir.appendingPathComponent("sdr.mp4")
+            try PipelineFixtures.clip(input, seconds: 1, size: "1280x720")
+            var options = Self.options([Rung(height: 720, videoBitrate: 1_000_000)], segmentSeconds: 1)
+            options.hdr = .keep
+            let (out, manifest) = try await Self.transcode(input, in: dir, options)
+            #expect(manifest.renditions.map(\.name) == ["720p"])
+            let master = try String(contentsOf: out.appendingPathComponent("master.m3u8"), encoding: .utf8)
+            #expect(master.contains(",VIDEO-RANGE=SDR,") && !master.contains("hvc1") && !master.contains("=HLG")
+                    && !master.contains("=PQ"), "\(master)")
+            #expect(manifest.source.video.colour?.ladder.contains("HEVC") == false)
         }
     }
 }

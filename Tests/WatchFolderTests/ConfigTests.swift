@@ -223,8 +223,8 @@ struct ConfigTests {
                     "config.toml:12: 'segment_format' in [transcode] must be one of \"ts\", \"fmp4\", not \"mp4\"")
         expectError(minimal + "\n[transcode]\nhdr = \"sdr\"\n",
                     "config.toml:12: 'hdr' in [transcode] must be one of \"tonemap\", \"keep\", not \"sdr\"")
-        expectError(minimal + "\n[transcode]\nhdr = \"keep\"\n",
-                    "config.toml:12: 'hdr' in [transcode] = \"keep\" is not supported yet (no HEVC HDR renditions); use \"tonemap\"")
+        expectError(minimal + "\n[transcode]\nhdr = \"keep\"\nsegment_format = \"ts\"\n",
+                    "config.toml:13: 'segment_format' in [transcode] = \"ts\" cannot carry the HEVC renditions of hdr = \"keep\"; use \"fmp4\" (or leave it out)")
         expectError(minimal + "\n[transcode]\nhardware = \"gpu\"\n",
                     "config.toml:12: 'hardware' in [transcode] must be one of \"auto\", \"cpu\", \"nvenc\", \"vaapi\", \"qsv\", not \"gpu\"")
         expectError(minimal + "\n[transcode]\naudio_bitrate = \"fast\"\n",
@@ -232,6 +232,16 @@ struct ConfigTests {
         expectError(minimal + "\n[[transcode.ladder]]\nheight = 721\nvideo_bitrate = \"1M\"\n",
                     "config.toml:12: 'height' in [[transcode.ladder]] #1 must be even, not 721")
         expectError(minimal + "\n[inbox]\n", "config.toml:11: TOML syntax: Error while parsing table header: cannot redefine existing table 'inbox'")
+    }
+
+    @Test("hdr = \"keep\" packages in fMP4: segment_format left out or \"fmp4\"; tonemap keeps the configured format")
+    func hdrKeep() throws {
+        for extra in ["", "segment_format = \"fmp4\"\n"] {
+            let o = try parse(minimal + "\n[transcode]\nhdr = \"keep\"\n" + extra).transcode.options
+            #expect(o.hdr == .keep && o.segmentFormat == .fmp4 && o.packagedSegmentFormat == .fmp4)
+        }
+        let t = try parse(minimal + "\n[transcode]\nhdr = \"tonemap\"\n").transcode.options
+        #expect(t.hdr == .tonemap && t.segmentFormat == .ts && t.packagedSegmentFormat == .ts)
     }
 
     @Test("missing paths are errors")

@@ -13,11 +13,18 @@ struct ColourPolicy {
     var fullRangeFormat: Bool
 
     /// Fills untagged fields: BT.601 (SMPTE 170M) below 720 lines, BT.709 from 720 up; limited range unless the
-    /// pixel format is a full-range (`yuvj`) one.
+    /// pixel format is a full-range (`yuvj`) one. A Dolby Vision stream is read as its base layer: untagged, its
+    /// signal compatibility (`dolbyVisionCompatibility`: 1 HDR10, 4 HLG) gives the BT.2020 PQ or HLG it carries.
     init(primaries: AVColorPrimaries, transfer: AVColorTransferCharacteristic, matrix: AVColorSpace,
-         range: AVColorRange, height: Int, pixelFormat: AVPixelFormat) {
+         range: AVColorRange, height: Int, pixelFormat: AVPixelFormat, dolbyVisionCompatibility: Int? = nil) {
         let hd = height >= 720
         assumed = false
+        var primaries = primaries, transfer = transfer
+        let untaggedTransfer = [AVCOL_TRC_UNSPECIFIED, AVCOL_TRC_RESERVED, AVCOL_TRC_RESERVED0].contains(transfer)
+        if untaggedTransfer, let base = dolbyVisionCompatibility, base == 1 || base == 4 {
+            transfer = base == 1 ? AVCOL_TRC_SMPTE2084 : AVCOL_TRC_ARIB_STD_B67
+            if [AVCOL_PRI_UNSPECIFIED, AVCOL_PRI_RESERVED, AVCOL_PRI_RESERVED0].contains(primaries) { primaries = AVCOL_PRI_BT2020 }
+        }
         if primaries == AVCOL_PRI_UNSPECIFIED || primaries == AVCOL_PRI_RESERVED || primaries == AVCOL_PRI_RESERVED0 {
             self.primaries = hd ? AVCOL_PRI_BT709 : AVCOL_PRI_SMPTE170M
             assumed = true
@@ -112,6 +119,14 @@ struct ColourPolicy {
         context.pointee.color_trc = AVCOL_TRC_BT709
         context.pointee.colorspace = AVCOL_SPC_BT709
         context.pointee.color_range = AVCOL_RANGE_MPEG
+    }
+
+    /// The source's own tags, for an HEVC rung that keeps its HDR (`hdr = "keep"`): written into its VUI.
+    func tagSource(_ context: UnsafeMutablePointer<AVCodecContext>) {
+        context.pointee.color_primaries = primaries
+        context.pointee.color_trc = transfer
+        context.pointee.colorspace = matrix
+        context.pointee.color_range = range
     }
 
     // The names libavfilter's `colorspace` knows for its input; anything else is read as BT.709.

@@ -1,7 +1,7 @@
 import CAV
 import Foundation
 
-/// Settings for one H.264 rendition encoder.
+/// Settings for one rendition encoder (H.264, or HEVC for a rung that keeps HDR).
 struct VideoEncoderSettings {
     var encoder: String
     var width: Int
@@ -38,24 +38,14 @@ enum Encoders {
         }
         let ctx = try CodecContext(codec: codec, stage: "encode")
         let c = ctx.raw
-        c.pointee.width = Int32(s.width)
-        c.pointee.height = Int32(s.height)
+        configure(c, s)
         if let frames = s.hardwareFrames {
             c.pointee.pix_fmt = frames.format
             c.pointee.hw_frames_ctx = frames.reference()
         } else {
             c.pointee.pix_fmt = softwareFormat(for: s.encoder)
         }
-        c.pointee.time_base = AVRational(num: s.frameRate.den, den: s.frameRate.num)
-        c.pointee.framerate = s.frameRate
-        c.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
         ColourPolicy.tagBT709(c)  // written into the VUI: players need not guess
-        c.pointee.bit_rate = Int64(s.bitrate)
-        c.pointee.rc_max_rate = Int64(s.maxrate)
-        c.pointee.rc_buffer_size = Int32(clamping: s.bufsize)
-        c.pointee.gop_size = Int32(s.gop)
-        c.pointee.thread_count = 0
-        if s.globalHeader { c.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER) }
         var options: [(String, String)] = [("forced-idr", "1")]
         switch s.encoder {
         case "libx264":
@@ -68,6 +58,44 @@ enum Encoders {
             options += [("profile", "high")]
         }
         try ctx.open(options: options)
+        return ctx
+    }
+
+    /// What every rendition's encoder shares: size, rate, square pixels, VBV, GOP, threads, global header.
+    private static func configure(_ c: UnsafeMutablePointer<AVCodecContext>, _ s: VideoEncoderSettings) {
+        c.pointee.width = Int32(s.width)
+        c.pointee.height = Int32(s.height)
+        c.pointee.time_base = AVRational(num: s.frameRate.den, den: s.frameRate.num)
+        c.pointee.framerate = s.frameRate
+        c.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
+        c.pointee.bit_rate = Int64(s.bitrate)
+        c.pointee.rc_max_rate = Int64(s.maxrate)
+        c.pointee.rc_buffer_size = Int32(clamping: s.bufsize)
+        c.pointee.gop_size = Int32(s.gop)
+        c.pointee.thread_count = 0
+        if s.globalHeader { c.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER) }
+    }
+
+    /// The encoder of every HEVC rung that keeps the source's HDR (`hdr = "keep"`), whatever `hardware` says.
+    static let hevcEncoder = "libx265"
+
+    /// The pixel format an HEVC HDR rung is encoded in: 10-bit 4:2:0.
+    static let hevcFormat = AV_PIX_FMT_YUV420P10LE
+
+    /// libx265 Main10 (10-bit 4:2:0, `scenecut=0`, closed GOPs, forced IDRs) whose VUI carries the source's own
+    /// primaries, transfer, matrix and range (`colour`): an HEVC rung that keeps the source's PQ or HLG.
+    /// - Throws: ``MediaError`` when libx265 is missing or does not open.
+    static func hevcHDR(_ s: VideoEncoderSettings, colour: ColourPolicy) throws(MediaError) -> CodecContext {
+        guard let codec = avcodec_find_encoder_by_name(hevcEncoder) else {
+            throw MediaError(stage: "encode", call: "avcodec_find_encoder_by_name(\(hevcEncoder))", code: CAV_AVERROR(ENOSYS),
+                             message: "encoder \(hevcEncoder) is not in this libavcodec (hdr = \"keep\" needs it)")
+        }
+        let ctx = try CodecContext(codec: codec, stage: "encode")
+        configure(ctx.raw, s)
+        ctx.raw.pointee.pix_fmt = hevcFormat
+        colour.tagSource(ctx.raw)
+        try ctx.open(options: [("forced-idr", "1"), ("preset", s.preset), ("profile", "main10"),
+                               ("x265-params", "scenecut=0:open-gop=0:log-level=error")])
         return ctx
     }
 
@@ -107,5 +135,59 @@ enum Encoders {
         let profile = c.profile > 0 ? Int(c.profile) & 0xFF : 100
         let level = c.level > 0 ? Int(c.level) : 40
         return String(format: "avc1.%02X00%02X", profile, level)
+    }
+
+    /// `hvc1.P.C.TL.B` (RFC 6381 / ISO 14496-15 E.3) from the profile_tier_level of the encoder's SPS (Annex B
+    /// extradata, or the hvcC header): `hvc1.2.4.L93.90` for libx265 Main10 at 720p25. Without one, Main10 with the
+    /// level from the picture size and rate, and the flags libx265 writes (progressive, frame only: `90`).
+    static func hvc1Codecs(_ ctx: CodecContext) -> String {
+        let c = ctx.raw.pointee
+        var ptl: [UInt8]?  // the 12 bytes of general_profile_tier_level
+        if let data = c.extradata, c.extradata_size > 13 {
+            let bytes = Array(UnsafeBufferPointer(start: data, count: Int(c.extradata_size)))
+            if bytes[0] == 1 {  // hvcC
+                ptl = Array(bytes[1...12])
+            } else {
+                var i = 0
+                while i + 4 < bytes.count, ptl == nil {
+                    if bytes[i] == 0, bytes[i + 1] == 0, bytes[i + 2] == 1, (bytes[i + 3] >> 1) & 0x3F == 33 {  // SPS
+                        // Start code (3 bytes), NAL header (2), vps id / max sub layers / nesting (1), then the PTL.
+                        var rbsp: [UInt8] = []
+                        var zeros = 0
+                        for b in bytes[min(i + 6, bytes.count)...] {
+                            if zeros >= 2 && b == 3 { zeros = 0; continue }  // emulation prevention
+                            rbsp.append(b)
+                            zeros = b == 0 ? zeros + 1 : 0
+                            if rbsp.count == 12 { break }
+                        }
+                        if rbsp.count == 12 { ptl = rbsp }
+                    }
+                    i += 1
+                }
+            }
+        }
+        guard let p = ptl else {
+            return "hvc1.2.4.L\(hevcLevel(width: Int(c.width), height: Int(c.height), rate: av_q2d(c.framerate))).90"
+        }
+        let space = ["", "A", "B", "C"][Int(p[0] >> 6)]
+        let tier = p[0] & 0x20 != 0 ? "H" : "L"
+        let compatibility = UInt32(p[1]) << 24 | UInt32(p[2]) << 16 | UInt32(p[3]) << 8 | UInt32(p[4])
+        var reversed: UInt32 = 0
+        for bit in 0..<32 where compatibility & (1 << bit) != 0 { reversed |= 1 << (31 - bit) }
+        var constraints = Array(p[5...10])
+        while constraints.last == 0 { constraints.removeLast() }
+        return "hvc1.\(space)\(p[0] & 0x1F).\(String(reversed, radix: 16, uppercase: true)).\(tier)\(p[11])"
+            + constraints.map { "." + String($0, radix: 16, uppercase: true) }.joined()
+    }
+
+    /// The lowest HEVC level (level_idc: 30 x the level) whose luma picture size and sample rate fit (H.265 A.4.1).
+    static func hevcLevel(width: Int, height: Int, rate: Double) -> Int {
+        let samples = width * height
+        let levels: [(idc: Int, picture: Int, perSecond: Double)] = [
+            (30, 36_864, 552_960), (60, 122_880, 3_686_400), (63, 245_760, 7_372_800), (90, 552_960, 16_588_800),
+            (93, 983_040, 33_177_600), (120, 2_228_224, 66_846_720), (123, 2_228_224, 133_693_440),
+            (150, 8_912_896, 267_386_880), (153, 8_912_896, 534_773_760), (156, 8_912_896, 1_069_547_520),
+            (180, 35_651_584, 1_069_547_520), (183, 35_651_584, 2_139_095_040), (186, 35_651_584, 4_278_190_080)]
+        return levels.first { samples <= $0.picture && Double(samples) * rate <= $0.perSecond }?.idc ?? 186
     }
 }

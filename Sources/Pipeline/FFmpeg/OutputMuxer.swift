@@ -44,6 +44,10 @@ final class OutputMuxer {
         try MediaError.check(avcodec_parameters_from_context(st.pointee.codecpar, encoder.raw), stage: "mux",
                              "avcodec_parameters_from_context")
         st.pointee.time_base = encoder.raw.pointee.time_base
+        if encoder.raw.pointee.codec_id == AV_CODEC_ID_HEVC {
+            // HLS wants HEVC as `hvc1` (parameter sets in the sample entry), not the `hev1` mp4 writes by default.
+            st.pointee.codecpar.pointee.codec_tag = Self.hvc1
+        }
         if encoder.raw.pointee.codec_type == AVMEDIA_TYPE_VIDEO {
             st.pointee.avg_frame_rate = encoder.raw.pointee.framerate
             st.pointee.r_frame_rate = encoder.raw.pointee.framerate
@@ -52,6 +56,10 @@ final class OutputMuxer {
         encoderTimeBases.append(encoder.raw.pointee.time_base)
         return Int(st.pointee.index)
     }
+
+    /// MKTAG('h', 'v', 'c', '1').
+    static let hvc1 = UInt32(UInt8(ascii: "h")) | UInt32(UInt8(ascii: "v")) << 8 | UInt32(UInt8(ascii: "c")) << 16
+        | UInt32(UInt8(ascii: "1")) << 24
 
     /// `avformat_write_header` with muxer options.
     func writeHeader(options: [(String, String)]) throws(MediaError) {

@@ -158,18 +158,31 @@ enum ProbeReader {
 
     /// The stream's colour tags (gaps filled as the engine fills them) and Dolby Vision configuration.
     static func colourOf(_ st: UnsafeMutablePointer<AVStream>) -> MediaInfo.Colour {
-        let par = st.pointee.codecpar.pointee
-        let policy = ColourPolicy(primaries: par.color_primaries, transfer: par.color_trc, matrix: par.color_space,
-                                  range: par.color_range, height: Int(par.height), pixelFormat: AVPixelFormat(rawValue: par.format))
-        var size = 0
-        var dolby: Int?
-        if let data = av_stream_get_side_data(st, AV_PKT_DATA_DOVI_CONF, &size), size >= 3 {
-            dolby = data.withMemoryRebound(to: AVDOVIDecoderConfigurationRecord.self, capacity: 1) { Int($0.pointee.dv_profile) }
-        }
+        let dolby = dolbyVision(st)
+        let policy = colourPolicy(st)
         return MediaInfo.Colour(
             primaries: avName(av_color_primaries_name(policy.primaries)), transfer: avName(av_color_transfer_name(policy.transfer)),
             matrix: avName(av_color_space_name(policy.matrix)), range: policy.range == AVCOL_RANGE_JPEG ? "pc" : "tv",
-            hdr: policy.dynamicRange, dolbyVisionProfile: dolby, assumed: policy.assumed, ladder: policy.ladderAction)
+            hdr: policy.dynamicRange, dolbyVisionProfile: dolby?.profile, assumed: policy.assumed, ladder: policy.ladderAction)
+    }
+
+    /// The stream's colour as its parameters tag it (gaps filled; Dolby Vision read as its base layer).
+    static func colourPolicy(_ st: UnsafeMutablePointer<AVStream>) -> ColourPolicy {
+        let par = st.pointee.codecpar.pointee
+        return ColourPolicy(primaries: par.color_primaries, transfer: par.color_trc, matrix: par.color_space,
+                            range: par.color_range, height: Int(par.height), pixelFormat: AVPixelFormat(rawValue: par.format),
+                            dolbyVisionCompatibility: dolbyVision(st)?.compatibility)
+    }
+
+    /// The stream's Dolby Vision configuration (`dvcC`/`dvvC`): its profile, and the base layer's signal
+    /// compatibility (1 HDR10, 2 SDR, 4 HLG: profile 8.4 is what iPhones record), which libav decodes as plain HEVC.
+    static func dolbyVision(_ st: UnsafeMutablePointer<AVStream>) -> (profile: Int, compatibility: Int)? {
+        var size = 0
+        guard let data = av_stream_get_side_data(st, AV_PKT_DATA_DOVI_CONF, &size),
+              size >= MemoryLayout<AVDOVIDecoderConfigurationRecord>.size else { return nil }
+        return data.withMemoryRebound(to: AVDOVIDecoderConfigurationRecord.self, capacity: 1) {
+            (Int($0.pointee.dv_profile), Int($0.pointee.dv_bl_signal_compatibility_id))
+        }
     }
 
     /// Standard rates a measured rate snaps to (within 0.05 % for a constant-rate source).

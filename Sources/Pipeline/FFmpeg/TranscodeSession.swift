@@ -19,7 +19,7 @@ struct SessionPlan {
 
 /// What the pass produced, for the playlists and the manifest.
 struct SessionResult {
-    /// `avc1.PPCCLL` per rung.
+    /// `avc1.PPCCLL` (H.264) or `hvc1.2.4.L120.90` (HEVC, `hdr = "keep"`) per rung.
     var videoCodecs: [String]
     var hasAudio: Bool
     var videoFrames: Int
@@ -36,7 +36,8 @@ struct SessionResult {
 }
 
 /// One source → N renditions in a single pass: demux + decode once, one video filter graph split per rung,
-/// N H.264 encoders, one AAC encode shared by every rung's `hls` muxer (FFmpeg `doc/examples/transcode.c`).
+/// N H.264 encoders (and, with `hdr = "keep"`, libx265 Main10 for the rungs that keep the source's HDR, fed before
+/// tone mapping), one AAC encode shared by every rung's `hls` muxer (FFmpeg `doc/examples/transcode.c`).
 ///
 /// Not `Sendable`: it lives and dies on the thread that runs the job.
 final class TranscodeSession {
@@ -51,8 +52,8 @@ final class TranscodeSession {
     private var audioDecoder: CodecContext?
     private var audioIndex = -1
     private var videoEncoders: [CodecContext] = []
-    /// Per rung, the surfaces its encoder takes (VA-API); empty when the encoders take software frames.
-    private var uploads: [HardwareFrames] = []
+    /// Per rung, the surfaces its encoder takes (VA-API); nil for an encoder that takes software frames.
+    private var uploads: [HardwareFrames?] = []
     private let uploaded: Frame
     private var audioEncoder: CodecContext?
     private var muxers: [OutputMuxer] = []
@@ -229,7 +230,8 @@ final class TranscodeSession {
                 "wf.jumps": "\(videoMender.jumps)", "wf.closed.seconds": "\(Double(videoMender.closed) * av_q2d(videoTimeBase))"])
         }
         return SessionResult(
-            videoCodecs: videoEncoders.map(Encoders.avc1Codecs), hasAudio: audioEncoder != nil,
+            videoCodecs: zip(plan.rungs, videoEncoders).map { $0.keepsHDR ? Encoders.hvc1Codecs($1) : Encoders.avc1Codecs($1) },
+            hasAudio: audioEncoder != nil,
             videoFrames: framesEncoded, outputSeconds: Double(framesEncoded) / rate,
             videoSeconds: Double(decodedVideoEnd) * av_q2d(videoTimeBase),
             declaredVideoSeconds: Self.declaredSeconds(input.stream(plan.info.video.streamIndex)), decodeErrors: decodeErrors,
@@ -249,7 +251,8 @@ final class TranscodeSession {
     // MARK: outputs
 
     private func openOutputs() throws(MediaError) {
-        let ext = plan.options.segmentFormat == .fmp4 ? "m4s" : "ts"
+        let format = plan.options.packagedSegmentFormat
+        let ext = format == .fmp4 ? "m4s" : "ts"
         for rung in plan.rungs {
             let dir = plan.workDirectory.appendingPathComponent(rung.name)
             try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -260,16 +263,19 @@ final class TranscodeSession {
         let rate = plan.info.video.frameRate
         let gop = max(1, Int((plan.options.segmentSeconds * rate).rounded(.up)))
         let device = try Encoders.deviceType(for: plan.encoder).map { type throws(MediaError) in try HardwareDevice(type) }
+        // The HEVC rungs carry the source's colour as its stream tags it, the colour the ladder was planned from.
+        let sourceColour = ProbeReader.colourPolicy(input.stream(plan.info.video.streamIndex))
         for rung in plan.rungs {
-            let frames = try device.map { device throws(MediaError) in
+            let frames = try (rung.keepsHDR ? nil : device).map { device throws(MediaError) in
                 try HardwareFrames(device: device, width: rung.width, height: rung.height,
                                    softwareFormat: Encoders.softwareFormat(for: plan.encoder))
             }
-            if let frames { uploads.append(frames) }
-            videoEncoders.append(try Encoders.video(VideoEncoderSettings(
+            uploads.append(frames)
+            let settings = VideoEncoderSettings(
                 encoder: plan.encoder, width: rung.width, height: rung.height, frameRate: frameRate,
                 bitrate: rung.videoBitrate, maxrate: rung.maxrate, bufsize: rung.bufsize, preset: plan.options.preset,
-                gop: gop, globalHeader: global, hardwareFrames: frames)))
+                gop: gop, globalHeader: global, hardwareFrames: frames)
+            videoEncoders.append(try rung.keepsHDR ? Encoders.hevcHDR(settings, colour: sourceColour) : Encoders.video(settings))
         }
         if audioDecoder != nil { audioEncoder = try Encoders.aac(bitrate: plan.options.audioBitrate, globalHeader: global) }
         let perRung = plan.rungs.map { Double($0.maxrate + (audioDecoder != nil ? plan.options.audioBitrate : 0)) }
@@ -282,7 +288,7 @@ final class TranscodeSession {
                 ("hls_time", String(plan.options.segmentSeconds)),
                 ("hls_list_size", "0"),
                 ("hls_playlist_type", "vod"),
-                ("hls_segment_type", plan.options.segmentFormat == .fmp4 ? "fmp4" : "mpegts"),
+                ("hls_segment_type", format == .fmp4 ? "fmp4" : "mpegts"),
                 ("hls_flags", "independent_segments"),
                 ("hls_segment_filename", dir.appendingPathComponent("seg_%05d.\(ext)").path),
                 ("hls_fmp4_init_filename", "init.mp4"),
@@ -322,7 +328,8 @@ final class TranscodeSession {
             if colour == nil {
                 let f = frame.raw.pointee
                 colour = ColourPolicy(primaries: f.color_primaries, transfer: f.color_trc, matrix: f.colorspace,
-                                      range: f.color_range, height: Int(f.height), pixelFormat: AVPixelFormat(rawValue: f.format))
+                                      range: f.color_range, height: Int(f.height), pixelFormat: AVPixelFormat(rawValue: f.format),
+                                      dolbyVisionCompatibility: ProbeReader.dolbyVision(input.stream(plan.info.video.streamIndex))?.compatibility)
             }
             colour!.tag(frame.raw)
             if videoGraph == nil { videoGraph = try makeVideoGraph(first: frame) }
@@ -360,15 +367,23 @@ final class TranscodeSession {
             chain.append("scale=\(w + w % 2):\(h + h % 2)")
         }
         chain.append("setsar=1")
-        chain.append(colour!.toBT709)
-        let n = plan.rungs.count + 1
+        let sdr = plan.rungs.indices.filter { !plan.rungs[$0].keepsHDR }, hdr = plan.rungs.indices.filter { plan.rungs[$0].keepsHDR }
         let encoderFormat = Encoders.softwareFormat(for: plan.encoder)
         let convert = encoderFormat == AV_PIX_FMT_YUV420P ? "" : ",format=" + String(cString: av_get_pix_fmt_name(encoderFormat))
-        var desc = "[in]" + chain.joined(separator: ",") + ",split=\(n)" + (0..<n).map { "[s\($0)]" }.joined() + ";"
-        for (i, rung) in plan.rungs.enumerated() {
-            desc += "[s\(i)]scale=\(rung.width):\(rung.height),setsar=1\(convert)[v\(i)];"
+        var desc = "[in]" + chain.joined(separator: ",") + ","
+        if !hdr.isEmpty {  // the HEVC rungs take the pictures before tone mapping, scaled in 10 bits, colour untouched
+            let hevcFormat = String(cString: av_get_pix_fmt_name(Encoders.hevcFormat))
+            desc += "split=2[sdr][hdr];[hdr]split=\(hdr.count)" + hdr.map { "[s\($0)]" }.joined() + ";"
+            for i in hdr {
+                desc += "[s\(i)]scale=\(plan.rungs[i].width):\(plan.rungs[i].height),setsar=1,format=\(hevcFormat)[v\(i)];"
+            }
+            desc += "[sdr]"
         }
-        desc += "[s\(n - 1)]null[thumb]"
+        desc += "\(colour!.toBT709),split=\(sdr.count + 1)" + sdr.map { "[s\($0)]" }.joined() + "[sthumb];"
+        for i in sdr {
+            desc += "[s\(i)]scale=\(plan.rungs[i].width):\(plan.rungs[i].height),setsar=1\(convert)[v\(i)];"
+        }
+        desc += "[sthumb]null[thumb]"
         logger.debug("video filter graph", metadata: ["wf.graph": "\(desc)", "wf.buffer": "\(args)"])
         return try FilterGraph(audio: false, sourceArgs: args, description: desc,
                                sinkLabels: plan.rungs.indices.map { "v\($0)" } + ["thumb"])
@@ -394,12 +409,12 @@ final class TranscodeSession {
                     filtered.raw.pointee.pict_type = AV_PICTURE_TYPE_NONE
                 }
                 filtered.raw.pointee.pts = av_rescale_q(filtered.raw.pointee.pts, tb, encTb)
-                if uploads.isEmpty {
-                    try encodeVideo(filtered, rung: i)
-                } else {  // VA-API: the encoder reads surfaces on its device
-                    try uploads[i].upload(filtered, into: uploaded)
+                if let upload = uploads[i] {  // VA-API: the encoder reads surfaces on its device
+                    try upload.upload(filtered, into: uploaded)
                     try encodeVideo(uploaded, rung: i)
                     uploaded.unref()
+                } else {
+                    try encodeVideo(filtered, rung: i)
                 }
                 filtered.unref()
                 if i == 0 {

@@ -60,7 +60,7 @@ public struct TranscodeOptions: Sendable, Hashable, Codable {
     /// AAC bitrate, bits per second.
     public var audioBitrate: Int
     public var hardware: HardwarePreference
-    /// What HDR sources become (`tonemap`: SDR BT.709).
+    /// What HDR sources become (`tonemap`: SDR BT.709; `keep`: also HEVC Main10 HDR renditions, in fMP4).
     public var hdr: HDRMode = .tonemap
     /// What one source may cost (`[limits]`).
     public var limits: Limits
@@ -91,6 +91,10 @@ public struct TranscodeOptions: Sendable, Hashable, Codable {
         self.limits = limits
         self.stopAfterSeconds = stopAfterSeconds
     }
+
+    /// The segments the package is cut into: fMP4 whenever `hdr` is `keep` (whatever the source), as HEVC in HLS
+    /// is carried in fMP4 and one package uses one segment format; else ``segmentFormat``.
+    public var packagedSegmentFormat: SegmentFormat { hdr == .keep ? .fmp4 : segmentFormat }
 
     /// ``stopAfterSeconds`` when it cuts the source short (above 0), else nil.
     var stopAt: Double? { stopAfterSeconds.flatMap { $0 > 0 ? $0 : nil } }

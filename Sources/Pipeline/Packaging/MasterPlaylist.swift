@@ -1,6 +1,7 @@
 import Foundation
 
-/// `master.m3u8`: one variant per rendition, highest first, with measured bandwidths.
+/// `master.m3u8`: one variant per rendition, with measured bandwidths: the SDR (H.264) variants highest first, then
+/// the HDR (HEVC, `hdr = "keep"`) ones, highest first. Every variant says its `VIDEO-RANGE`.
 struct MasterPlaylist {
     struct Variant {
         var uri: String
@@ -10,6 +11,7 @@ struct MasterPlaylist {
         var width: Int
         var height: Int
         var frameRate: Double
+        var videoRange: VideoRange
     }
 
     var version: Int
@@ -17,9 +19,14 @@ struct MasterPlaylist {
 
     func render() -> String {
         var out = "#EXTM3U\n#EXT-X-VERSION:\(version)\n#EXT-X-INDEPENDENT-SEGMENTS\n"
-        for v in variants.sorted(by: { ($0.height, $0.peakBitrate) > ($1.height, $1.peakBitrate) }) {
+        // H.264 first: a player that reads the first variant as its start gets one every device can decode.
+        let ordered = variants.sorted {
+            ($0.videoRange == .sdr ? 1 : 0, $0.height, $0.peakBitrate) > ($1.videoRange == .sdr ? 1 : 0, $1.height, $1.peakBitrate)
+        }
+        for v in ordered {
             out += "#EXT-X-STREAM-INF:BANDWIDTH=\(v.peakBitrate),AVERAGE-BANDWIDTH=\(v.averageBitrate),"
-            out += "CODECS=\"\(v.codecs)\",RESOLUTION=\(v.width)x\(v.height),FRAME-RATE=\(String(format: "%.3f", v.frameRate))\n"
+            out += "CODECS=\"\(v.codecs)\",RESOLUTION=\(v.width)x\(v.height),VIDEO-RANGE=\(v.videoRange.rawValue),"
+            out += "FRAME-RATE=\(String(format: "%.3f", v.frameRate))\n"
             out += v.uri + "\n"
         }
         return out

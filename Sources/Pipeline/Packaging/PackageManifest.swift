@@ -17,8 +17,11 @@ public struct PackageManifest: Sendable, Codable, Hashable {
         /// Relative path of its media playlist: `720p/index.m3u8`.
         public var playlist: String
         public var segments: Int
-        /// The CODECS attribute: `avc1.64001F,mp4a.40.2`.
+        /// The CODECS attribute: `avc1.64001F,mp4a.40.2`; `hvc1.2.4.L120.90,mp4a.40.2` for an HEVC HDR rung.
         public var codecs: String
+        /// The VIDEO-RANGE attribute: `SDR`, or `PQ` / `HLG` for an HEVC rung that keeps the source's HDR (absent
+        /// in manifests written before `hdr = "keep"`, which were all SDR).
+        public var videoRange: VideoRange?
     }
 
     /// Seconds spent in each phase.
@@ -45,7 +48,7 @@ public struct PackageManifest: Sendable, Codable, Hashable {
     public var encoder: String
     /// Why a GPU encoder was abandoned for libx264, when that happened.
     public var fallbackReason: String?
-    /// `ts` or `fmp4`.
+    /// `ts` or `fmp4` (always `fmp4` with `hdr = "keep"`).
     public var segmentFormat: String
     public var segmentSeconds: Double
     public var hasAudio: Bool

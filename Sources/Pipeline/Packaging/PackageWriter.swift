@@ -5,7 +5,7 @@ enum PackageWriter {
     /// Rewrites each rendition's `index.m3u8`, writes `master.m3u8`, and returns the renditions measured.
     static func write(directory: URL, rungs: [PlannedRung], result: SessionResult, options: TranscodeOptions,
                       frameRate: Double, file: String) throws -> [PackageManifest.Rendition] {
-        let version = options.segmentFormat == .fmp4 ? 7 : 3
+        let version = options.packagedSegmentFormat == .fmp4 ? 7 : 3
         var renditions: [PackageManifest.Rendition] = []
         var variants: [MasterPlaylist.Variant] = []
         do {
@@ -21,10 +21,12 @@ enum PackageWriter {
                 let codecs = result.videoCodecs[i] + (result.hasAudio ? ",mp4a.40.2" : "")
                 let playlist = "\(rung.name)/index.m3u8"
                 variants.append(.init(uri: playlist, peakBitrate: list.peakBitrate, averageBitrate: list.averageBitrate,
-                                      codecs: codecs, width: rung.width, height: rung.height, frameRate: frameRate))
+                                      codecs: codecs, width: rung.width, height: rung.height, frameRate: frameRate,
+                                      videoRange: rung.videoRange))
                 renditions.append(.init(name: rung.name, width: rung.width, height: rung.height, bitrate: rung.videoBitrate,
                                         peakBandwidth: list.peakBitrate, averageBandwidth: list.averageBitrate,
-                                        bytes: list.bytes, playlist: playlist, segments: list.segments.count, codecs: codecs))
+                                        bytes: list.bytes, playlist: playlist, segments: list.segments.count, codecs: codecs,
+                                        videoRange: rung.videoRange))
             }
             let master = MasterPlaylist(version: version, variants: variants).render()
             try master.write(to: directory.appendingPathComponent("master.m3u8"), atomically: true, encoding: .utf8)

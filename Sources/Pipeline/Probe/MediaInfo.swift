@@ -92,7 +92,9 @@ public struct MediaInfo: Sendable, Codable, Hashable {
         public var dolbyVisionProfile: Int?
         /// True when the source lacked a tag and one was assumed from the picture height.
         public var assumed: Bool
-        /// What the H.264 ladder does: `tagged BT.709`, `converted from BT.601 to BT.709 limited range`...
+        /// What the H.264 ladder does: `tagged BT.709`, `converted from BT.601 to BT.709 limited range`...; with
+        /// `hdr = "keep"` and a PQ or HLG source, also which HEVC renditions keep its HDR (`...; HLG kept in HEVC
+        /// Main10 (10-bit, BT.2020): 1080p-hlg, 720p-hlg`), or that none does (under 720 lines).
         public var ladder: String
     }
 

@@ -94,9 +94,12 @@ public struct Transcoder: Sendable {
         let started = Date()
         let options = request.options
         let name = source.name
-        let info = try Prober.probeTyped(source, limits: options.limits, interrupter: flag)
+        var info = try Prober.probeTyped(source, limits: options.limits, interrupter: flag)
         let probed = Date()
-        let rungs = LadderPlanner.plan(info, ladder: options.ladder.isEmpty ? Rung.defaultLadder : options.ladder)
+        let rungs = LadderPlanner.plan(info, ladder: options.ladder.isEmpty ? Rung.defaultLadder : options.ladder, hdr: options.hdr)
+        if let colour = info.video.colour {
+            info.video.colour?.ladder = LadderPlanner.colourPlan(colour, rungs: rungs, hdr: options.hdr)
+        }
         let available = assumedGPUEncoders ?? (options.hardware == .cpu ? [] : HardwareProbe.available)
         var encoder = try HardwareProbe.select(options.hardware, available: available)
         let sourceDuration = info.video.durationSeconds > 0 ? info.video.durationSeconds : info.durationSeconds
@@ -169,7 +172,7 @@ public struct Transcoder: Sendable {
                                           speed: result.outputSeconds / max(encoded.timeIntervalSince(probed), 0.001), eta: 0))
         var manifest = PackageManifest(
             source: info, renditions: package, durationSeconds: result.outputSeconds, sourceDurationSeconds: sourceDuration,
-            encoder: encoder, fallbackReason: fallbackReason, segmentFormat: options.segmentFormat.rawValue,
+            encoder: encoder, fallbackReason: fallbackReason, segmentFormat: options.packagedSegmentFormat.rawValue,
             segmentSeconds: options.segmentSeconds, hasAudio: result.hasAudio, thumbnails: result.thumbnails,
             poster: result.poster, decodeErrors: result.decodeErrors,
             timings: .init(probeSeconds: probed.timeIntervalSince(started), transcodeSeconds: encoded.timeIntervalSince(probed),

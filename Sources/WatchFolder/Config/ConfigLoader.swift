@@ -125,12 +125,15 @@ public enum ConfigLoader {
                 o.preset = preset
             }
             o.segmentSeconds = try t.seconds("segment_seconds", excludingMin: true, max: Ceilings.segmentSeconds) ?? o.segmentSeconds
-            o.segmentFormat = try t.choice("segment_format", SegmentFormat.self) ?? o.segmentFormat
-            if let hdr = try t.choice("hdr", HDRMode.self) {
-                guard hdr == .tonemap else {
-                    throw t.error("hdr", "'hdr' in [transcode] = \"keep\" is not supported yet (no HEVC HDR renditions); use \"tonemap\"")
+            let segmentFormat = try t.choice("segment_format", SegmentFormat.self)
+            o.hdr = try t.choice("hdr", HDRMode.self) ?? o.hdr
+            if o.hdr == .keep {  // HEVC in HLS is fMP4, and one package is one segment format
+                guard segmentFormat != .ts else {
+                    throw t.error("segment_format", "'segment_format' in [transcode] = \"ts\" cannot carry the HEVC renditions of hdr = \"keep\"; use \"fmp4\" (or leave it out)")
                 }
-                o.hdr = hdr
+                o.segmentFormat = .fmp4
+            } else {
+                o.segmentFormat = segmentFormat ?? o.segmentFormat
             }
             o.thumbnails = try t.int("thumbnails", min: 0, max: 100) ?? o.thumbnails
             o.audioBitrate = try t.bitrate("audio_bitrate") ?? o.audioBitrate

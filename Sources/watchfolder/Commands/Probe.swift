@@ -29,18 +29,21 @@ struct Probe: AsyncParsableCommand {
     func run() async throws {
         var ladder = Rung.defaultLadder
         var limits = Limits()
+        var hdr = HDRMode.tonemap
         if let config {
             let loaded = try ConfigLoader.load(path: config)
             ladder = loaded.transcode.options.ladder
             limits = loaded.limits
+            hdr = loaded.transcode.options.hdr
         }
-        let info: MediaInfo
+        var info: MediaInfo
         do {
             info = try Prober.probe(URL(fileURLWithPath: input), limits: limits)
         } catch {
             throw CLIFailure.work("\(error)")
         }
-        let plan = LadderPlanner.plan(info, ladder: ladder)
+        let plan = LadderPlanner.plan(info, ladder: ladder, hdr: hdr)
+        if let colour = info.video.colour { info.video.colour?.ladder = LadderPlanner.colourPlan(colour, rungs: plan, hdr: hdr) }
         if json {
             try printJSON(Output(probe: info, ladder: plan))
             return
@@ -73,7 +76,9 @@ struct Probe: AsyncParsableCommand {
         } else {
             lines.append("audio:       none")
         }
-        lines.append("ladder:      " + plan.map { "\($0.name) \($0.width)x\($0.height) @ \(Bitrate.format($0.videoBitrate))" }
+        lines.append("ladder:      " + plan.map {
+            "\($0.name) \($0.width)x\($0.height) @ \(Bitrate.format($0.videoBitrate))\($0.keepsHDR ? " (HEVC Main10 \($0.videoRange.rawValue))" : "")"
+        }
             .joined(separator: ", "))
         print(lines.joined(separator: "\n"))
     }
