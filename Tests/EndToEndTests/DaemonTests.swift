@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -82,16 +83,36 @@ import Testing
             let data = try Data(contentsOf: try await Clips.shared())
             let target = f.inbox.appendingPathComponent("slow.mp4")
             let chunk = data.count / 4 + 1
-            for start in stride(from: 0, to: data.count, by: chunk) {
-                // Like an SMB client: open, write a chunk, close, pause, reopen.
-                if !FileManager.default.fileExists(atPath: target.path) { _ = FileManager.default.createFile(atPath: target.path, contents: nil) }
-                let handle = try FileHandle(forWritingTo: target)
-                try handle.seekToEnd()
-                try handle.write(contentsOf: data[start..<min(start + chunk, data.count)])
-                try handle.close()
-                try await Task.sleep(for: .milliseconds(700))
-                #expect(try await jobs(f.config).isEmpty, "a job was created before the upload was complete")
+            // The writer keeps its own pace (a chunk every 0.7 s, under the 1.5 s settle window) on a thread of its
+            // own; the checks run beside it, so a slow `watchfolder jobs` cannot stretch a pause past the window.
+            let finished = WriterFinished()
+            let written = Task {
+                defer { finished.flag.store(true, ordering: .releasing) }
+                try await offPool {
+                    for start in stride(from: 0, to: data.count, by: chunk) {
+                        // Like an SMB client: open, write a chunk, close, pause, reopen.
+                        if !FileManager.default.fileExists(atPath: target.path) {
+                            _ = FileManager.default.createFile(atPath: target.path, contents: nil)
+                        }
+                        let handle = try FileHandle(forWritingTo: target)
+                        try handle.seekToEnd()
+                        try handle.write(contentsOf: data[start..<min(start + chunk, data.count)])
+                        try handle.close()
+                        usleep(700_000)
+                    }
+                }
             }
+            var early: [[String: Any]] = []
+            while true {
+                let seen = try await jobs(f.config)
+                // A job seen while the writer still runs was created before the upload was complete (the last
+                // write is followed by a 0.7 s pause, well inside the settle window).
+                guard !finished.flag.load(ordering: .acquiring) else { break }
+                if !seen.isEmpty { early = seen }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            try await written.value
+            #expect(early.isEmpty, "a job was created before the upload was complete: \(early)")
             try await waitUntil("the upload completed", timeout: 90) { try await states(f.config) == ["slow.mp4": "completed"] }
             #expect(f.packages() == ["slow"])
             #expect(try Data(contentsOf: f.archive.appendingPathComponent("slow.mp4")) == data)
@@ -186,4 +207,9 @@ extension DaemonTests {
             #expect(await daemon.stop() == 0)
         }
     }
+}
+
+/// Set once a test's writer thread is done.
+final class WriterFinished: Sendable {
+    let flag = Atomic<Bool>(false)
 }
