@@ -207,6 +207,22 @@ extension DaemonTests {
             #expect(await daemon.stop() == 0)
         }
     }
+
+    /// The engine's own log lines for a job (here its debug line naming the encoder and rungs) carry the job's id,
+    /// like the scheduler's, so one `wf.job.id` finds everything a job logged.
+    @Test func engineLinesCarryTheJobID() async throws {
+        try await withTemporaryDirectory { dir in
+            let f = try DaemonFolders(root: dir, extra: "[log]\nlevel = \"debug\"\n")
+            let daemon = try await DaemonProcess.start(config: f.config)
+            try Clips.drop(try await Clips.shared(), at: f.inbox.appendingPathComponent("logged.mp4"))
+            try await waitUntil("the job completed", timeout: 60) { try await states(f.config) == ["logged.mp4": "completed"] }
+            let id = try #require(try await jobs(f.config).first?["id"] as? Int)
+            let engine = daemon.stderr.split(separator: "\n").filter { $0.contains(" transcoding") && $0.contains("wf.encoder=") }
+            #expect(engine.count == 1, "\(daemon.stderr)")
+            #expect(engine.allSatisfy { $0.contains("wf.job.id=\(id) ") }, "\(engine)")
+            #expect(await daemon.stop() == 0)
+        }
+    }
 }
 
 /// Set once a test's writer thread is done.

@@ -1,4 +1,5 @@
 public import Foundation
+public import Logging
 
 /// One file to turn into one HLS package.
 public struct TranscodeRequest: Sendable {
@@ -12,9 +13,12 @@ public struct TranscodeRequest: Sendable {
     /// place. It is removed on failure or cancellation.
     public var workDirectory: URL
     public var options: TranscodeOptions
+    /// Added to every line the engine logs for this request (the daemon's `wf.job.id`).
+    public var logMetadata: Logger.Metadata
 
     public init(input: URL, outputDirectory: URL, workDirectory: URL, options: TranscodeOptions = TranscodeOptions(),
-                source: SourceFile? = nil) {
+                source: SourceFile? = nil, logMetadata: Logger.Metadata = [:]) {
+        self.logMetadata = logMetadata
         self.input = input
         self.source = source
         self.outputDirectory = outputDirectory

@@ -55,6 +55,7 @@ public struct Transcoder: Sendable {
         let fm = FileManager.default
         var logger = self.logger
         logger[metadataKey: "wf.file"] = "\(name)"
+        for (key, value) in request.logMetadata { logger[metadataKey: key] = value }
         do {
             try? fm.removeItem(at: work)
             try fm.createDirectory(at: work.appendingPathComponent("thumbnails"), withIntermediateDirectories: true)

@@ -12,9 +12,13 @@ public struct BuildRequest: Sendable, Hashable {
     /// Scratch space, removed by the builder when it stops.
     public var work: URL
     public var options: TranscodeOptions
+    /// The job the package is for: the engine's log lines carry it as `wf.job.id`.
+    public var jobId: Int64?
 
-    public init(source: URL, output: URL, work: URL, options: TranscodeOptions, sourceFile: SourceFile? = nil) {
+    public init(source: URL, output: URL, work: URL, options: TranscodeOptions, sourceFile: SourceFile? = nil,
+                jobId: Int64? = nil) {
         self.source = source
+        self.jobId = jobId
         self.sourceFile = sourceFile
         self.output = output
         self.work = work

@@ -45,7 +45,8 @@ extension Scheduler {
             options.hardware = .cpu  // a GPU failure retries on the CPU
         }
         let request = BuildRequest(source: source, output: jobDir.appendingPathComponent("package"),
-                                   work: jobDir.appendingPathComponent("tmp"), options: options, sourceFile: opened)
+                                   work: jobDir.appendingPathComponent("tmp"), options: options, sourceFile: opened,
+                                   jobId: job.id)
         try? FileManager.default.removeItem(at: jobDir)
         try? FileManager.default.createDirectory(at: jobDir, withIntermediateDirectories: true)
 

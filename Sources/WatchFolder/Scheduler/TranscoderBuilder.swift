@@ -21,7 +21,8 @@ public struct TranscoderBuilder: PackageBuilder {
                 defer { continuation.finish() }
                 let manifest = try await transcoder.transcode(
                     TranscodeRequest(input: request.source, outputDirectory: request.output,
-                                     workDirectory: request.work, options: request.options, source: request.sourceFile),
+                                     workDirectory: request.work, options: request.options, source: request.sourceFile,
+                                     logMetadata: request.jobId.map { ["wf.job.id": "\($0)"] } ?? [:]),
                     progress: continuation)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
