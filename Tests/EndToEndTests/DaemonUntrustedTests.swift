@@ -39,7 +39,7 @@ import Testing
     @Test func aSymlinkAFolderOrAnotherFileSwappedInAfterQueuingIsNotRead() async throws {
         try await withTemporaryDirectory { dir in
             // settle_seconds = 5: intake records the swapped-in file again only after the job has tried it.
-            let f = try DaemonFolders(root: dir, settle: 5, transcode: "max_attempts = 1", preset: "medium", ladderHeight: 360)
+            let f = try DaemonFolders(root: dir, settle: 5, transcode: "max_attempts = 1", preset: "veryslow", ladderHeight: 360)
             let secret = dir.appendingPathComponent("secret.mp4")
             try FileManager.default.copyItem(at: try await Clips.shared(), to: secret)
             let staged = dir.appendingPathComponent("staged")
@@ -48,8 +48,10 @@ import Testing
             try await Fixtures.clip(replacement, seconds: 1, width: 320, height: 180, rate: 30)
             try FileManager.default.createSymbolicLink(at: staged.appendingPathComponent("link.mp4"), withDestinationURL: secret)
             let daemon = try await DaemonProcess.start(config: f.config)
-            // A long job, dropped first, holds the only worker while the others wait in the queue (all settle together).
+            // A long job (cancelled below) holds the only worker while the others wait in the queue. It runs before they
+            // are dropped: files that settle together are not recorded in the order they were dropped.
             try Clips.drop(await Clips.long(), at: f.inbox.appendingPathComponent("0-blocker.mp4"))
+            try await waitUntil("the blocker runs", timeout: 60) { try await states(f.config)["0-blocker.mp4"] == "running" }
             for name in ["link.mp4", "folder.mp4", "other.mp4"] {
                 try Clips.drop(await Clips.shared(), at: f.inbox.appendingPathComponent(name))
             }
