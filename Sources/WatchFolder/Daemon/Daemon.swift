@@ -63,6 +63,9 @@ public struct Daemon: Sendable {
             logger: logger
         )
         groupConfig.maximumGracefulShutdownDuration = .seconds(config.transcode.shutdownGraceSeconds + 15)
+        defer {
+            do { try store.close() } catch { logger.warning("cannot close the job store: \(error)") }
+        }
         try await ServiceGroup(configuration: groupConfig).run()
         logger.info("watchfolder stopped")
     }

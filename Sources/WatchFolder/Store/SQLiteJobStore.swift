@@ -22,6 +22,14 @@ public struct SQLiteJobStore: JobStore {
         try Self.migrator.migrate(pool)
     }
 
+    /// Closes every connection now, before the process exits. A process whose exit waits on a thread stuck in a
+    /// read of a hung share keeps its descriptors, and with them any lock a connection closing during the exit held:
+    /// the next daemon and the CLI would find the database locked until the share answers.
+    /// - Throws: GRDB's `DatabaseError` when a connection is still in use (nothing is closed then).
+    public func close() throws {
+        try pool.close()
+    }
+
     /// Adds the tables of a layer above the store to its database (Notify's webhook tables): `register` adds that
     /// layer's migrations after the store's own; the migrator applies those not applied yet, in order.
     /// - Throws: GRDB's `DatabaseError` when a migration fails (nothing of it is applied then).
