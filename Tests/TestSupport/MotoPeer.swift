@@ -40,6 +40,8 @@ public final class MotoPeer: Sendable {
         public var target: String
         public var status: Int?
         public var injected: Bool?
+        /// When the peer logged it (seconds since 1970, the peer's clock: this machine's).
+        public var t: Double?
     }
     /// Answer `status` (and S3 error `code`) to the next `count` requests with `method` (any when nil) whose
     /// target contains `match`, or hold them `delay` seconds first.
