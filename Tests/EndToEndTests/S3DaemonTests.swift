@@ -21,6 +21,15 @@ import Testing
         receiver.received().filter { $0.type == "job.completed" }.map(\.body)
     }
 
+    /// Waits until the peer has answered every request it got for `bucket`: those a killed daemon left held too.
+    func waitUntilEveryRequestIsAnswered(_ bucket: String) async throws {
+        let moto = try await MotoPeer.daemonTests.value
+        try await waitUntil("the peer answered every request", timeout: 60) {
+            let log = try await moto.log(bucket)
+            return log.filter { $0.event == "start" }.count == log.filter { $0.event == "end" }.count
+        }
+    }
+
     /// A counter from the daemon's `/metrics` (the status server's address is on its stdout).
     func metric(_ daemon: DaemonProcess, _ name: String) async throws -> Double? {
         try await waitUntil("the daemon says where the dashboard is", timeout: 20) { daemon.stdout.contains("dashboard at http://") }
@@ -113,7 +122,7 @@ import Testing
                 try await states(f.config)["a.mp4"] == "completed"
             }
             try await waitUntil("job.completed is delivered", timeout: 30) { !completedPayloads(receiver).isEmpty }
-            try await Task.sleep(for: .seconds(4))  // the held request has been answered; nothing more arrives
+            try await waitUntilEveryRequestIsAnswered(bucket)  // the held one too: nothing more arrives
 
             let package = try #require(f.packages().first)
             #expect(Set(try await moto.objects(bucket).map(\.key)) == Set(files(f, package).map { "vod/\(package)/\($0)" }))
@@ -220,7 +229,7 @@ extension S3DaemonTests {
             try await waitUntil("the job completes after the restart", timeout: 120) {
                 try await states(f.config)["n.mp4"] == "completed"
             }
-            try await Task.sleep(for: .seconds(6))  // the held request has been answered
+            try await waitUntilEveryRequestIsAnswered(bucket)  // the held one too
             let package = try #require(f.packages().first)
             let local = files(f, package)
             let big = try #require(local.first { $0.hasSuffix(".ts") })

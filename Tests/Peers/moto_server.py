@@ -147,6 +147,18 @@ def _control(environ, start_response, path):
 
 def middleware(app):
     def wrapped(environ, start_response):
+        # Every request logged as started is logged as ended, even one whose client went away (a killed daemon).
+        try:
+            return handle(environ, start_response)
+        except Exception as error:
+            if "peer.started" in environ and "peer.ended" not in environ:
+                method, target = environ["peer.started"]
+                with _lock:
+                    _log.append({"event": "end", "method": method, "target": target, "status": None,
+                                 "t": time.time(), "error": str(error)})
+            raise
+
+    def handle(environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_peer/"):
             try:
@@ -160,6 +172,7 @@ def middleware(app):
         rule = None
         with _lock:
             _log.append({"event": "start", "method": method, "target": target, "t": time.time()})
+            environ["peer.started"] = (method, target)
             for r in _faults:
                 if r.get("count", 0) > 0 and r.get("method", method) == method and r.get("match", "") in target:
                     r["count"] -= 1
@@ -177,6 +190,7 @@ def middleware(app):
             with _lock:
                 _log.append({"event": "end", "method": method, "target": target, "status": rule["status"],
                              "t": time.time(), "injected": True})
+                environ["peer.ended"] = True
             start_response(f"{rule['status']} Injected", [("Content-Type", "application/xml"),
                                                           ("Content-Length", str(len(body)))])
             return [body]
@@ -190,6 +204,7 @@ def middleware(app):
                 with _lock:
                     _log.append({"event": "end", "method": method, "target": target, "status": 400,
                                  "t": time.time()})
+                    environ["peer.ended"] = True
                 error = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>XAmzContentSHA256Mismatch</Code>"
                          b"<Message>The provided 'x-amz-content-sha256' header does not match what was computed."
                          b"</Message></Error>")
@@ -206,6 +221,7 @@ def middleware(app):
         with _lock:
             _log.append({"event": "end", "method": method, "target": target, "status": status_holder.get("status"),
                          "t": time.time()})
+            environ["peer.ended"] = True
         return result
     return wrapped
 
