@@ -132,6 +132,10 @@ import Testing
             await daemon.stop(SIGKILL)
             #expect(try await states(f.config) == ["long.mp4": "running"])
 
+            // The second attempt may be quick (options are read at each attempt): "medium" was only to catch the first.
+            let config = try String(contentsOf: f.config, encoding: .utf8)
+            try config.replacingOccurrences(of: "preset = \"medium\"", with: "preset = \"ultrafast\"")
+                .write(to: f.config, atomically: true, encoding: .utf8)
             daemon = try await DaemonProcess.start(config: f.config)
             try await waitUntil("the job completed after the restart", timeout: 180) { try await states(f.config) == ["long.mp4": "completed"] }
             #expect(await daemon.stop() == 0)
