@@ -8,10 +8,11 @@ import Testing
 
 /// Runs a ``WebhookSender`` for `hooks` on `store` while `body` runs, then shuts it down gracefully.
 func withSender(_ store: SQLiteJobStore, _ hooks: [Config.Webhook], scale: Double = 0.001,
-                _ body: () async throws -> Void) async throws {
+                beforeDelivering: () async throws -> Void = {}, _ body: () async throws -> Void) async throws {
     let sender = try WebhookSender(queue: WebhookQueue(store: store), webhooks: hooks,
                                    policy: WebhookRetryPolicy(scale: scale), logger: quietLogger,
                                    pollInterval: .milliseconds(50))
+    try await beforeDelivering()  // the endpoints are registered: events recorded now are queued for them
     try await testGracefulShutdown { trigger in
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await sender.run() }
@@ -124,8 +125,9 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
             let unreachable = "http://127.0.0.1:1/hooks"  // nothing listens on port 1: connection refused
             let hooks = [webhookConfig(unreachable, secret: secret), webhookConfig(slow.url, secret: secret),
                          webhookConfig(healthy.url, secret: secret)]
-            try await withSender(store, hooks, scale: 0.01) {
-                try await driveJobs(store)
+            // Every event is queued before delivery starts: the healthy endpoint's deliveries all start with the slow
+            // one's first request, however slowly a loaded machine records the events.
+            try await withSender(store, hooks, scale: 0.01, beforeDelivering: { try await driveJobs(store) }) {
                 let expected = try await eventUIDs(store, types: Set(Config.Webhook.defaultEvents))
                 try await healthy.wait(timeout: 9) { $0.count >= expected.count }
                 // All of it while the slow endpoint's first request was still in flight (it is cut at 10 s;
