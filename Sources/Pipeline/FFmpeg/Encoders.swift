@@ -116,6 +116,23 @@ enum Encoders {
         return ctx
     }
 
+    /// An opened mjpeg encoder for one full-range yuvj420p picture at fixed quality `quality` (lambda units).
+    static func mjpeg(width: Int, height: Int, quality: Int32) throws(MediaError) -> CodecContext {
+        guard let codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG) else {
+            throw MediaError(stage: "thumbnail", call: "avcodec_find_encoder(mjpeg)", code: CAV_AVERROR(ENOSYS))
+        }
+        let ctx = try CodecContext(codec: codec, stage: "thumbnail")
+        let c = ctx.raw
+        c.pointee.width = Int32(width)
+        c.pointee.height = Int32(height)
+        c.pointee.pix_fmt = AV_PIX_FMT_YUVJ420P
+        c.pointee.time_base = AVRational(num: 1, den: 25)
+        c.pointee.flags |= 2  // AV_CODEC_FLAG_QSCALE
+        c.pointee.global_quality = quality
+        try ctx.open()
+        return ctx
+    }
+
     /// `avc1.PPCCLL` from the encoder's SPS (extradata, Annex B or avcC), else from profile/level fields.
     static func avc1Codecs(_ ctx: CodecContext) -> String {
         let c = ctx.raw.pointee
