@@ -50,6 +50,12 @@ final class CodecContext {
 
     var name: String { String(cString: codec.pointee.name) }
 
+    /// The time base of the frames and packets the codec takes and gives.
+    var timeBase: AVRational { raw.pointee.time_base }
+
+    /// Samples per frame an audio encoder takes (0: any).
+    var frameSize: Int32 { raw.pointee.frame_size }
+
     // MARK: decoding
 
     /// `avcodec_send_packet`; nil flushes. Returns the raw status (EAGAIN and errors are the caller's call).

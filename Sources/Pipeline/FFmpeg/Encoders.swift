@@ -1,22 +1,6 @@
 import CAV
 import Foundation
 
-/// Settings for one rendition encoder (H.264, or HEVC for a rung that keeps HDR).
-struct VideoEncoderSettings {
-    var encoder: String
-    var width: Int
-    var height: Int
-    var frameRate: AVRational
-    var bitrate: Int
-    var maxrate: Int
-    var bufsize: Int
-    var preset: String
-    var gop: Int
-    var globalHeader: Bool
-    /// The surfaces a hardware-frame encoder (VA-API) takes; nil for encoders fed software frames.
-    var hardwareFrames: HardwareFrames? = nil
-}
-
 /// Opens encoders with the options the HLS package needs.
 enum Encoders {
     /// The device whose surfaces `encoder` takes: VA-API encodes only frames uploaded to its device.
@@ -112,6 +96,23 @@ enum Encoders {
         c.pointee.bit_rate = Int64(bitrate)
         c.pointee.time_base = AVRational(num: 1, den: 48_000)
         if globalHeader { c.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER) }
+        try ctx.open()
+        return ctx
+    }
+
+    /// An opened mjpeg encoder for one full-range yuvj420p picture at fixed quality `quality` (lambda units).
+    static func mjpeg(width: Int, height: Int, quality: Int32) throws(MediaError) -> CodecContext {
+        guard let codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG) else {
+            throw MediaError(stage: "thumbnail", call: "avcodec_find_encoder(mjpeg)", code: CAV_AVERROR(ENOSYS))
+        }
+        let ctx = try CodecContext(codec: codec, stage: "thumbnail")
+        let c = ctx.raw
+        c.pointee.width = Int32(width)
+        c.pointee.height = Int32(height)
+        c.pointee.pix_fmt = AV_PIX_FMT_YUVJ420P
+        c.pointee.time_base = AVRational(num: 1, den: 25)
+        c.pointee.flags |= 2  // AV_CODEC_FLAG_QSCALE
+        c.pointee.global_quality = quality
         try ctx.open()
         return ctx
     }

@@ -72,6 +72,32 @@ final class InputFile {
 
     func stream(_ index: Int) -> UnsafeMutablePointer<AVStream> { raw.pointee.streams[index]! }
 
+    /// The time base of stream `index`'s timestamps.
+    func timeBase(of index: Int) -> AVRational { stream(index).pointee.time_base }
+
+    /// The stream's own declared duration in seconds; 0 when it declares none (Matroska declares only the total).
+    func declaredSeconds(of index: Int) -> Double {
+        let st = stream(index).pointee
+        return st.duration > 0 && st.duration != AVStatus.noPTS ? Double(st.duration) * av_q2d(st.time_base) : 0
+    }
+
+    /// True when stream `index` exists and is of `type` with codec `codec` (and, when given, `width`x`height`).
+    func streamMatches(_ index: Int, type: AVMediaType, codec: String, width: Int? = nil, height: Int? = nil) -> Bool {
+        guard index >= 0, index < streamCount, let par = stream(index).pointee.codecpar else { return false }
+        guard par.pointee.codec_type == type, String(cString: avcodec_get_name(par.pointee.codec_id)) == codec else { return false }
+        if let width, Int(par.pointee.width) != width { return false }
+        if let height, Int(par.pointee.height) != height { return false }
+        return true
+    }
+
+    /// Makes the demuxer drop the packets of every stream but `kept`.
+    func discardAll(except kept: Set<Int>) {
+        for i in 0..<streamCount where !kept.contains(i) { stream(i).pointee.discard = AVDISCARD_ALL }
+    }
+
+    /// The container's start time (`AV_TIME_BASE` units), 0 when it has none.
+    var startTime: Int64 { raw.pointee.start_time == AVStatus.noPTS ? 0 : raw.pointee.start_time }
+
     /// The demuxer's name (`mov,mp4,m4a,3gp,3g2,mj2`).
     var formatName: String { String(cString: raw.pointee.iformat.pointee.name) }
 

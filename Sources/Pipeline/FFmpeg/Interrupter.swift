@@ -39,6 +39,11 @@ final class Interrupter: Sendable {
     /// A frame was decoded.
     func progressed() { lastProgress.store(Self.now, ordering: .relaxed) }
 
+    /// - Throws: ``MediaError`` (stage `cancel`, `interrupted`) once the job must stop.
+    func throwIfStopped() throws(MediaError) {
+        if shouldStop { throw MediaError(stage: "cancel", call: "transcode", code: AVStatus.exit, message: "interrupted") }
+    }
+
     /// Why libav must stop now, or nil.
     var reason: Reason? {
         if isCancelled { return .cancelled }

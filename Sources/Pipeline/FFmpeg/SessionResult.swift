@@ -1,0 +1,17 @@
+/// What the pass produced, for the playlists and the manifest.
+struct SessionResult {
+    /// `avc1.PPCCLL` (H.264) or `hvc1.2.4.L120.90` (HEVC, `hdr = "keep"`) per rung.
+    var videoCodecs: [String]
+    var hasAudio: Bool
+    var videoFrames: Int
+    var outputSeconds: Double
+    /// End of the last decoded video frame, and the video stream's own declared duration (0 when the container
+    /// declares only its total, as Matroska does), in seconds.
+    var videoSeconds: Double
+    var declaredVideoSeconds: Double
+    var decodeErrors: Int
+    /// Source time removed by closing timestamp jumps longer than `max_gap_seconds` (video).
+    var closedGapSeconds: Double
+    var thumbnails: [String]
+    var poster: String?
+}
