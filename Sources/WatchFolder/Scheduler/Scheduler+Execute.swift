@@ -83,10 +83,11 @@ extension Scheduler {
         switch outcome {
         case let .built(package):
             noteEncoder(package.encoder)
-            let built = package.manifestJSON.flatMap { try? JSONDecoder().decode(PackageManifest.self, from: Data($0.utf8)) }
-            WatchFolderMetrics.packageBuilt(sourceBytes: job.size, renditionBytes: built?.renditions.reduce(0) { $0 + $1.bytes } ?? 0,
+            let built = ManifestView(json: package.manifestJSON)
+            WatchFolderMetrics.packageBuilt(sourceBytes: job.size,
+                                            renditionBytes: built?.renditions?.reduce(0) { $0 + ($1.bytes ?? 0) } ?? 0,
                                             encoder: built?.encoder ?? package.encoder ?? "unknown",
-                                            transcodeSeconds: built?.timings.transcodeSeconds ?? 0, speed: built?.timings.speed ?? 0)
+                                            transcodeSeconds: built?.timings?.transcodeSeconds ?? 0, speed: built?.timings?.speed ?? 0)
             // The package names its job (`job_id` in manifest.json): only then is it ever "already published".
             let output = request.output
             let manifest: String
