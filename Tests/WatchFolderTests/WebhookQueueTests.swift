@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Pipeline
 import Testing
 @testable import WatchFolder
 
@@ -129,12 +130,14 @@ import Testing
         let event = JobEvent(id: 7, uid: "evt_1", jobId: 1, type: .completed, payload: payload.json(),
                              createdAt: Date(timeIntervalSince1970: 1_764_000_000))
         let manifest = #"{"durationSeconds":2.5,"thumbnails":["t/1.jpg"],"poster":5,"bytes":9007199254740993,"#
+            + #""renditions":[{"name":"360p","width":"wide"},{"height":240}],"#
             + #""custom":{"n":3,"list":[1,2.5,"s",null,true]},"timings":{"transcodeSeconds":1.5}}"#
         let body = WebhookMessage.body(for: event, manifest: manifest)
         let object = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
         let data = try #require(object["data"] as? [String: Any])
         #expect(Set(data.keys) == ["id", "source", "state", "attempts", "progress", "master", "duration_seconds",
                                    "created_at", "source_name", "durations", "thumbnail", "manifest"])
+        #expect(ManifestView(json: manifest)?.renditionNames == ["360p", "240p"])
         #expect(data["thumbnail"] as? String == "/out/a/t/1.jpg" && data["poster"] == nil)
         let durations = try #require(data["durations"] as? [String: Any])
         #expect(durations as NSDictionary == ["processing_seconds": 3.25, "media_seconds": 2.5, "transcode_seconds": 1.5])

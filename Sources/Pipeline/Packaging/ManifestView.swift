@@ -19,6 +19,19 @@ public struct ManifestView: Decodable, Sendable, Hashable {
 
         /// `name`, else `height` as `NNNp`.
         public var label: String? { name ?? height.map { "\($0)p" } }
+
+        enum CodingKeys: String, CodingKey { case name, width, height, bitrate, codecs, playlist, bytes }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try? c.decodeIfPresent(String.self, forKey: .name)
+            width = try? c.decodeIfPresent(Int.self, forKey: .width)
+            height = try? c.decodeIfPresent(Int.self, forKey: .height)
+            bitrate = try? c.decodeIfPresent(Int.self, forKey: .bitrate)
+            codecs = try? c.decodeIfPresent(String.self, forKey: .codecs)
+            playlist = try? c.decodeIfPresent(String.self, forKey: .playlist)
+            bytes = try? c.decodeIfPresent(Int64.self, forKey: .bytes)
+        }
     }
 
     /// Seconds spent in each phase, as ``PackageManifest/Timings``.
@@ -28,6 +41,16 @@ public struct ManifestView: Decodable, Sendable, Hashable {
         public var packageSeconds: Double?
         /// Media seconds per wall second.
         public var speed: Double?
+
+        enum CodingKeys: String, CodingKey { case probeSeconds, transcodeSeconds, packageSeconds, speed }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            probeSeconds = try? c.decodeIfPresent(Double.self, forKey: .probeSeconds)
+            transcodeSeconds = try? c.decodeIfPresent(Double.self, forKey: .transcodeSeconds)
+            packageSeconds = try? c.decodeIfPresent(Double.self, forKey: .packageSeconds)
+            speed = try? c.decodeIfPresent(Double.self, forKey: .speed)
+        }
     }
 
     /// The package's owner (`job_id`), once the publisher stamped it.
