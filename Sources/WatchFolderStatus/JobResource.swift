@@ -80,13 +80,13 @@ struct JobResource: Encodable, Sendable {
         etaSeconds = live ? job.etaSeconds : nil
         timings = Timings(createdAt: payload.createdAt, startedAt: payload.startedAt, finishedAt: payload.finishedAt,
                           updatedAt: JobResource.iso(job.updatedAt), durationSeconds: payload.durationSeconds)
-        guard let manifest = job.manifest.flatMap({ try? JSONDecoder().decode(ManifestView.self, from: Data($0.utf8)) }) else {
+        guard let manifest = ManifestView(json: job.manifest) else {
             renditions = payload.renditions?.map { Rendition(name: $0) }
             return
         }
         let base = job.masterLocation.map { ($0 as NSString).deletingLastPathComponent } ?? job.outputLocation
         renditions = manifest.renditions?.map { r in
-            Rendition(name: r.name ?? r.height.map { "\($0)p" } ?? "?", width: r.width, height: r.height, bitrate: r.bitrate,
+            Rendition(name: r.label ?? "?", width: r.width, height: r.height, bitrate: r.bitrate,
                       codecs: r.codecs, playlist: r.playlist,
                       url: r.playlist.flatMap { p in base.map { $0 + "/" + p } })
         }
@@ -106,27 +106,4 @@ extension JobResource {
     static func iso(_ date: Date) -> String {
         date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
     }
-}
-
-/// The parts of the engine's `manifest.json` the API shows (tolerant: every field optional).
-struct ManifestView: Decodable, Sendable {
-    struct Rendition: Decodable, Sendable {
-        var name: String?
-        var width: Int?
-        var height: Int?
-        var bitrate: Int?
-        var codecs: String?
-        var playlist: String?
-    }
-    struct Timings: Decodable, Sendable {
-        var probeSeconds: Double?
-        var transcodeSeconds: Double?
-        var packageSeconds: Double?
-        var speed: Double?
-    }
-    var renditions: [Rendition]?
-    var thumbnails: [String]?
-    var poster: String?
-    var durationSeconds: Double?
-    var timings: Timings?
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOPosix
+import Pipeline
 import WatchFolder
 
 /// Serves a completed job's poster and thumbnails from its package: read from the outbox folder, or a
@@ -31,7 +32,7 @@ enum PackageFiles {
 
     /// The manifest of a job that has a package (publishing or completed).
     static func manifest(_ job: Job) throws -> ManifestView {
-        guard let json = job.manifest, let manifest = try? JSONDecoder().decode(ManifestView.self, from: Data(json.utf8)) else {
+        guard let manifest = ManifestView(json: job.manifest) else {
             throw APIError.notFound("job \(job.id ?? 0) has no package yet")
         }
         return manifest

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import Pipeline
 import WatchFolder
 
 /// The routes of the status server (documented in `docs/api.md`).

@@ -14,6 +14,20 @@ import Testing
         PackageStamp.jobID(in: try Data(contentsOf: folder.appendingPathComponent("manifest.json")))
     }
 
+    /// Another builder's manifest is stamped with its job and otherwise kept as it was (keys, integers, nulls).
+    @Test func anotherBuildersManifestKeepsWhatItHoldsAndNamesItsJob() async throws {
+        try await withTempDir { dir in
+            let held = #"{"custom":{"n":3,"list":[1,2.5,"s",null,true]},"renditions":[{"height":360}]}"#
+            try Data(held.utf8).write(to: dir.appendingPathComponent("manifest.json"))
+            let compact = try PackageStamp.stamp(dir, jobID: 5, manifestJSON: nil)
+            #expect(compact == #"{"custom":{"list":[1,2.5,"s",null,true],"n":3},"job_id":5,"renditions":[{"height":360}]}"#)
+            #expect(try manifestJobID(dir) == 5)
+            let empty = dir.appendingPathComponent("empty")
+            try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+            #expect(try PackageStamp.stamp(empty, jobID: 6, manifestJSON: nil) == #"{"job_id":6}"#)
+        }
+    }
+
     @Test func threeDropsWhoseNamesCollideGiveThreePackagesAndThreeArchivedSources() async throws {
         try await withTempDir { dir in
             let bench = try Bench(root: dir)

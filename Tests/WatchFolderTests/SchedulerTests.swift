@@ -14,7 +14,6 @@ final class ScriptedBuilder: PackageBuilder {
     let active = Mutex(0)
     let peak = Mutex(0)
     let builds = Mutex<[String]>([])
-    let hardware = Mutex<[HardwarePreference]>([])
     /// The encoder reported for successful builds.
     let encoder: String
 
@@ -27,16 +26,12 @@ final class ScriptedBuilder: PackageBuilder {
         let half = TranscodeProgress(fraction: 0.5, mediaSeconds: 1, speed: 2, eta: 1)
         let name = request.source.lastPathComponent
         builds.withLock { $0.append(name) }
-        hardware.withLock { $0.append(request.options.hardware) }
         let now = active.withLock { $0 += 1; return $0 }
         peak.withLock { $0 = max($0, now) }
         defer { active.withLock { $0 -= 1 } }
         try FileManager.default.createDirectory(at: request.work, withIntermediateDirectories: true)
         try Data("scratch".utf8).write(to: request.work.appendingPathComponent("scratch.bin"))
-        if name.hasPrefix("broken") { throw BuildFailure(message: "no video stream in \(name)", encoder: "libx264") }
-        if name.hasPrefix("gpufail"), request.options.hardware != .cpu {
-            throw BuildFailure(message: "h264_nvenc: device lost", encoder: "h264_nvenc")
-        }
+        if name.hasPrefix("broken") { throw ScriptedFailure(description: "no video stream in \(name)") }
         if name.hasPrefix("slow") {
             while true { try await Task.sleep(for: .milliseconds(20)); progress(half) }
         }
@@ -46,8 +41,14 @@ final class ScriptedBuilder: PackageBuilder {
         // The source's bytes in a comment: each package shows which upload it was made from.
         let content = (try? String(contentsOf: request.source, encoding: .utf8)) ?? ""
         try Data("#EXTM3U\n#SOURCE \(content)\n".utf8).write(to: request.output.appendingPathComponent("master.m3u8"))
-        return BuiltPackage(encoder: request.options.hardware == .cpu ? "libx264" : encoder, manifestJSON: #"{"renditions":[{"height":360}]}"#)
+        return BuiltPackage(encoder: encoder, manifestJSON: #"{"renditions":[{"height":360}]}"#)
     }
+}
+
+/// A build that failed, as the engine's errors read: one line, no encoder (the engine itself replaces a failing GPU
+/// encoder by libx264 within the attempt).
+struct ScriptedFailure: Error, CustomStringConvertible {
+    var description: String
 }
 
 /// Folders and a store for one scheduler under test.
@@ -155,7 +156,7 @@ struct Bench {
             let note = try String(contentsOf: dir.appendingPathComponent("failed/sub/broken.mp4.error.txt"), encoding: .utf8)
             #expect(note.contains("reason: no video stream in broken.mp4"))
             #expect(note.contains("attempts: 2"))
-            #expect(note.contains("encoder: libx264"))
+            #expect(note.contains("encoder: none"))  // the engine reports no encoder with a failure
             #expect(try await eventTypes(bench.store, job: job.id!)
                 == ["job.queued", "job.started", "job.retrying", "job.started", "job.failed"])
         }
@@ -230,18 +231,6 @@ struct Bench {
         }
     }
 
-    @Test func aGPUFailureIsRetriedOnTheCPU() async throws {
-        try await withTempDir { dir in
-            let bench = try Bench(root: dir, maxAttempts: 2)
-            #expect(bench.settings.options.hardware == .auto)
-            let job = try await bench.drop("gpufail.mp4")
-            let builder = ScriptedBuilder(encoder: "h264_nvenc")
-            try await bench.run(bench.scheduler(builder)) { try await bench.store.counts()[.completed] == 1 }
-            #expect(builder.hardware.withLock { $0 } == [.auto, .cpu])
-            #expect(try await bench.store.job(job.id!)?.encoder == "libx264")
-        }
-    }
-
     @Test func gpuConcurrencyAddsSlotsWhileAGPUEncoderIsInUse() async throws {
         try await withTempDir { dir in
             var setup = try Bench(root: dir, concurrency: 1)
@@ -252,7 +241,8 @@ struct Bench {
             let scheduler = bench.scheduler(builder)
             try await bench.run(scheduler) {
                 let completed = try await bench.store.counts()[.completed] ?? 0
-                if completed == 1, builder.builds.withLock({ $0.count }) == 1 {
+                // Once: the condition still holds when it is asked again before the scheduler claims g1 (under load).
+                if completed == 1, builder.builds.withLock({ $0.count }) == 1, !bench.exists("inbox/g1.mp4") {
                     for name in ["g1.mp4", "g2.mp4", "g3.mp4"] { try await bench.drop(name) }
                     scheduler.wake()
                 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Pipeline
 import Testing
 @testable import WatchFolder
 
@@ -117,6 +118,32 @@ import Testing
         started.type = .started
         let other = try #require(try JSONSerialization.jsonObject(with: WebhookMessage.body(for: started, manifest: sampleManifest)) as? [String: Any])
         #expect((other["data"] as? [String: Any])?["manifest"] == nil)
+    }
+
+    /// `data` is the recorded job plus the webhook's fields; `manifest` is the stored one verbatim: keys the daemon
+    /// does not know, integers and nulls included, and a field of an unexpected type hides none of the others.
+    @Test func bodyCarriesTheJobAndTheManifestVerbatim() throws {
+        var payload = JobPayload(Job(sourcePath: "in/a.mp4", device: 1, inode: 1, size: 1, mtimeNs: 1))
+        payload.state = "completed"
+        payload.master = "/out/a/master.m3u8"
+        payload.durationSeconds = 3.25
+        let event = JobEvent(id: 7, uid: "evt_1", jobId: 1, type: .completed, payload: payload.json(),
+                             createdAt: Date(timeIntervalSince1970: 1_764_000_000))
+        let manifest = #"{"durationSeconds":2.5,"thumbnails":["t/1.jpg"],"poster":5,"bytes":9007199254740993,"#
+            + #""renditions":[{"name":"360p","width":"wide"},{"height":240}],"#
+            + #""custom":{"n":3,"list":[1,2.5,"s",null,true]},"timings":{"transcodeSeconds":1.5}}"#
+        let body = WebhookMessage.body(for: event, manifest: manifest)
+        let object = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+        let data = try #require(object["data"] as? [String: Any])
+        #expect(Set(data.keys) == ["id", "source", "state", "attempts", "progress", "master", "duration_seconds",
+                                   "created_at", "source_name", "durations", "thumbnail", "manifest"])
+        #expect(ManifestView(json: manifest)?.renditionNames == ["360p", "240p"])
+        #expect(data["thumbnail"] as? String == "/out/a/t/1.jpg" && data["poster"] == nil)
+        let durations = try #require(data["durations"] as? [String: Any])
+        #expect(durations as NSDictionary == ["processing_seconds": 3.25, "media_seconds": 2.5, "transcode_seconds": 1.5])
+        let stored = try #require(try JSONSerialization.jsonObject(with: Data(manifest.utf8)) as? [String: Any])
+        #expect(data["manifest"] as? NSDictionary == stored as NSDictionary)
+        #expect(String(decoding: body, as: UTF8.self).contains(#""bytes":9007199254740993"#))
     }
 
     /// `job.progress`: one per 10 % step, or after 30 s without one when the job moved (slow encodes).

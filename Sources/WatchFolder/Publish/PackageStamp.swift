@@ -12,30 +12,29 @@ enum PackageStamp {
     static func stamp(_ package: URL, jobID: Int64, manifestJSON: String?) throws -> String {
         let file = package.appendingPathComponent(manifestName)
         let written = (try? Data(contentsOf: file)) ?? manifestJSON.map { Data($0.utf8) } ?? Data("{}".utf8)
-        let pretty: Data, compact: Data
+        let stamped: any Encodable
         if var manifest = try? JSONDecoder().decode(PackageManifest.self, from: written) {
             manifest.jobID = jobID
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            pretty = try encoder.encode(manifest)
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            compact = try encoder.encode(manifest)
+            stamped = manifest
         } else {
             // Not the engine's manifest (another builder): keep whatever it holds, add the owner.
-            var object = (try? JSONSerialization.jsonObject(with: written) as? [String: Any]) ?? [:]
-            object["job_id"] = jobID
-            pretty = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-            compact = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+            var object: [String: JSONValue] = [:]
+            if case let .object(held)? = try? JSONDecoder().decode(JSONValue.self, from: written) { object = held }
+            object["job_id"] = .integer(jobID)
+            stamped = object
         }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let pretty = try encoder.encode(stamped)
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let compact = try encoder.encode(stamped)
         try pretty.write(to: file, options: .atomic)
         return String(decoding: compact, as: UTF8.self)
     }
 
     /// The `job_id` a manifest names, if any.
     static func jobID(in manifest: Data) -> Int64? {
-        guard let object = try? JSONSerialization.jsonObject(with: manifest) as? [String: Any] else { return nil }
-        if let id = object["job_id"] as? Int { return Int64(id) }
-        return (object["job_id"] as? NSNumber)?.int64Value
+        ManifestView(data: manifest)?.jobID
     }
 
     /// The job that owns the package folder at `folder`, or nil (no folder, no manifest, or a manifest naming no job).

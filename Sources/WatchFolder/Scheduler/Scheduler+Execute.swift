@@ -40,12 +40,10 @@ extension Scheduler {
                           resumingAt: location)
             return
         }
-        var options = settings.options
-        if job.attempts > 1, let encoder = job.encoder, encoder != "libx264", options.hardware != .cpu {
-            options.hardware = .cpu  // a GPU failure retries on the CPU
-        }
+        // A GPU encoder that fails is replaced by libx264 inside the engine, in the same attempt (the manifest's
+        // `fallbackReason` says why): every attempt asks for the configured hardware.
         let request = BuildRequest(source: source, output: jobDir.appendingPathComponent("package"),
-                                   work: jobDir.appendingPathComponent("tmp"), options: options, sourceFile: opened,
+                                   work: jobDir.appendingPathComponent("tmp"), options: settings.options, sourceFile: opened,
                                    jobId: job.id)
         try? FileManager.default.removeItem(at: jobDir)
         try? FileManager.default.createDirectory(at: jobDir, withIntermediateDirectories: true)
@@ -83,10 +81,11 @@ extension Scheduler {
         switch outcome {
         case let .built(package):
             noteEncoder(package.encoder)
-            let built = package.manifestJSON.flatMap { try? JSONDecoder().decode(PackageManifest.self, from: Data($0.utf8)) }
-            WatchFolderMetrics.packageBuilt(sourceBytes: job.size, renditionBytes: built?.renditions.reduce(0) { $0 + $1.bytes } ?? 0,
+            let built = ManifestView(json: package.manifestJSON)
+            WatchFolderMetrics.packageBuilt(sourceBytes: job.size,
+                                            renditionBytes: built?.renditions?.reduce(0) { $0 + ($1.bytes ?? 0) } ?? 0,
                                             encoder: built?.encoder ?? package.encoder ?? "unknown",
-                                            transcodeSeconds: built?.timings.transcodeSeconds ?? 0, speed: built?.timings.speed ?? 0)
+                                            transcodeSeconds: built?.timings?.transcodeSeconds ?? 0, speed: built?.timings?.speed ?? 0)
             // The package names its job (`job_id` in manifest.json): only then is it ever "already published".
             let output = request.output
             let manifest: String
@@ -108,8 +107,7 @@ extension Scheduler {
                 await record(job, .requeued(refund: true), "job requeued (stopped)")
                 return
             }
-            let encoder = (error as? BuildFailure)?.encoder
-            await fail(job, reason: "\(error)", encoder: encoder, settings: settings)
+            await fail(job, reason: "\(error)", encoder: nil, settings: settings)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 
 /// The JSON shape of a job shared by events and `watchfolder jobs --json`. Field names are stable.
 public struct JobPayload: Codable, Sendable, Hashable {
@@ -33,7 +34,7 @@ public struct JobPayload: Codable, Sendable, Hashable {
         progress = (job.progress * 1000).rounded() / 1000
         output = job.outputLocation
         master = job.masterLocation
-        renditions = job.manifest.flatMap(Self.renditions(fromManifest:))
+        renditions = ManifestView(json: job.manifest)?.renditionNames
         if let started = job.startedAt, let finished = job.finishedAt {
             durationSeconds = (finished.timeIntervalSince(started) * 1000).rounded() / 1000
         }
@@ -44,17 +45,6 @@ public struct JobPayload: Codable, Sendable, Hashable {
 
     static func iso(_ date: Date) -> String {
         date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
-    }
-
-    /// Rendition names from a manifest: `renditions[].name`, else `renditions[].height` as `NNNp`.
-    static func renditions(fromManifest json: String) -> [String]? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
-              let list = object["renditions"] as? [[String: Any]] else { return nil }
-        return list.compactMap { r in
-            if let name = r["name"] as? String { return name }
-            if let h = r["height"] as? Int { return "\(h)p" }
-            return nil
-        }
     }
 
     public func json() -> String {
