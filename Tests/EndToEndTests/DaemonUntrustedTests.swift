@@ -38,8 +38,9 @@ import Testing
 
     @Test func aSymlinkAFolderOrAnotherFileSwappedInAfterQueuingIsNotRead() async throws {
         try await withTemporaryDirectory { dir in
-            // settle_seconds = 5: intake records the swapped-in file again only after the job has tried it.
-            let f = try DaemonFolders(root: dir, settle: 5, transcode: "max_attempts = 1", preset: "veryslow", ladderHeight: 360)
+            // settle_seconds = 8: intake records the swapped-in file only after the job recorded before it has tried it
+            // (a file replaced while its job is still queued is the job's file: the job follows it).
+            let f = try DaemonFolders(root: dir, settle: 8, transcode: "max_attempts = 1", preset: "veryslow", ladderHeight: 360)
             let secret = dir.appendingPathComponent("secret.mp4")
             try FileManager.default.copyItem(at: try await Clips.shared(), to: secret)
             let staged = dir.appendingPathComponent("staged")
@@ -76,9 +77,14 @@ import Testing
 
             let blocker = try #require(try await jobs(f.config).first { $0["source"] as? String == "0-blocker.mp4" }?["id"] as? Int)
             #expect(try await watchfolder("cancel", "\(blocker)", "--config", f.config.path).status == 0)
-            try await waitUntil("the swapped files' jobs failed", timeout: 30) {
-                let s = try await states(f.config)
-                return ["link.mp4", "folder.mp4", "other.mp4"].allSatisfy { s[$0] == "failed" }
+            do {
+                try await waitUntil("the swapped files' jobs failed", timeout: 30) {
+                    let s = try await states(f.config)
+                    seen = s
+                    return ["link.mp4", "folder.mp4", "other.mp4"].allSatisfy { s[$0] == "failed" }
+                }
+            } catch {
+                throw Timeout(description: "\(error); last states \(seen); daemon log:\n\(daemon.stderr.suffix(4000))")
             }
             untouchableReplacement.expectUnread("the job recorded before the swap")
             untouchableSecret.expectUnread("the symlink's job")
