@@ -8,10 +8,11 @@ import Testing
 
 /// Runs a ``WebhookSender`` for `hooks` on `store` while `body` runs, then shuts it down gracefully.
 func withSender(_ store: SQLiteJobStore, _ hooks: [Config.Webhook], scale: Double = 0.001,
+                requestTimeoutSeconds: Int = WebhookSender.timeoutSeconds,
                 beforeDelivering: () async throws -> Void = {}, _ body: () async throws -> Void) async throws {
     let sender = try WebhookSender(queue: WebhookQueue(store: store), webhooks: hooks,
                                    policy: WebhookRetryPolicy(scale: scale), logger: quietLogger,
-                                   pollInterval: .milliseconds(50))
+                                   pollInterval: .milliseconds(50), requestTimeoutSeconds: requestTimeoutSeconds)
     try await beforeDelivering()  // the endpoints are registered: events recorded now are queued for them
     try await testGracefulShutdown { trigger in
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -126,12 +127,14 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
             let hooks = [webhookConfig(unreachable, secret: secret), webhookConfig(slow.url, secret: secret),
                          webhookConfig(healthy.url, secret: secret)]
             // Every event is queued before delivery starts: the healthy endpoint's deliveries all start with the slow
-            // one's first request, however slowly a loaded machine records the events.
-            try await withSender(store, hooks, scale: 0.01, beforeDelivering: { try await driveJobs(store) }) {
+            // one's first request, however slowly a loaded machine records the events. Requests are cut at 50 s here
+            // (the receiver holds them 60 s), so that "before the cut" does not depend on the machine's speed.
+            try await withSender(store, hooks, scale: 0.01, requestTimeoutSeconds: 50,
+                                 beforeDelivering: { try await driveJobs(store) }) {
                 let expected = try await eventUIDs(store, types: Set(Config.Webhook.defaultEvents))
-                try await healthy.wait(timeout: 9) { $0.count >= expected.count }
-                // All of it while the slow endpoint's first request was still in flight (it is cut at 10 s;
-                // until then its attempt is not recorded).
+                try await healthy.wait(timeout: 40) { $0.count >= expected.count }
+                // All of it while the slow endpoint's first request was still in flight (until it is cut, its
+                // attempt is not recorded).
                 let queue = try WebhookQueue(store: store)
                 let slowHead = try #require(try await queue.list(state: .pending).filter { $0.url == slow.url }.last)
                 #expect(slowHead.delivery.attempts == 0)

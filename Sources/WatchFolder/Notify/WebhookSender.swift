@@ -44,7 +44,7 @@ public final class WebhookSender: Service, Sendable {
 
         var isStopped: Bool { stopped.load(ordering: .acquiring) }
         /// Ends the queue's loop after its request in flight, if any: that request gets its answer and its
-        /// outcome is recorded (at most ``WebhookSender/timeoutSeconds``). Aborting it instead would leave a
+        /// outcome is recorded (at most ``WebhookSender/requestTimeoutSeconds``). Aborting it instead would leave a
         /// delivery the receiver may have got pending, to be sent again when the endpoint comes back.
         func stop() { stopped.store(true, ordering: .releasing) }
         /// Called once by the queue's loop when it has ended.
@@ -68,18 +68,22 @@ public final class WebhookSender: Service, Sendable {
     let logger: Logger
     /// How often an idle endpoint looks for new deliveries (also picks up `webhooks resend` from the CLI).
     let pollInterval: Duration
+    /// Seconds a request may take: ``timeoutSeconds`` (tests that hold a request lengthen it).
+    let requestTimeoutSeconds: Int
 
     /// Registers `webhooks` as the active endpoints (see ``WebhookQueue/register(_:now:)``).
     /// Create the sender before anything records events, so that every event gets its deliveries.
     /// - Throws: GRDB errors; ``WebhookSecretError`` for a malformed secret (the config loader rejects those).
     public init(queue webhookQueue: WebhookQueue, webhooks: [Config.Webhook], policy: WebhookRetryPolicy = .fromEnvironment(),
-                logger: Logger, pollInterval: Duration = .milliseconds(250)) throws {
+                logger: Logger, pollInterval: Duration = .milliseconds(250),
+                requestTimeoutSeconds: Int = WebhookSender.timeoutSeconds) throws {
         endpoints = try Self.register(webhooks, in: webhookQueue)
         (updates, updatesContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         self.webhookQueue = webhookQueue
         self.policy = policy
         self.logger = logger
         self.pollInterval = pollInterval
+        self.requestTimeoutSeconds = requestTimeoutSeconds
     }
 
     /// Config reload: `webhooks` become the endpoints. New URLs start receiving the events recorded from now on;
@@ -176,7 +180,8 @@ public final class WebhookSender: Service, Sendable {
     private func attempt(_ info: WebhookDeliveryInfo, endpoint: Endpoint, workers: CurlWorkers, logger: Logger) async throws {
         let event = info.event
         let manifest = event.type == .completed ? try await webhookQueue.manifest(job: event.jobId) : nil
-        let request = Self.request(for: event, manifest: manifest, url: endpoint.url, signer: endpoint.signer)
+        let request = Self.request(for: event, manifest: manifest, url: endpoint.url, signer: endpoint.signer,
+                                   timeoutSeconds: requestTimeoutSeconds)
         var logger = logger
         logger[metadataKey: "wf.webhook.id"] = "\(event.uid)"
         logger[metadataKey: "wf.job.id"] = "\(event.jobId)"
@@ -215,7 +220,7 @@ public final class WebhookSender: Service, Sendable {
 
     /// The signed POST for `event`, timestamped now.
     static func request(for event: JobEvent, manifest: String?, url: String, signer: WebhookSigner,
-                        now: Date = Date()) -> CurlRequest {
+                        timeoutSeconds: Int = timeoutSeconds, now: Date = Date()) -> CurlRequest {
         let body = WebhookMessage.body(for: event, manifest: manifest)
         let timestamp = Int64(now.timeIntervalSince1970)
         var headers = signer.headers(id: event.uid, timestamp: timestamp, body: body).map { "\($0.0): \($0.1)" }
