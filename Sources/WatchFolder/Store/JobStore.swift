@@ -49,10 +49,10 @@ public protocol JobStore: Sendable {
     /// The `limit` jobs in `states` that finished last, most recent first.
     func recentlyFinished(_ states: [Job.State], limit: Int) async throws -> [Job]
 
-    /// Ticks when an event is recorded or a running job's progress changes, in this process or another one
-    /// writing the same store: the first tick comes at once, later ones are coalesced while the reader is busy
-    /// (read what changed with ``events(after:limit:)`` and ``list(state:limit:before:)``). It ends when the
-    /// consumer stops iterating, or when the store can no longer be observed.
+    /// Ticks when an event is recorded or a running job's progress changes: the first tick comes at once, later
+    /// ones are coalesced while the reader is busy (read what changed with ``events(after:limit:)`` and
+    /// ``list(state:limit:before:)``). It ends when the consumer stops iterating, or when the store can no longer
+    /// be observed. How soon another process's writes tick is the backend's to say (``SQLiteJobStore/changes()``).
     func changes() -> AsyncStream<Void>
 
     /// Effects not carried out yet, oldest first; only those of job `id` when given.
@@ -69,7 +69,7 @@ public protocol JobStore: Sendable {
     /// - Throws: ``StoreError`` when the job is not publishing.
     func relocate(_ id: Int64, to location: String) async throws
 
-    /// Events after `id`, oldest first (for the webhook sender).
+    /// Events after `id`, oldest first (the status server's event stream).
     func events(after id: Int64, limit: Int) async throws -> [JobEvent]
 }
 
