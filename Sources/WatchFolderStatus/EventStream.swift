@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Hummingbird
 import Logging
 import NIOCore
@@ -18,15 +17,15 @@ import WatchFolder
 /// - At most `[http] max_event_streams` streams are open at once; past that a request is answered 503 with
 ///   `Retry-After`.
 ///
-/// Changes are observed with a GRDB `ValueObservation` on the pool the daemon writes through, not polled; the
-/// keep-alive tick also catches changes made by another process (the CLI).
+/// Changes come from the store's ``JobStore/changes()`` ticks, not polling; the keep-alive tick also catches
+/// changes made by another process (the CLI).
 struct EventStream: Sendable {
-    let reader: StatusReader
+    let store: any JobStore
     let keepAlive: Duration
     let slots: EventStreamSlots
 
-    init(reader: StatusReader, keepAlive: Duration = .seconds(15), maxStreams: Int) {
-        self.reader = reader
+    init(store: any JobStore, keepAlive: Duration = .seconds(15), maxStreams: Int) {
+        self.store = store
         self.keepAlive = keepAlive
         slots = EventStreamSlots(limit: maxStreams)
     }
@@ -41,11 +40,11 @@ struct EventStream: Sendable {
                            headers: [.retryAfter: "10"])
         }
         let start: Int64
-        if let lastEventID { start = lastEventID } else { start = try await reader.summary().lastEventID }
+        if let lastEventID { start = lastEventID } else { start = try await store.summary().lastEventID }
         let headers: HTTPFields = [
             .contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store", .init("X-Accel-Buffering")!: "no",
         ]
-        let pool = reader.pool, keepAlive = self.keepAlive
+        let store = self.store, keepAlive = self.keepAlive
         return Response(status: .ok, headers: headers, body: .init { writer in
             _ = slot  // held while the stream is open
             try await writer.write(ByteBuffer(string: "retry: 2000\n: watchfolder events after \(start)\n\n"))
@@ -55,7 +54,9 @@ struct EventStream: Sendable {
                 tick.finish()
             }
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await Self.observe(pool, tick) }
+                group.addTask {
+                    for await _ in store.changes() { tick.yield(.changed) }
+                }
                 group.addTask {
                     while (try? await Task.sleep(for: keepAlive)) != nil { tick.yield(.keepAlive) }
                 }
@@ -66,17 +67,17 @@ struct EventStream: Sendable {
                     if next == .keepAlive { try await writer.write(ByteBuffer(string: ": keep-alive\n\n")) }
                     // Durable events first (in order), then the live progress of running jobs.
                     while true {
-                        let events = try await reader.events(after: last, limit: 200)
+                        let events = try await store.events(after: last, limit: 200)
                         for event in events {
                             try await writer.write(ByteBuffer(string: Self.frame(event)))
                             last = event.id ?? last
                         }
                         if events.count < 200 { break }
                     }
-                    let running = try await reader.page(state: .running, limit: 100, before: nil)
+                    let running = try await store.list(state: .running, limit: 100)
                     for job in running where sentProgress[job.id ?? 0] != job.progress {
                         sentProgress[job.id ?? 0] = job.progress
-                        try await writer.write(ByteBuffer(string: Self.progressFrame(await reader.resource(job))))
+                        try await writer.write(ByteBuffer(string: Self.progressFrame(JobResource(job))))
                     }
                     let ids = Set(running.compactMap(\.id))
                     sentProgress = sentProgress.filter { ids.contains($0.key) }
@@ -85,19 +86,6 @@ struct EventStream: Sendable {
             }
             if connection.isActive { try await writer.finish(nil) }
         })
-    }
-
-    /// Yields `.changed` whenever a transaction changes the events or the running jobs' progress.
-    private static func observe(_ pool: DatabasePool, _ tick: AsyncStream<Tick>.Continuation) async {
-        let observation = ValueObservation.tracking { db in
-            try String.fetchAll(db, sql: """
-                SELECT 'event ' || COALESCE(MAX(id), 0) FROM event
-                UNION ALL SELECT id || ' ' || progress FROM job WHERE state = 'running'
-                """)
-        }.removeDuplicates()
-        do {
-            for try await _ in observation.values(in: pool) { tick.yield(.changed) }
-        } catch {}
     }
 
     /// One durable event: `id:`, `event:` (its type), `data:` (the job payload, one line).

@@ -6,8 +6,9 @@ import WatchFolder
 
 /// The routes of the status server (documented in `docs/api.md`).
 struct StatusRoutes: Sendable {
-    let store: SQLiteJobStore
-    let reader: StatusReader
+    let store: any JobStore
+    /// Webhook deliveries waiting (`watchfolder_webhook_pending`), from Notify's queue beside the store.
+    let webhookBacklog: @Sendable () async throws -> Int
     let settings: SchedulerSettings
     let auth: StatusAuth
     let events: EventStream
@@ -58,15 +59,15 @@ struct StatusRoutes: Sendable {
     // MARK: Handlers
 
     @Sendable func health(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
-        let summary = try await reader.summary()
+        let summary = try await store.summary()
         let jobs = Dictionary(uniqueKeysWithValues: summary.counts.map { ($0.key.rawValue, $0.value) })
         return JSON.response(Health(version: WatchFolderVersion.string, jobs: jobs, queueDepth: summary.due,
                                     lastEventID: summary.lastEventID))
     }
 
     @Sendable func metrics(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
-        let summary = try await reader.summary()
-        WatchFolderMetrics.webhooksPending(try await WebhookQueue(pool: store.pool).pendingCount())
+        let summary = try await store.summary()
+        WatchFolderMetrics.webhooksPending(try await webhookBacklog())
         let text = gauges.render(counts: summary.counts, due: summary.due)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
                         body: .init(byteBuffer: ByteBuffer(string: text)))
@@ -91,41 +92,34 @@ struct StatusRoutes: Sendable {
             guard let parsed = Int64(raw), parsed > 0 else { throw APIError.badRequest("cursor must be a next_cursor value, not \"\(raw)\"") }
             cursor = parsed
         }
-        let jobs = try await reader.page(state: state, limit: limit + 1, before: cursor)
+        let jobs = try await store.list(state: state, limit: limit + 1, before: cursor)
         let shown = Array(jobs.prefix(limit))
         let next = jobs.count > limit ? shown.last?.id.map(String.init) : nil
-        var resources: [JobResource] = []
-        for job in shown { resources.append(await reader.resource(job)) }
-        return JSON.response(JobPage(jobs: resources, nextCursor: next))
+        return JSON.response(JobPage(jobs: shown.map(JobResource.init), nextCursor: next))
     }
 
     /// The dashboard's sections, each its own bounded query: running (all, with progress), next in run order
     /// then how many more, and the latest completed and failed.
     @Sendable func dashboardData(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
-        func resources(_ jobs: [Job]) async -> [JobResource] {
-            var out: [JobResource] = []
-            for job in jobs { out.append(await reader.resource(job)) }
-            return out
-        }
-        let summary = try await reader.summary()
+        let counts = try await store.counts()
         let next = try await store.nextQueued(limit: DashboardView.nextLimit)
         return JSON.response(DashboardView(
-            running: await resources(try await store.running(limit: DashboardView.runningLimit)),
-            next: await resources(next),
-            moreQueued: max(0, (summary.counts[.queued] ?? 0) - next.count),
-            completed: await resources(try await store.recentlyFinished([.completed], limit: DashboardView.recentLimit)),
-            failed: await resources(try await store.recentlyFinished([.failed, .cancelled], limit: DashboardView.recentLimit))))
+            running: try await store.running(limit: DashboardView.runningLimit).map(JobResource.init),
+            next: next.map(JobResource.init),
+            moreQueued: max(0, (counts[.queued] ?? 0) - next.count),
+            completed: try await store.recentlyFinished([.completed], limit: DashboardView.recentLimit).map(JobResource.init),
+            failed: try await store.recentlyFinished([.failed, .cancelled], limit: DashboardView.recentLimit).map(JobResource.init)))
     }
 
     @Sendable func detail(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
-        JSON.response(await reader.resource(try await job(context)))
+        JSON.response(JobResource(try await job(context)))
     }
 
     @Sendable func retry(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
         let id = try await job(context).id ?? 0
         let outcome = try await transition { try await JobRetry.run(id, store: store, settings: settings, logger: logger) }
         logger.info("job requeued from the status API: \(outcome.message)", metadata: ["wf.job.id": "\(id)"])
-        return JSON.response(RetryResponse(job: await reader.resource(try await reader.job(id) ?? outcome.job),
+        return JSON.response(RetryResponse(job: JobResource(try await store.job(id) ?? outcome.job),
                                            restoredAs: outcome.restoredAs))
     }
 
@@ -134,7 +128,7 @@ struct StatusRoutes: Sendable {
         let updated = try await transition { try await store.requestCancel(id) }
         logger.info("job cancel requested from the status API", metadata: ["wf.job.id": "\(id)"])
         // A queued job is cancelled at once; a running one is stopped by the scheduler shortly.
-        return JSON.response(await reader.resource(updated), status: updated.state == .cancelled ? .ok : .accepted)
+        return JSON.response(JobResource(updated), status: updated.state == .cancelled ? .ok : .accepted)
     }
 
     @Sendable func poster(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
@@ -193,7 +187,7 @@ struct StatusRoutes: Sendable {
     /// The job named by the `id` path parameter. - Throws: 404 for a malformed or unknown id.
     private func job(_ context: StatusRequestContext) async throws -> Job {
         let raw = context.parameters.get("id") ?? ""
-        guard let id = Int64(raw), id > 0, let job = try await reader.job(id) else { throw APIError.notFound("no job \(raw)") }
+        guard let id = Int64(raw), id > 0, let job = try await store.job(id) else { throw APIError.notFound("no job \(raw)") }
         return job
     }
 

@@ -25,7 +25,8 @@ import Glibc
 ///   refuses that too; this is the last line).
 public struct StatusServer: Service {
     let config: Config
-    let store: SQLiteJobStore
+    let store: any JobStore
+    let webhookBacklog: @Sendable () async throws -> Int
     let logger: Logger
     let onRunning: @Sendable (Int) async -> Void
     /// The connection cap in force (``connectionLimit(configured:descriptors:)``).
@@ -41,11 +42,16 @@ public struct StatusServer: Service {
     static let reservedDescriptors = 256
 
     /// - Parameters:
-    ///   - store: The daemon's store; the server reads its `DatabasePool` and observes it for live updates.
+    ///   - store: The daemon's store: the server reads it through ``JobStore`` only, and follows its
+    ///     ``JobStore/changes()`` for live updates.
+    ///   - webhookBacklog: The number of webhook deliveries waiting (`watchfolder_webhook_pending`), read at each
+    ///     scrape of `/metrics` (`WebhookQueue.pendingCount()` for the SQLite store).
     ///   - onRunning: Called with the bound port once the server listens (port 0 picks a free one).
-    public init(config: Config, store: SQLiteJobStore, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) {
+    public init(config: Config, store: any JobStore, webhookBacklog: @escaping @Sendable () async throws -> Int,
+                logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) {
         self.config = config
         self.store = store
+        self.webhookBacklog = webhookBacklog
         self.logger = logger
         self.onRunning = onRunning
         PrometheusBackend.bootstrap()
@@ -68,11 +74,10 @@ public struct StatusServer: Service {
 
     /// The hummingbird application.
     public func application(keepAlive: Duration = .seconds(15)) -> some ApplicationProtocol {
-        let reader = StatusReader(store: store)
-        let routes = StatusRoutes(store: store, reader: reader, settings: SchedulerSettings(config: config),
+        let routes = StatusRoutes(store: store, webhookBacklog: webhookBacklog, settings: SchedulerSettings(config: config),
                                   auth: StatusAuth(token: config.http.token.flatMap { $0.isEmpty ? nil : $0 },
                                                    metricsToken: config.http.metricsToken),
-                                  events: EventStream(reader: reader, keepAlive: keepAlive, maxStreams: config.http.maxEventStreams),
+                                  events: EventStream(store: store, keepAlive: keepAlive, maxStreams: config.http.maxEventStreams),
                                   listenHost: config.http.host, logger: logger)
         let gate = self.gate, idle = TimeAmount(idleTimeout), header = TimeAmount(headerTimeout)
         let onRunning = self.onRunning

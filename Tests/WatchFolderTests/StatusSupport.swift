@@ -40,7 +40,9 @@ struct StatusBench {
         { onRunning in
             var logger = Logger(label: "status-test")
             logger.logLevel = .warning
-            var server = StatusServer(config: config, store: store, logger: logger, onRunning: onRunning)
+            let webhooks = WebhookQueue(pool: store.pool)
+            var server = StatusServer(config: config, store: store, webhookBacklog: { try await webhooks.pendingCount() },
+                                      logger: logger, onRunning: onRunning)
             server.keepAlive = keepAlive
             server.idleTimeout = idleTimeout
             server.headerTimeout = headerTimeout

@@ -32,12 +32,28 @@ public protocol JobStore: Sendable {
     func cancelRequests() async throws -> [Int64]
 
     func job(_ id: Int64) async throws -> Job?
-    /// Newest first, optionally only `state`.
-    func list(state: Job.State?, limit: Int) async throws -> [Job]
+    /// Newest first, optionally only `state`, only ids below `cursor` when given (the next page), at most `limit`.
+    func list(state: Job.State?, limit: Int, before cursor: Int64?) async throws -> [Job]
     /// Jobs in `state`, oldest first.
     func jobs(in state: Job.State) async throws -> [Job]
     /// Number of jobs in each state (every state present, zeros included).
     func counts() async throws -> [Job.State: Int]
+    /// The counts, the queued jobs due at `now` and the newest event id, read together (health, metrics).
+    func summary(now: Date) async throws -> JobSummary
+
+    /// Running and publishing jobs, longest running first (at most `limit`).
+    func running(limit: Int) async throws -> [Job]
+    /// The first `limit` queued jobs in the order ``claimNext(now:)`` takes them: those due at `now` by arrival,
+    /// then those waiting for a retry.
+    func nextQueued(limit: Int, now: Date) async throws -> [Job]
+    /// The `limit` jobs in `states` that finished last, most recent first.
+    func recentlyFinished(_ states: [Job.State], limit: Int) async throws -> [Job]
+
+    /// Ticks when an event is recorded or a running job's progress changes: the first tick comes at once, later
+    /// ones are coalesced while the reader is busy (read what changed with ``events(after:limit:)`` and
+    /// ``list(state:limit:before:)``). It ends when the consumer stops iterating, or when the store can no longer
+    /// be observed. How soon another process's writes tick is the backend's to say (``SQLiteJobStore/changes()``).
+    func changes() -> AsyncStream<Void>
 
     /// Effects not carried out yet, oldest first; only those of job `id` when given.
     func pendingEffects(job id: Int64?) async throws -> [FileEffect]
@@ -53,7 +69,7 @@ public protocol JobStore: Sendable {
     /// - Throws: ``StoreError`` when the job is not publishing.
     func relocate(_ id: Int64, to location: String) async throws
 
-    /// Events after `id`, oldest first (for the webhook sender).
+    /// Events after `id`, oldest first (the status server's event stream).
     func events(after id: Int64, limit: Int) async throws -> [JobEvent]
 }
 
@@ -61,5 +77,20 @@ extension JobStore {
     /// Progress without speed or ETA.
     public func updateProgress(_ id: Int64, fraction: Double) async throws {
         try await updateProgress(id, fraction: fraction, speed: nil, eta: nil)
+    }
+
+    /// The first page: newest first, optionally only `state`.
+    public func list(state: Job.State?, limit: Int) async throws -> [Job] {
+        try await list(state: state, limit: limit, before: nil)
+    }
+
+    /// The summary as of now.
+    public func summary() async throws -> JobSummary {
+        try await summary(now: Date())
+    }
+
+    /// The queue in run order as of now.
+    public func nextQueued(limit: Int) async throws -> [Job] {
+        try await nextQueued(limit: limit, now: Date())
     }
 }

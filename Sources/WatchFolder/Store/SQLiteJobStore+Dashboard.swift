@@ -1,9 +1,19 @@
 public import Foundation
 import GRDB
 
-/// What an operator asks the dashboard, each answered by its own bounded query, at any queue length.
+/// What an operator asks the dashboard and the status API, each answered by its own bounded query, at any queue
+/// length.
 extension SQLiteJobStore {
-    /// Running and publishing jobs, longest running first (at most `limit`).
+    public func summary(now: Date) async throws -> JobSummary {
+        try await pool.read { db in
+            let due = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM job WHERE state = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+                """, arguments: [now]) ?? 0
+            let last = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM event") ?? 0
+            return JobSummary(counts: try Self.counts(db), due: due, lastEventID: last)
+        }
+    }
+
     public func running(limit: Int) async throws -> [Job] {
         try await pool.read { db in
             try Job.filter([Job.State.running, Job.State.publishing].contains(Job.Columns.state))
@@ -11,9 +21,7 @@ extension SQLiteJobStore {
         }
     }
 
-    /// The first `limit` queued jobs in the order the scheduler takes them: those due now by arrival
-    /// (``claimNext(now:)``), then those waiting for a retry.
-    public func nextQueued(limit: Int, now: Date = Date()) async throws -> [Job] {
+    public func nextQueued(limit: Int, now: Date) async throws -> [Job] {
         try await pool.read { db in
             try Job.fetchAll(db, sql: """
                 SELECT * FROM job WHERE state = 'queued'
@@ -23,7 +31,6 @@ extension SQLiteJobStore {
         }
     }
 
-    /// The `limit` jobs in `states` that finished last, most recent first.
     public func recentlyFinished(_ states: [Job.State], limit: Int) async throws -> [Job] {
         try await pool.read { db in
             try Job.filter(states.contains(Job.Columns.state))

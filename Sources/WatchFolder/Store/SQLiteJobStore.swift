@@ -243,10 +243,11 @@ public struct SQLiteJobStore: JobStore {
         try await pool.read { db in try Job.fetchOne(db, key: id) }
     }
 
-    public func list(state: Job.State?, limit: Int) async throws -> [Job] {
+    public func list(state: Job.State?, limit: Int, before cursor: Int64?) async throws -> [Job] {
         try await pool.read { db in
             var request = Job.all().newestFirst()
             if let state { request = request.inState(state) }
+            if let cursor { request = request.filter(Job.Columns.id < cursor) }
             return try request.limit(max(0, limit)).fetchAll(db)
         }
     }
@@ -256,13 +257,16 @@ public struct SQLiteJobStore: JobStore {
     }
 
     public func counts() async throws -> [Job.State: Int] {
-        try await pool.read { db in
-            var counts = Dictionary(uniqueKeysWithValues: Job.State.allCases.map { ($0, 0) })
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM job GROUP BY state") {
-                if let state = Job.State(rawValue: row["state"]) { counts[state] = row["n"] }
-            }
-            return counts
+        try await pool.read { db in try Self.counts(db) }
+    }
+
+    /// Jobs per state, zeros included.
+    static func counts(_ db: Database) throws -> [Job.State: Int] {
+        var counts = Dictionary(uniqueKeysWithValues: Job.State.allCases.map { ($0, 0) })
+        for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM job GROUP BY state") {
+            if let state = Job.State(rawValue: row["state"]) { counts[state] = row["n"] }
         }
+        return counts
     }
 
     public func pendingEffects(job id: Int64?) async throws -> [FileEffect] {

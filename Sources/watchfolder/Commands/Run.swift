@@ -22,7 +22,9 @@ struct Run: AsyncParsableCommand {
             try StatusServer.check(config.http)
             PrometheusBackend.bootstrap()  // before the daemon records its first metric
             try await Daemon(config: config) { store, logger in
-                [StatusServer(config: config, store: store, logger: logger) { port in
+                let webhooks = WebhookQueue(pool: store.pool)
+                return [StatusServer(config: config, store: store, webhookBacklog: { try await webhooks.pendingCount() },
+                                     logger: logger) { port in
                     let host = config.http.host.contains(":") ? "[\(config.http.host)]" : config.http.host
                     FileHandle.standardOutput.write(Data("watchfolder: dashboard at http://\(host):\(port)/\n".utf8))
                 }]
