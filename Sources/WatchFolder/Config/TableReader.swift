@@ -56,30 +56,30 @@ struct TableReader {
     }
 
     mutating func string(_ key: String) throws(ConfigError) -> String? {
-        guard let v = value(key) else { return nil }
-        guard let s = v.string else { throw typeError(key, "a string", v.type) }
-        return s
+        guard let entry = value(key) else { return nil }
+        guard let string = entry.string else { throw typeError(key, "a string", entry.type) }
+        return string
     }
 
     mutating func requiredString(_ key: String) throws(ConfigError) -> String {
-        guard let s = try string(key) else {
+        guard let string = try string(key) else {
             throw error(nil, "missing required key '\(key)' in \(displayName)")
         }
-        return s
+        return string
     }
 
     mutating func bool(_ key: String) throws(ConfigError) -> Bool? {
-        guard let v = value(key) else { return nil }
-        guard let b = v.bool else { throw typeError(key, "true or false", v.type) }
-        return b
+        guard let entry = value(key) else { return nil }
+        guard let bool = entry.bool else { throw typeError(key, "true or false", entry.type) }
+        return bool
     }
 
     mutating func int(_ key: String, min: Int? = nil, max: Int? = nil) throws(ConfigError) -> Int? {
-        guard let v = value(key) else { return nil }
-        guard let i = v.int else { throw typeError(key, "an integer", v.type) }
-        if let min, i < min { throw error(key, "'\(key)' in \(displayName) must be at least \(min), not \(i)") }
-        if let max, i > max { throw error(key, "'\(key)' in \(displayName) must be at most \(max), not \(i)") }
-        return i
+        guard let entry = value(key) else { return nil }
+        guard let int = entry.int else { throw typeError(key, "an integer", entry.type) }
+        if let min, int < min { throw error(key, "'\(key)' in \(displayName) must be at least \(min), not \(int)") }
+        if let max, int > max { throw error(key, "'\(key)' in \(displayName) must be at most \(max), not \(int)") }
+        return int
     }
 
     /// A number: integers and floats are both accepted; `inf` and `nan` never are.
