@@ -234,6 +234,21 @@ struct ConfigTests {
         expectError(minimal + "\n[inbox]\n", "config.toml:11: TOML syntax: Error while parsing table header: cannot redefine existing table 'inbox'")
     }
 
+    /// Headers the bundled TOML parser aborts the process on (an assertion in toml++, release builds too) are
+    /// refused with their line first: `check-config` and a `SIGHUP` reload of such a typo do not crash.
+    @Test("a table header without a name is one line, not a crash")
+    func headersTheParserWouldAbortOn() {
+        let saw: [(String, String?)] = [("[[[", "["), ("[[ [", "["), ("[.]", "."), ("[ .a]", "."), ("[=]", "="), ("[,]", ","),
+                                        ("[#]", "#"), ("[[#", "#"), ("[[.]]", "."), ("[", nil)]
+        for (header, start) in saw {
+            expectError(minimal + "\n" + header + "\n", "config.toml:11: TOML syntax: a table header needs a name: [section] or "
+                        + "[[section]]" + (start.map { ", saw '\($0)' where the name starts" } ?? ""))
+        }
+        // Names, quoted names and a blank name (which the parser reports itself) pass this check.
+        expectError(minimal + "\n[ \"x\" ]\n", "config.toml:11: unknown table [x]")
+        expectError(minimal + "\n[]\n", "config.toml:11: TOML syntax: Error while parsing table header: tables with blank bare keys are explicitly prohibited")
+    }
+
     @Test("hdr = \"keep\" packages in fMP4: segment_format left out or \"fmp4\"; tonemap keeps the configured format")
     func hdrKeep() throws {
         for extra in ["", "segment_format = \"fmp4\"\n"] {

@@ -40,6 +40,9 @@ public enum ConfigLoader {
         baseDirectory: URL,
         environment: [String: String] = [:]
     ) throws(ConfigError) -> Config {
+        if let (line, message) = TableHeaderCheck.firstUnparsable(in: text) {
+            throw ConfigError(file: file, line: line, message: "TOML syntax: \(message)")
+        }
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)
