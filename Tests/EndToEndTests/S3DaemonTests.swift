@@ -106,7 +106,9 @@ import Testing
             let receiver = try await WebhookReceiver(secret: Self.secret, in: dir)
             let f = try DaemonFolders(root: dir, extra: moto.toml(bucket: bucket)
                                       + "[[webhook]]\nurl = \"\(receiver.url)\"\nsecret = \"\(Self.secret)\"\n")
-            try await moto.delay("PUT", match: "/master.m3u8", seconds: 3)
+            // Held far longer than the test takes to kill the daemon (the peer gives a held request up when its
+            // client dies), so that the master cannot be stored first however slow a loaded machine is.
+            try await moto.delay("PUT", match: "/master.m3u8", seconds: 120)
             var daemon = try await DaemonProcess.start(config: f.config)
             try Clips.drop(try await Clips.shared(), at: f.inbox.appendingPathComponent("a.mp4"))
             try await waitUntil("the master's PUT is held", timeout: 180) {

@@ -21,7 +21,8 @@ Four things are added around moto (nothing else is changed):
 3. A payload check moto lacks and AWS does: a body that does not match its `x-amz-content-sha256` is refused
    (400 XAmzContentSHA256Mismatch), so every upload path's payload hash is verified.
 4. Fault injection (`POST /_peer/faults`, JSON list of rules, added to the current ones): answer `status` (e.g. 503 SlowDown) to the next
-   `count` requests matching `method` and a substring of the target, or hold them `delay` seconds first.
+   `count` requests matching `method` and a substring of the target, or hold them `delay` seconds first (given up
+   at once if the client goes away).
 
 Inspection endpoints (answered from moto through boto3 with the admin keys, an oracle independent of the client
 under test): `GET /_peer/objects?bucket=B` (key, size, etag, content type, cache control),
@@ -33,6 +34,7 @@ import io
 import json
 import logging
 import os
+import select
 import sys
 import threading
 import time
@@ -145,6 +147,21 @@ def _control(environ, start_response, path):
     return _json(start_response, "404 Not Found", {"error": "unknown peer endpoint " + path})
 
 
+def _hold(environ, seconds):
+    """Holds a request `seconds`, but gives it up as soon as its client has gone (a killed daemon): a held request
+    is never carried out after its client died, however late the test looks at the bucket."""
+    deadline = time.monotonic() + seconds
+    sock = environ.get("werkzeug.socket")
+    if sock is None:
+        time.sleep(seconds)
+        return
+    poller = select.poll()
+    poller.register(sock.fileno(), select.POLLRDHUP | select.POLLHUP | select.POLLERR)
+    while (left := deadline - time.monotonic()) > 0:
+        if poller.poll(min(left, 0.1) * 1000):
+            raise ConnectionAbortedError("the client went away while its request was held")
+
+
 def middleware(app):
     def wrapped(environ, start_response):
         # Every request logged as started is logged as ended, even one whose client went away (a killed daemon).
@@ -179,7 +196,7 @@ def middleware(app):
                     rule = dict(r)
                     break
         if rule and rule.get("delay"):
-            time.sleep(rule["delay"])
+            _hold(environ, rule["delay"])
         if rule and rule.get("status"):
             length = int(environ.get("CONTENT_LENGTH") or 0)
             if length:
