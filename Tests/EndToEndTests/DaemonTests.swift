@@ -227,6 +227,34 @@ extension DaemonTests {
             #expect(await daemon.stop() == 0)
         }
     }
+
+    /// A second `watchfolder run` on the same state folder refuses to start, in one line naming the first one's
+    /// pid, and leaves the first one's running job alone (it used to "recover" it: requeue it and run it again).
+    @Test func aSecondDaemonOnTheSameStateRefusesAndTakesNothing() async throws {
+        try await withTemporaryDirectory { dir in
+            let f = try DaemonFolders(root: dir, preset: "medium", ladderHeight: 360)
+            let first = try await DaemonProcess.start(config: f.config)
+            try Clips.drop(await Clips.long(), at: f.inbox.appendingPathComponent("long.mp4"))
+            try await waitUntil("the transcode is running", timeout: 60) { try await states(f.config) == ["long.mp4": "running"] }
+
+            let second = try await watchfolder("run", "--config", f.config.path)
+            #expect(second.status == 1)
+            let state = f.root.appendingPathComponent("state").path
+            #expect(second.stderr == "watchfolder: another watchfolder (pid \(first.process.processIdentifier)) is running with \(state)\n")
+            let job = try #require(try await jobs(f.config).first)
+            #expect(job["state"] as? String == "running" && job["attempts"] as? Int == 1)
+            #expect(try await sql(f.database, "SELECT COUNT(*) FROM event WHERE type = 'job.started'") == [["1"]])
+            #expect(first.isRunning)
+
+            // The lock goes with the process, however it ends: after a kill -9 the next daemon starts.
+            await first.stop(SIGKILL)
+            let next = try await DaemonProcess.start(config: f.config)
+            try await waitUntil("the job is taken back and runs again", timeout: 30) {
+                try await jobs(f.config).first?["attempts"] as? Int == 2
+            }
+            #expect(await next.stop() == 0)
+        }
+    }
 }
 
 /// Set once a test's writer thread is done.

@@ -27,6 +27,10 @@ public struct Daemon: Sendable {
             + (config.inbox.archivePath.map { [$0] } ?? []) {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         }
+        // Before the store is opened: recovery at start takes back running jobs, which must be none of a live
+        // daemon's.
+        let lock = try StateLock(state: config.state.path)
+        defer { withExtendedLifetime(lock) {} }
         let store = try SQLiteJobStore(url: config.state.databaseURL)
         // Before anything records events: registers the endpoints whose deliveries those events create.
         let webhooks = try WebhookSender(queue: WebhookQueue(store: store), webhooks: config.webhooks, logger: logger)

@@ -31,6 +31,8 @@ struct Run: AsyncParsableCommand {
             }.run()
         } catch let error as StatusServerError {
             throw CLIFailure.work(error.description)
+        } catch let error as StateLockError {
+            throw CLIFailure.work(error.description)
         }
     }
 }
