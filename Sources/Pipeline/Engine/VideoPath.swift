@@ -75,7 +75,7 @@ final class VideoPath {
         let gop = max(1, Int((plan.options.segmentSeconds * plan.info.video.frameRate).rounded(.up)))
         let device = try Encoders.deviceType(for: plan.encoder).map { type throws(MediaError) in try HardwareDevice(type) }
         // The HEVC rungs carry the source's colour as its stream tags it, the colour the ladder was planned from.
-        let sourceColour = ProbeReader.colourPolicy(input.stream(streamIndex))
+        let sourceColour = ColourPolicy(stream: input.stream(streamIndex))
         var uploads: [HardwareFrames?] = []
         var encoders: [CodecContext] = []
         for rung in plan.rungs {
@@ -133,13 +133,13 @@ final class VideoPath {
             guard ts != AVStatus.noPTS else { continue }
             var duration = frame.packetDuration
             if duration <= 0 { duration = av_rescale_q(1, AVRational(num: frameRate.den, den: frameRate.num), timeBase) }
-            let pts = ts - av_rescale_q(origin, AVRational(num: 1, den: Int32(AV_TIME_BASE)), timeBase)
+            let pts = ts - av_rescale_q(origin, InputFile.containerTimeBase, timeBase)
             frame.pts = mender.mend(pts, duration: duration)
             end = max(end, frame.pts + duration)
-            let colour = colour ?? frame.colourPolicy(
-                dolbyVisionCompatibility: ProbeReader.dolbyVision(input.stream(streamIndex))?.compatibility)
+            let colour = colour ?? ColourPolicy(
+                frame: frame, dolbyVisionCompatibility: input.stream(streamIndex).dolbyVision?.compatibility)
             self.colour = colour
-            colour.tag(frame.raw)
+            colour.tag(frame)
             let graph: FilterGraph
             if let existing = self.graph { graph = existing } else {
                 graph = try makeGraph(first: frame, colour: colour)
@@ -166,7 +166,7 @@ final class VideoPath {
 
     /// A failed allocation fails the job (with `out of memory`), not just the packet.
     private static func failOnOutOfMemory(_ code: Int32, _ call: String) throws(MediaError) {
-        if code == CAV_AVERROR(ENOMEM) { throw MediaError(stage: "decode", call: call, code: code) }
+        if MediaError.isOutOfMemory(code) { throw MediaError(stage: "decode", call: call, code: code) }
     }
 
     private func makeGraph(first f: Frame, colour: ColourPolicy) throws(MediaError) -> FilterGraph {
@@ -174,7 +174,7 @@ final class VideoPath {
         let tb = timeBase
         var sar = f.sampleAspectRatio
         if sar.num <= 0 || sar.den <= 0 { sar = AVRational(num: Int32(v.sampleAspect.num), den: Int32(v.sampleAspect.den)) }
-        let fmt = av_get_pix_fmt_name(f.pixelFormat).map { String(cString: $0) } ?? "yuv420p"
+        let fmt = LibAV.name(of: f.pixelFormat) ?? "yuv420p"
         let args = "video_size=\(f.width)x\(f.height):pix_fmt=\(fmt):time_base=\(tb.num)/\(tb.den):pixel_aspect=\(sar.num)/\(sar.den)"
         var chain: [String] = []
         if v.interlaced || f.isInterlaced { chain.append("bwdif=mode=send_frame:parity=auto:deint=all") }
@@ -193,10 +193,10 @@ final class VideoPath {
         chain.append("setsar=1")
         let sdr = plan.rungs.indices.filter { !plan.rungs[$0].keepsHDR }, hdr = plan.rungs.indices.filter { plan.rungs[$0].keepsHDR }
         let encoderFormat = Encoders.softwareFormat(for: plan.encoder)
-        let convert = encoderFormat == AV_PIX_FMT_YUV420P ? "" : ",format=" + String(cString: av_get_pix_fmt_name(encoderFormat))
+        let convert = encoderFormat == AV_PIX_FMT_YUV420P ? "" : ",format=" + (LibAV.name(of: encoderFormat) ?? "")
         var desc = "[in]" + chain.joined(separator: ",") + ","
         if !hdr.isEmpty {  // the HEVC rungs take the pictures before tone mapping, scaled in 10 bits, colour untouched
-            let hevcFormat = String(cString: av_get_pix_fmt_name(Encoders.hevcFormat))
+            let hevcFormat = LibAV.name(of: Encoders.hevcFormat) ?? ""
             desc += "split=2[sdr][hdr];[hdr]split=\(hdr.count)" + hdr.map { "[s\($0)]" }.joined() + ";"
             for i in hdr {
                 desc += "[s\(i)]scale=\(plan.rungs[i].width):\(plan.rungs[i].height),setsar=1,format=\(hevcFormat)[v\(i)];"

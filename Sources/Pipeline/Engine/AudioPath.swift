@@ -79,7 +79,7 @@ final class AudioPath {
             let tb = timeBase
             frame.defaultUnspecifiedChannelLayout()
             let samples = av_rescale_q(Int64(frame.sampleCount), AVRational(num: 1, den: max(1, frame.sampleRate)), tb)
-            let pts = ts - av_rescale_q(origin, AVRational(num: 1, den: Int32(AV_TIME_BASE)), tb)
+            let pts = ts - av_rescale_q(origin, InputFile.containerTimeBase, tb)
             frame.pts = mender.mend(pts, duration: samples)
             end = max(end, frame.pts + samples)
             let graph: FilterGraph
@@ -129,7 +129,7 @@ final class AudioPath {
 
     private func makeGraph(first f: Frame) throws(MediaError) -> FilterGraph {
         let tb = timeBase
-        let fmt = av_get_sample_fmt_name(f.sampleFormat).map { String(cString: $0) } ?? "fltp"
+        let fmt = LibAV.name(of: f.sampleFormat) ?? "fltp"
         let args = "time_base=\(tb.num)/\(tb.den):sample_rate=\(f.sampleRate):sample_fmt=\(fmt):channel_layout=\(f.channelLayoutName)"
         let desc = "[in]aresample=48000:async=1:first_pts=0,aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo[a]"
         let graph = try FilterGraph(audio: true, sourceArgs: args, description: desc, sinkLabels: ["a"])
