@@ -102,18 +102,12 @@ final class CodecContext {
         raw.pointee.hw_frames_ctx = frames.reference()
     }
 
-    /// The colour tags an encoder writes into its stream (the H.264 and HEVC VUI).
-    var colour: ColourTags {
-        get {
-            ColourTags(primaries: raw.pointee.color_primaries, transfer: raw.pointee.color_trc, matrix: raw.pointee.colorspace,
-                       range: raw.pointee.color_range)
-        }
-        set {
-            raw.pointee.color_primaries = newValue.primaries
-            raw.pointee.color_trc = newValue.transfer
-            raw.pointee.colorspace = newValue.matrix
-            raw.pointee.color_range = newValue.range
-        }
+    /// Sets the colour tags an encoder writes into its stream (the H.264 and HEVC VUI).
+    func tag(_ colour: ColourTags) {
+        raw.pointee.color_primaries = colour.primaries
+        raw.pointee.color_trc = colour.transfer
+        raw.pointee.colorspace = colour.matrix
+        raw.pointee.color_range = colour.range
     }
 
     /// An opened encoder's extradata (its parameter sets: Annex B, or an `avcC`/`hvcC` header); empty when none.

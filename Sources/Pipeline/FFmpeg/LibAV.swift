@@ -29,7 +29,9 @@ enum LibAV {
     /// Bits per component and chroma subsampling (log2 of the horizontal and vertical factors) of `format`; nil for
     /// a format libavutil does not describe.
     static func layout(of format: AVPixelFormat) -> (depth: Int, chromaShift: (Int, Int))? {
-        av_pix_fmt_desc_get(format).map { (Int($0.pointee.comp.0.depth), (Int($0.pointee.log2_chroma_w), Int($0.pointee.log2_chroma_h))) }
+        av_pix_fmt_desc_get(format).map { d in
+            (Int(d.pointee.comp.0.depth), (Int(d.pointee.log2_chroma_w), Int(d.pointee.log2_chroma_h)))
+        }
     }
 
     /// The rational nearest `value` whose terms are at most `max` (`av_d2q`).

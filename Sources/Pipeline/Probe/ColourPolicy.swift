@@ -112,10 +112,10 @@ struct ColourPolicy {
     func tag(_ frame: Frame) { frame.colour = tags }
 
     /// The tags every H.264 rung's VUI carries.
-    static func tagBT709(_ context: CodecContext) { context.colour = .bt709 }
+    static func tagBT709(_ context: CodecContext) { context.tag(.bt709) }
 
     /// The source's own tags, for an HEVC rung that keeps its HDR (`hdr = "keep"`): written into its VUI.
-    func tagSource(_ context: CodecContext) { context.colour = tags }
+    func tagSource(_ context: CodecContext) { context.tag(tags) }
 
     // The names libavfilter's `colorspace` knows for its input; anything else is read as BT.709.
     private static let primaryNames: Set = ["bt709", "bt470m", "bt470bg", "smpte170m", "smpte240m", "film", "bt2020",
@@ -130,7 +130,7 @@ struct ColourPolicy {
 }
 
 extension ColourPolicy {
-    /// A decoded frame's colour tags, gaps filled (`dolbyVisionCompatibility`: the stream's, see ``init(primaries:transfer:matrix:range:height:pixelFormat:dolbyVisionCompatibility:)``).
+    /// A decoded frame's colour tags, gaps filled (`dolbyVisionCompatibility`: its stream's, as above).
     init(frame: Frame, dolbyVisionCompatibility: Int?) {
         let c = frame.colour
         self.init(primaries: c.primaries, transfer: c.transfer, matrix: c.matrix, range: c.range, height: frame.height,
