@@ -1,16 +1,15 @@
-import CAV
 import Foundation
 
 /// Opens encoders with the options the HLS package needs.
 enum Encoders {
     /// The device whose surfaces `encoder` takes: VA-API encodes only frames uploaded to its device.
-    static func deviceType(for encoder: String) -> AVHWDeviceType? {
-        encoder == "h264_vaapi" ? AV_HWDEVICE_TYPE_VAAPI : nil
+    static func deviceType(for encoder: String) -> HardwareDevice.Kind? {
+        encoder == "h264_vaapi" ? .vaapi : nil
     }
 
     /// The pixel format the filter graph hands `encoder` (QSV and VA-API take NV12).
-    static func softwareFormat(for encoder: String) -> AVPixelFormat {
-        encoder == "h264_qsv" || encoder == "h264_vaapi" ? AV_PIX_FMT_NV12 : AV_PIX_FMT_YUV420P
+    static func softwareFormat(for encoder: String) -> PixelFormat {
+        encoder == "h264_qsv" || encoder == "h264_vaapi" ? .nv12 : .yuv420p
     }
 
     /// An H.264 encoder (libx264 High with `scenecut=0` and forced IDRs, or a GPU encoder) ready for frames.
@@ -49,7 +48,7 @@ enum Encoders {
     static let hevcEncoder = "libx265"
 
     /// The pixel format an HEVC HDR rung is encoded in: 10-bit 4:2:0.
-    static let hevcFormat = AV_PIX_FMT_YUV420P10LE
+    static let hevcFormat = PixelFormat.yuv420p10le
 
     /// libx265 Main10 (10-bit 4:2:0, `scenecut=0`, closed GOPs, forced IDRs) whose VUI carries the source's own
     /// primaries, transfer, matrix and range (`colour`): an HEVC rung that keeps the source's PQ or HLG.
@@ -73,8 +72,8 @@ enum Encoders {
 
     /// The shared AAC-LC stereo 48 kHz encoder.
     static func aac(bitrate: Int, globalHeader: Bool) throws(MediaError) -> CodecContext {
-        let ctx = try CodecContext.encoder(for: AV_CODEC_ID_AAC, stage: "encode")
-        ctx.configureAudio(sampleFormat: AV_SAMPLE_FMT_FLTP, sampleRate: 48_000, channels: 2, bitrate: bitrate, globalHeader: globalHeader)
+        let ctx = try CodecContext.encoder(for: .aac, stage: "encode")
+        ctx.configureAudio(sampleRate: 48_000, channels: 2, bitrate: bitrate, globalHeader: globalHeader)
         try ctx.open()
         return ctx
     }
@@ -128,7 +127,7 @@ enum Encoders {
             }
         }
         guard let p = ptl else {
-            return "hvc1.2.4.L\(hevcLevel(width: ctx.width, height: ctx.height, rate: av_q2d(ctx.frameRate))).90"
+            return "hvc1.2.4.L\(hevcLevel(width: ctx.width, height: ctx.height, rate: ctx.frameRate.value)).90"
         }
         let space = ["", "A", "B", "C"][Int(p[0] >> 6)]
         let tier = p[0] & 0x20 != 0 ? "H" : "L"

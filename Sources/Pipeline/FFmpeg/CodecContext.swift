@@ -32,7 +32,7 @@ final class CodecContext {
         }
         let ctx = try CodecContext(codec: codec, stage: "decode")
         try MediaError.check(avcodec_parameters_to_context(ctx.raw, par), stage: "decode", "avcodec_parameters_to_context")
-        ctx.raw.pointee.pkt_timebase = stream.timeBase
+        ctx.raw.pointee.pkt_timebase = stream.timeBase.av
         ctx.raw.pointee.thread_count = 0
         ctx.raw.pointee.thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE
         ctx.raw.pointee.max_pixels = Int64(maxPixels)
@@ -51,9 +51,19 @@ final class CodecContext {
         return try CodecContext(codec: codec, stage: stage)
     }
 
-    /// libavcodec's default encoder of codec `id` (`AV_CODEC_ID_AAC`: FFmpeg's own AAC), its context allocated.
+    /// The codecs whose default encoder the engine opens.
+    enum Codec {
+        /// FFmpeg's own AAC.
+        case aac
+        case mjpeg
+
+        var id: AVCodecID { self == .aac ? AV_CODEC_ID_AAC : AV_CODEC_ID_MJPEG }
+    }
+
+    /// libavcodec's default encoder of `codec`, its context allocated.
     /// - Throws: ``MediaError`` (`ENOSYS`) when there is none.
-    static func encoder(for id: AVCodecID, stage: String) throws(MediaError) -> CodecContext {
+    static func encoder(for codec: Codec, stage: String) throws(MediaError) -> CodecContext {
+        let id = codec.id
         guard let codec = avcodec_find_encoder(id) else {
             throw MediaError(stage: stage, call: "avcodec_find_encoder(\(String(cString: avcodec_get_name(id))))",
                              code: CAV_AVERROR(ENOSYS))
@@ -64,12 +74,12 @@ final class CodecContext {
     /// Sets what a video encoder needs before ``open(options:)``: the picture size, the frame rate (and its inverse
     /// as the time base), square pixels, the average and peak bit rates and VBV buffer (bits), the GOP (frames),
     /// as many threads as libavcodec picks, and parameter sets in extradata when `globalHeader`.
-    func configureVideo(width: Int, height: Int, frameRate: AVRational, bitrate: Int, maxrate: Int, bufsize: Int, gop: Int,
+    func configureVideo(width: Int, height: Int, frameRate: Rational, bitrate: Int, maxrate: Int, bufsize: Int, gop: Int,
                         globalHeader: Bool) {
         raw.pointee.width = Int32(width)
         raw.pointee.height = Int32(height)
-        raw.pointee.time_base = AVRational(num: frameRate.den, den: frameRate.num)
-        raw.pointee.framerate = frameRate
+        raw.pointee.time_base = frameRate.inverse.av
+        raw.pointee.framerate = frameRate.av
         raw.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
         raw.pointee.bit_rate = Int64(bitrate)
         raw.pointee.rc_max_rate = Int64(maxrate)
@@ -79,10 +89,10 @@ final class CodecContext {
         if globalHeader { raw.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER) }
     }
 
-    /// Sets what an audio encoder needs before ``open(options:)``: sample format and rate (the time base is one
-    /// sample), the default layout of `channels` channels, the bit rate, and extradata when `globalHeader`.
-    func configureAudio(sampleFormat: AVSampleFormat, sampleRate: Int32, channels: Int32, bitrate: Int, globalHeader: Bool) {
-        raw.pointee.sample_fmt = sampleFormat
+    /// Sets what an audio encoder needs before ``open(options:)``: planar float samples at `sampleRate` (the time
+    /// base is one sample), the default layout of `channels` channels, the bit rate, and extradata when `globalHeader`.
+    func configureAudio(sampleRate: Int32, channels: Int32, bitrate: Int, globalHeader: Bool) {
+        raw.pointee.sample_fmt = AV_SAMPLE_FMT_FLTP
         raw.pointee.sample_rate = sampleRate
         av_channel_layout_default(&raw.pointee.ch_layout, channels)
         raw.pointee.bit_rate = Int64(bitrate)
@@ -91,9 +101,9 @@ final class CodecContext {
     }
 
     /// The pixel format an encoder takes.
-    var pixelFormat: AVPixelFormat {
-        get { raw.pointee.pix_fmt }
-        set { raw.pointee.pix_fmt = newValue }
+    var pixelFormat: PixelFormat {
+        get { PixelFormat(av: raw.pointee.pix_fmt) }
+        set { raw.pointee.pix_fmt = newValue.av }
     }
 
     /// Makes an encoder take surfaces of `frames` (VA-API): their format, and a reference to the pool.
@@ -121,7 +131,7 @@ final class CodecContext {
     var level: Int { Int(raw.pointee.level) }
     var width: Int { Int(raw.pointee.width) }
     var height: Int { Int(raw.pointee.height) }
-    var frameRate: AVRational { raw.pointee.framerate }
+    var frameRate: Rational { Rational(raw.pointee.framerate) }
 
     /// `avcodec_open2` with `options` (`key=value` pairs set on the context and the codec's private options).
     func open(options: [(String, String)] = []) throws(MediaError) {
@@ -134,7 +144,7 @@ final class CodecContext {
     var name: String { String(cString: codec.pointee.name) }
 
     /// The time base of the frames and packets the codec takes and gives.
-    var timeBase: AVRational { raw.pointee.time_base }
+    var timeBase: Rational { Rational(raw.pointee.time_base) }
 
     /// Samples per frame an audio encoder takes (0: any).
     var frameSize: Int32 { raw.pointee.frame_size }

@@ -47,7 +47,10 @@ final class Frame {
     var height: Int { Int(raw.pointee.height) }
     var pixelFormat: AVPixelFormat { AVPixelFormat(rawValue: raw.pointee.format) }
     var sampleFormat: AVSampleFormat { AVSampleFormat(rawValue: raw.pointee.format) }
-    var sampleAspectRatio: AVRational { raw.pointee.sample_aspect_ratio }
+    /// libavutil's names of the frame's pixel format (`yuv420p`) and sample format (`fltp`), or nil.
+    var pixelFormatName: String? { LibAV.name(of: pixelFormat) }
+    var sampleFormatName: String? { LibAV.name(of: sampleFormat) }
+    var sampleAspectRatio: Rational { Rational(raw.pointee.sample_aspect_ratio) }
     var isInterlaced: Bool { raw.pointee.interlaced_frame != 0 }
     var sampleRate: Int32 { raw.pointee.sample_rate }
     var sampleCount: Int32 { raw.pointee.nb_samples }

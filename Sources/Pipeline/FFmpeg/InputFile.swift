@@ -73,16 +73,16 @@ final class InputFile {
     func stream(_ index: Int) -> MediaStream { MediaStream(raw: raw.pointee.streams[index]!, input: self) }
 
     /// The time base of stream `index`'s timestamps.
-    func timeBase(of index: Int) -> AVRational { stream(index).timeBase }
+    func timeBase(of index: Int) -> Rational { stream(index).timeBase }
 
     /// The stream's own declared duration in seconds; 0 when it declares none (Matroska declares only the total).
     func declaredSeconds(of index: Int) -> Double {
         let st = stream(index)
-        return st.duration > 0 && st.duration != AVStatus.noPTS ? Double(st.duration) * av_q2d(st.timeBase) : 0
+        return st.duration > 0 && st.duration != AVStatus.noPTS ? Double(st.duration) * st.timeBase.value : 0
     }
 
     /// True when stream `index` exists and is of `type` with codec `codec` (and, when given, `width`x`height`).
-    func streamMatches(_ index: Int, type: AVMediaType, codec: String, width: Int? = nil, height: Int? = nil) -> Bool {
+    func streamMatches(_ index: Int, type: MediaType, codec: String, width: Int? = nil, height: Int? = nil) -> Bool {
         guard index >= 0, index < streamCount, raw.pointee.streams[index]!.pointee.codecpar != nil else { return false }
         let st = stream(index)
         guard st.type == type, st.codecName == codec else { return false }
@@ -97,7 +97,7 @@ final class InputFile {
     }
 
     /// The time base of the container's own times (``startTime``, ``duration``): microseconds (`AV_TIME_BASE`).
-    static let containerTimeBase = AVRational(num: 1, den: Int32(AV_TIME_BASE))
+    static let containerTimeBase = Rational(1, Int32(AV_TIME_BASE))
 
     /// The container's start time (``containerTimeBase`` units), 0 when it has none.
     var startTime: Int64 { raw.pointee.start_time == AVStatus.noPTS ? 0 : raw.pointee.start_time }
@@ -115,8 +115,8 @@ final class InputFile {
     var durationFromTimestamps: Bool { raw.pointee.duration_estimation_method == AVFMT_DURATION_FROM_PTS }
 
     /// The best stream of `type` (as ffmpeg picks it), or nil.
-    func bestStream(_ type: AVMediaType) -> Int? {
-        let i = av_find_best_stream(raw, type, -1, -1, nil, 0)
+    func bestStream(_ type: MediaType) -> Int? {
+        let i = av_find_best_stream(raw, type.av, -1, -1, nil, 0)
         return i >= 0 ? Int(i) : nil
     }
 

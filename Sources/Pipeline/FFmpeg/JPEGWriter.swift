@@ -36,7 +36,7 @@ enum JPEGWriter {
 
     /// An opened mjpeg encoder for one full-range yuvj420p picture at fixed quality ``quality``.
     private static func encoder(width: Int, height: Int) throws(MediaError) -> CodecContext {
-        let ctx = try CodecContext.encoder(for: AV_CODEC_ID_MJPEG, stage: "thumbnail")
+        let ctx = try CodecContext.encoder(for: .mjpeg, stage: "thumbnail")
         let c = ctx.raw
         c.pointee.width = Int32(width)
         c.pointee.height = Int32(height)

@@ -35,12 +35,12 @@ enum LibAV {
     }
 
     /// The rational nearest `value` whose terms are at most `max` (`av_d2q`).
-    static func rational(approximating value: Double, max: Int32) -> AVRational { av_d2q(value, max) }
+    static func rational(approximating value: Double, max: Int32) -> Rational { Rational(av_d2q(value, max)) }
 
     /// `num/den` reduced, both at most `max` (`av_reduce`).
-    static func reduced(_ num: Int64, _ den: Int64, max: Int64) -> AVRational {
+    static func reduced(_ num: Int64, _ den: Int64, max: Int64) -> Rational {
         var n: Int32 = 0, d: Int32 = 0
         av_reduce(&n, &d, num, den, max)
-        return AVRational(num: n, den: d)
+        return Rational(n, d)
     }
 }

@@ -8,7 +8,7 @@ struct MediaStream {
 
     private var parameters: AVCodecParameters { raw.pointee.codecpar.pointee }
 
-    var type: AVMediaType { parameters.codec_type }
+    var type: MediaType { MediaType(parameters.codec_type) }
     /// libavcodec's name of the stream's codec (`h264`, `prores`, `aac`).
     var codecName: String { String(cString: avcodec_get_name(parameters.codec_id)) }
     /// libavcodec's name of the codec's profile (`High`, `Main 10`), if it has one.
@@ -22,20 +22,20 @@ struct MediaStream {
     var height: Int { Int(parameters.height) }
     var pixelFormat: AVPixelFormat { AVPixelFormat(rawValue: parameters.format) }
     /// The sample aspect ratio the container gives the stream, then the one the codec parameters give.
-    var streamSampleAspectRatio: AVRational { raw.pointee.sample_aspect_ratio }
-    var codecSampleAspectRatio: AVRational { parameters.sample_aspect_ratio }
+    var streamSampleAspectRatio: Rational { Rational(raw.pointee.sample_aspect_ratio) }
+    var codecSampleAspectRatio: Rational { Rational(parameters.sample_aspect_ratio) }
     var fieldOrder: AVFieldOrder { parameters.field_order }
     var colour: ColourTags {
         ColourTags(primaries: parameters.color_primaries, transfer: parameters.color_trc, matrix: parameters.color_space,
                    range: parameters.color_range)
     }
 
-    var timeBase: AVRational { raw.pointee.time_base }
+    var timeBase: Rational { Rational(raw.pointee.time_base) }
     /// The stream's declared duration in ``timeBase`` units (0 or less, or `AV_NOPTS_VALUE`, when none).
     var duration: Int64 { raw.pointee.duration }
-    var averageFrameRate: AVRational { raw.pointee.avg_frame_rate }
+    var averageFrameRate: Rational { Rational(raw.pointee.avg_frame_rate) }
     /// The lowest rate all timestamps can be represented in exactly (`r_frame_rate`).
-    var realFrameRate: AVRational { raw.pointee.r_frame_rate }
+    var realFrameRate: Rational { Rational(raw.pointee.r_frame_rate) }
 
     /// The Dolby Vision configuration record (`dvcC`/`dvvC`): its profile and the base layer's signal
     /// compatibility id; nil for a stream without one.

@@ -42,7 +42,7 @@ enum ProbeReader {
                 format: "refused: it lasts %.0f s, longer than max_duration_seconds (%.0f)", info.durationSeconds,
                 limits.maxDurationSeconds))
         }
-        if let a = input.bestStream(AVMEDIA_TYPE_AUDIO), input.stream(a).hasDecoder {
+        if let a = input.bestStream(.audio), input.stream(a).hasDecoder {
             info.audio = audioInfo(input, index: a)
         }
         scanFrameTiming(input, info: &info)
@@ -83,23 +83,23 @@ enum ProbeReader {
     /// The first real video stream (not cover art) that has a decoder and a size.
     static func pickVideo(_ input: InputFile) -> Int? {
         var candidates: [Int] = []
-        if let best = input.bestStream(AVMEDIA_TYPE_VIDEO) { candidates.append(best) }
+        if let best = input.bestStream(.video) { candidates.append(best) }
         candidates += (0..<input.streamCount).filter { !candidates.contains($0) }
         for i in candidates {
             let st = input.stream(i)
-            guard st.type == AVMEDIA_TYPE_VIDEO, !st.isAttachedPicture, st.width > 0, st.height > 0, st.hasDecoder else { continue }
+            guard st.type == .video, !st.isAttachedPicture, st.width > 0, st.height > 0, st.hasDecoder else { continue }
             return i
         }
         return nil
     }
 
-    static func mediaTypeName(_ t: AVMediaType) -> String {
+    static func mediaTypeName(_ t: MediaType) -> String {
         switch t {
-        case AVMEDIA_TYPE_VIDEO: "video"
-        case AVMEDIA_TYPE_AUDIO: "audio"
-        case AVMEDIA_TYPE_SUBTITLE: "subtitle"
-        case AVMEDIA_TYPE_ATTACHMENT: "attachment"
-        default: "data"
+        case .video: "video"
+        case .audio: "audio"
+        case .subtitle: "subtitle"
+        case .attachment: "attachment"
+        case .data: "data"
         }
     }
 
@@ -119,7 +119,7 @@ enum ProbeReader {
         } ?? "unknown"
         var sar = st.streamSampleAspectRatio
         if sar.num <= 0 || sar.den <= 0 { sar = st.codecSampleAspectRatio }
-        if sar.num <= 0 || sar.den <= 0 { sar = AVRational(num: 1, den: 1) }
+        if sar.num <= 0 || sar.den <= 0 { sar = Rational(1, 1) }
         let w = st.width, h = st.height
         let dar = LibAV.reduced(Int64(w) * Int64(sar.num), Int64(h) * Int64(sar.den), max: 1 << 20)
         let rotation = rotationOf(st)
@@ -171,7 +171,7 @@ enum ProbeReader {
     /// standard rate within 0.05 %, so 30 stays 30 and 30000/1001 stays 30000/1001); above 60 fps the output runs at
     /// exactly a half, else a quarter, of it. A variable-rate source gets its average, at most 60, snapped to the
     /// first standard rate within 1 %.
-    static func setOutputRate(_ v: inout MediaInfo.Video, real: Double, realQ: AVRational) {
+    static func setOutputRate(_ v: inout MediaInfo.Video, real: Double, realQ: Rational) {
         let valid: (Double) -> Bool = { $0 > 1 && $0 <= 240 }
         if v.variableFrameRate {
             let rate = min(valid(v.averageFrameRate) ? v.averageFrameRate : (valid(real) ? real : 25), 60)
@@ -246,5 +246,5 @@ enum ProbeReader {
         }
     }
 
-    static func q2d(_ q: AVRational) -> Double { q.den == 0 ? 0 : Double(q.num) / Double(q.den) }
+    static func q2d(_ q: Rational) -> Double { q.den == 0 ? 0 : Double(q.num) / Double(q.den) }
 }
