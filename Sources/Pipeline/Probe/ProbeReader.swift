@@ -1,7 +1,7 @@
 import CAV
 import Foundation
 
-/// Fills a ``MediaInfo`` from libavformat (the only place that turns `AVStream` fields into probe facts).
+/// Fills a ``MediaInfo`` from an opened ``InputFile`` (the only place that turns its streams into probe facts).
 enum ProbeReader {
     /// Reads what the engine needs to know from an opened `input`, and refuses what it will not transcode
     /// (no video, frames over `max_pixels`, a header duration over `max_duration_seconds`).
