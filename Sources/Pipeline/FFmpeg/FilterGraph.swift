@@ -92,7 +92,7 @@ final class FilterGraph {
         return .item
     }
 
-    func timeBase(of index: Int) -> AVRational { av_buffersink_get_time_base(sinks[index]) }
+    func timeBase(of index: Int) -> Rational { Rational(av_buffersink_get_time_base(sinks[index])) }
 
     /// Makes audio sink `index` deliver frames of exactly `samples` samples (the encoder's frame size).
     func setFrameSize(_ samples: Int32, of index: Int) { av_buffersink_set_frame_size(sinks[index], UInt32(samples)) }

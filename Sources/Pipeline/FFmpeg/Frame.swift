@@ -47,16 +47,26 @@ final class Frame {
     var height: Int { Int(raw.pointee.height) }
     var pixelFormat: AVPixelFormat { AVPixelFormat(rawValue: raw.pointee.format) }
     var sampleFormat: AVSampleFormat { AVSampleFormat(rawValue: raw.pointee.format) }
-    var sampleAspectRatio: AVRational { raw.pointee.sample_aspect_ratio }
+    /// libavutil's names of the frame's pixel format (`yuv420p`) and sample format (`fltp`), or nil.
+    var pixelFormatName: String? { LibAV.name(of: pixelFormat) }
+    var sampleFormatName: String? { LibAV.name(of: sampleFormat) }
+    var sampleAspectRatio: Rational { Rational(raw.pointee.sample_aspect_ratio) }
     var isInterlaced: Bool { raw.pointee.interlaced_frame != 0 }
     var sampleRate: Int32 { raw.pointee.sample_rate }
     var sampleCount: Int32 { raw.pointee.nb_samples }
 
-    /// The frame's colour tags as a policy with the gaps filled (see ``ColourPolicy``).
-    func colourPolicy(dolbyVisionCompatibility: Int?) -> ColourPolicy {
-        let f = raw.pointee
-        return ColourPolicy(primaries: f.color_primaries, transfer: f.color_trc, matrix: f.colorspace, range: f.color_range,
-                            height: Int(f.height), pixelFormat: pixelFormat, dolbyVisionCompatibility: dolbyVisionCompatibility)
+    /// The frame's colour tags (the filters read them from the frame).
+    var colour: ColourTags {
+        get {
+            ColourTags(primaries: raw.pointee.color_primaries, transfer: raw.pointee.color_trc, matrix: raw.pointee.colorspace,
+                       range: raw.pointee.color_range)
+        }
+        set {
+            raw.pointee.color_primaries = newValue.primaries
+            raw.pointee.color_trc = newValue.transfer
+            raw.pointee.colorspace = newValue.matrix
+            raw.pointee.color_range = newValue.range
+        }
     }
 
     /// An IDR (`true`) or the encoder's choice (`false`) for this picture.

@@ -18,6 +18,18 @@ final class HardwareDevice {
         raw = device
     }
 
+    /// The devices the engine's encoders take surfaces of.
+    enum Kind {
+        case vaapi
+    }
+
+    /// Opens the default device of `kind`.
+    convenience init(_ kind: Kind) throws(MediaError) {
+        switch kind {
+        case .vaapi: try self.init(AV_HWDEVICE_TYPE_VAAPI)
+        }
+    }
+
     deinit {
         var p: UnsafeMutablePointer<AVBufferRef>? = raw
         av_buffer_unref(&p)

@@ -37,6 +37,11 @@ final class HardwareFrames {
         self.format = format
     }
 
+    /// A pool whose uploads come in `softwareFormat`.
+    convenience init(device: HardwareDevice, width: Int, height: Int, softwareFormat: PixelFormat) throws(MediaError) {
+        try self.init(device: device, width: width, height: height, softwareFormat: softwareFormat.av)
+    }
+
     deinit {
         var p: UnsafeMutablePointer<AVBufferRef>? = raw
         av_buffer_unref(&p)

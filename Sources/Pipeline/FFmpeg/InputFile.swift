@@ -70,33 +70,43 @@ final class InputFile {
 
     var streamCount: Int { Int(raw.pointee.nb_streams) }
 
-    func stream(_ index: Int) -> UnsafeMutablePointer<AVStream> { raw.pointee.streams[index]! }
+    func stream(_ index: Int) -> MediaStream { MediaStream(raw: raw.pointee.streams[index]!, input: self) }
 
     /// The time base of stream `index`'s timestamps.
-    func timeBase(of index: Int) -> AVRational { stream(index).pointee.time_base }
+    func timeBase(of index: Int) -> Rational { stream(index).timeBase }
 
     /// The stream's own declared duration in seconds; 0 when it declares none (Matroska declares only the total).
     func declaredSeconds(of index: Int) -> Double {
-        let st = stream(index).pointee
-        return st.duration > 0 && st.duration != AVStatus.noPTS ? Double(st.duration) * av_q2d(st.time_base) : 0
+        let st = stream(index)
+        return st.duration > 0 && st.duration != AVStatus.noPTS ? Double(st.duration) * st.timeBase.value : 0
     }
 
     /// True when stream `index` exists and is of `type` with codec `codec` (and, when given, `width`x`height`).
-    func streamMatches(_ index: Int, type: AVMediaType, codec: String, width: Int? = nil, height: Int? = nil) -> Bool {
-        guard index >= 0, index < streamCount, let par = stream(index).pointee.codecpar else { return false }
-        guard par.pointee.codec_type == type, String(cString: avcodec_get_name(par.pointee.codec_id)) == codec else { return false }
-        if let width, Int(par.pointee.width) != width { return false }
-        if let height, Int(par.pointee.height) != height { return false }
+    func streamMatches(_ index: Int, type: MediaType, codec: String, width: Int? = nil, height: Int? = nil) -> Bool {
+        guard index >= 0, index < streamCount, raw.pointee.streams[index]!.pointee.codecpar != nil else { return false }
+        let st = stream(index)
+        guard st.type == type, st.codecName == codec else { return false }
+        if let width, st.width != width { return false }
+        if let height, st.height != height { return false }
         return true
     }
 
     /// Makes the demuxer drop the packets of every stream but `kept`.
     func discardAll(except kept: Set<Int>) {
-        for i in 0..<streamCount where !kept.contains(i) { stream(i).pointee.discard = AVDISCARD_ALL }
+        for i in 0..<streamCount where !kept.contains(i) { stream(i).discard() }
     }
 
-    /// The container's start time (`AV_TIME_BASE` units), 0 when it has none.
+    /// The time base of the container's own times (``startTime``, ``duration``): microseconds (`AV_TIME_BASE`).
+    static let containerTimeBase = Rational(1, Int32(AV_TIME_BASE))
+
+    /// The container's start time (``containerTimeBase`` units), 0 when it has none.
     var startTime: Int64 { raw.pointee.start_time == AVStatus.noPTS ? 0 : raw.pointee.start_time }
+
+    /// The container's duration in seconds (declared, or estimated by libavformat); 0 when unknown.
+    var durationSeconds: Double { raw.pointee.duration > 0 ? Double(raw.pointee.duration) / Double(AV_TIME_BASE) : 0 }
+
+    /// The container's overall bit rate (0 or less when unknown).
+    var bitRate: Int64 { raw.pointee.bit_rate }
 
     /// The demuxer's name (`mov,mp4,m4a,3gp,3g2,mj2`).
     var formatName: String { String(cString: raw.pointee.iformat.pointee.name) }
@@ -105,8 +115,8 @@ final class InputFile {
     var durationFromTimestamps: Bool { raw.pointee.duration_estimation_method == AVFMT_DURATION_FROM_PTS }
 
     /// The best stream of `type` (as ffmpeg picks it), or nil.
-    func bestStream(_ type: AVMediaType) -> Int? {
-        let i = av_find_best_stream(raw, type, -1, -1, nil, 0)
+    func bestStream(_ type: MediaType) -> Int? {
+        let i = av_find_best_stream(raw, type.av, -1, -1, nil, 0)
         return i >= 0 ? Int(i) : nil
     }
 

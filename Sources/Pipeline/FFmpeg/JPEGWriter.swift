@@ -13,7 +13,7 @@ enum JPEGWriter {
         let out = try Frame.picture(width: width, height: height, format: AV_PIX_FMT_YUVJ420P, stage: "thumbnail")
         try MediaError.check(sws_scale_frame(sws, out.raw, frame.raw), stage: "thumbnail", "sws_scale_frame")
 
-        let enc = try Encoders.mjpeg(width: width, height: height, quality: quality)
+        let enc = try encoder(width: width, height: height)
         out.quality = quality
         out.pts = 0
         try enc.send(out)
@@ -33,4 +33,18 @@ enum JPEGWriter {
 
     /// q=3 in lambda units (`FF_QP2LAMBDA` is 118).
     private static let quality: Int32 = 3 * 118
+
+    /// An opened mjpeg encoder for one full-range yuvj420p picture at fixed quality ``quality``.
+    private static func encoder(width: Int, height: Int) throws(MediaError) -> CodecContext {
+        let ctx = try CodecContext.encoder(for: .mjpeg, stage: "thumbnail")
+        let c = ctx.raw
+        c.pointee.width = Int32(width)
+        c.pointee.height = Int32(height)
+        c.pointee.pix_fmt = AV_PIX_FMT_YUVJ420P
+        c.pointee.time_base = AVRational(num: 1, den: 25)
+        c.pointee.flags |= 2  // AV_CODEC_FLAG_QSCALE
+        c.pointee.global_quality = quality
+        try ctx.open()
+        return ctx
+    }
 }

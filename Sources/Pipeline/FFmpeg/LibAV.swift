@@ -3,7 +3,7 @@ import Foundation
 
 /// Process-wide libav set-up.
 enum LibAV {
-    /// Silences libav's own stderr logging (errors reach callers as ``PipelineError`` lines instead);
+    /// Silences libav's own stderr logging (errors reach callers as one-line errors instead);
     /// `WATCHFOLDER_AV_LOG=debug|verbose|info|warning|error` turns it back on for diagnosis.
     static let configured: Bool = {
         let level: Int32 = switch ProcessInfo.processInfo.environment["WATCHFOLDER_AV_LOG"] {
@@ -20,35 +20,27 @@ enum LibAV {
 
     static func configure() { _ = configured }
 
-    /// Maps a libav failure during a transcode onto a ``PipelineError`` naming the file.
-    static func pipelineError(_ error: MediaError, source: SourceFile) -> PipelineError {
-        let file = source.name
-        switch error.stage {
-        case "refuse", "limit": return ProbeReader.openFailure(error, source: source)
-        case "bound": return PipelineError(.limit, file: file, error.message)
-        case "changed": return PipelineError(.changedInput, file: file, error.message)
-        default: break
-        }
-        if error.stage == "demux", error.call == "avformat_open_input" { return ProbeReader.openFailure(error, source: source) }
-        if error.code == CAV_AVERROR(ENOMEM) {
-            return PipelineError(.media, file: file, "out of memory (\(error.stage): \(error.call))", call: error.call, stage: error.stage)
-        }
-        let code: PipelineError.Code = error.stage == "demux" || error.stage == "decode" ? .badInput : .media
-        return PipelineError(code, file: file, "\(error.stage) failed: \(error.message)", call: error.call, stage: error.stage)
-    }
+    /// libavutil's name of pixel format `format` (`yuv420p`), or nil for none.
+    static func name(of format: AVPixelFormat) -> String? { av_get_pix_fmt_name(format).map { String(cString: $0) } }
 
-    /// The error for libav calls stopped by `reason` (cancelled, past the probe deadline, stalled).
-    static func interrupted(_ reason: Interrupter.Reason, file: String, limits: Limits) -> PipelineError {
-        switch reason {
-        case .cancelled:
-            return PipelineError(.cancelled, file: file, "cancelled")
-        case .deadline:
-            return PipelineError(.deadline, file: file, "the probe did not finish within \(seconds(limits.probeSeconds)) s (probe_seconds)")
-        case .stalled:
-            return PipelineError(.stalled, file: file, "stalled: nothing decoded for \(seconds(limits.stallSeconds)) s (stall_seconds)")
+    /// libavutil's name of sample format `format` (`fltp`), or nil for none.
+    static func name(of format: AVSampleFormat) -> String? { av_get_sample_fmt_name(format).map { String(cString: $0) } }
+
+    /// Bits per component and chroma subsampling (log2 of the horizontal and vertical factors) of `format`; nil for
+    /// a format libavutil does not describe.
+    static func layout(of format: AVPixelFormat) -> (depth: Int, chromaShift: (Int, Int))? {
+        av_pix_fmt_desc_get(format).map { d in
+            (Int(d.pointee.comp.0.depth), (Int(d.pointee.log2_chroma_w), Int(d.pointee.log2_chroma_h)))
         }
     }
 
-    /// `30` or `2.5`.
-    static func seconds(_ s: Double) -> String { s == s.rounded() && abs(s) < 1e15 ? String(Int(s)) : String(s) }
+    /// The rational nearest `value` whose terms are at most `max` (`av_d2q`).
+    static func rational(approximating value: Double, max: Int32) -> Rational { Rational(av_d2q(value, max)) }
+
+    /// `num/den` reduced, both at most `max` (`av_reduce`).
+    static func reduced(_ num: Int64, _ den: Int64, max: Int64) -> Rational {
+        var n: Int32 = 0, d: Int32 = 0
+        av_reduce(&n, &d, num, den, max)
+        return Rational(n, d)
+    }
 }

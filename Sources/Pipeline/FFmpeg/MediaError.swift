@@ -2,7 +2,7 @@ import CAV
 
 /// A failed libav call: which call, its return code, the `av_strerror` text, and the stage it happened in.
 ///
-/// Stays inside the FFmpeg layer; ``PipelineError`` is what callers see.
+/// Stays inside the engine: the layers above the wrappers map it onto the one-line error callers see.
 struct MediaError: Error, CustomStringConvertible {
     /// `demux`, `decode`, `filter`, `encode`, `mux`, `probe`, `thumbnail`...
     var stage: String
@@ -20,6 +20,11 @@ struct MediaError: Error, CustomStringConvertible {
         self.message = message ?? MediaError.text(for: code)
     }
 
+    /// A failure of our own with the system error `errno` as its code (`EFBIG`: an output past its bound).
+    init(stage: String, call: String, errno: Int32, message: String? = nil) {
+        self.init(stage: stage, call: call, code: CAV_AVERROR(errno), message: message)
+    }
+
     var description: String { "\(stage): \(call) failed: \(message)" }
 
     /// `av_strerror(code)`.
@@ -28,6 +33,18 @@ struct MediaError: Error, CustomStringConvertible {
         av_strerror(code, &buffer, buffer.count)
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
+
+    /// True when the call failed for want of memory (`ENOMEM`).
+    var isOutOfMemory: Bool { Self.isOutOfMemory(code) }
+
+    /// True when `code`, a libav status, is `ENOMEM`.
+    static func isOutOfMemory(_ code: Int32) -> Bool { code == CAV_AVERROR(ENOMEM) }
+
+    /// True when libav found the data invalid (`AVERROR_INVALIDDATA`).
+    var isInvalidData: Bool { code == AVStatus.invalidData }
+
+    /// True when the call failed with the system error `errno` (`EIO`, `ENOENT`).
+    func hasErrno(_ errno: Int32) -> Bool { code == CAV_AVERROR(errno) }
 
     /// Throws when `ret < 0`; returns `ret` otherwise.
     @discardableResult

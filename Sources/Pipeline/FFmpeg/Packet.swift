@@ -30,6 +30,12 @@ final class Packet {
     /// The index of the stream the packet was read from.
     var streamIndex: Int { Int(raw.pointee.stream_index) }
 
+    /// The packet's presentation time, else its decoding time; nil when it has neither.
+    var timestamp: Int64? {
+        let t = raw.pointee.pts != AVStatus.noPTS ? raw.pointee.pts : raw.pointee.dts
+        return t != AVStatus.noPTS ? t : nil
+    }
+
     /// Appends the packet's payload to `bytes`.
     func append(to bytes: inout Data) { bytes.append(raw.pointee.data, count: Int(raw.pointee.size)) }
 }

@@ -27,11 +27,11 @@ public enum Prober {
         do {
             input = try InputFile(source: source, limits: limits, interrupter: interrupter)
         } catch {
-            if let reason = interrupter.reason { throw LibAV.interrupted(reason, file: source.name, limits: limits) }
+            if let reason = interrupter.reason { throw PipelineError.interrupted(reason, file: source.name, limits: limits) }
             throw ProbeReader.openFailure(error, source: source)
         }
         let info = try ProbeReader.read(input, source: source, limits: limits)
-        if let reason = interrupter.reason { throw LibAV.interrupted(reason, file: source.name, limits: limits) }
+        if let reason = interrupter.reason { throw PipelineError.interrupted(reason, file: source.name, limits: limits) }
         return info
     }
 }

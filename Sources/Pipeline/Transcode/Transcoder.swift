@@ -76,7 +76,7 @@ public struct Transcoder: Sendable {
         } catch {
             try? fm.removeItem(at: work)
             if flag.isCancelled || (error as? PipelineError)?.code == .cancelled { throw CancellationError() }
-            if let reason = flag.reason { throw LibAV.interrupted(reason, file: name, limits: request.options.limits) }
+            if let reason = flag.reason { throw PipelineError.interrupted(reason, file: name, limits: request.options.limits) }
             throw error
         }
     }
@@ -136,7 +136,7 @@ public struct Transcoder: Sendable {
             result = r
         case .failure(let error):
             guard encoder != HardwareProbe.cpuEncoder, !flag.shouldStop, !["refuse", "limit", "bound", "changed"].contains(error.stage) else {
-                throw LibAV.pipelineError(error, source: source)
+                throw PipelineError.transcoding(error, source: source)
             }
             fallbackReason = "\(encoder): \(error.description)"
             logger.warning("GPU encoder failed; redoing the job on libx264", metadata: ["wf.reason": "\(error.description)"])
@@ -148,7 +148,7 @@ public struct Transcoder: Sendable {
             do {
                 result = try Self.runSession(plan, flag: flag, logger: logger, onProgress: onProgress).get()
             } catch {
-                throw LibAV.pipelineError(error, source: source)
+                throw PipelineError.transcoding(error, source: source)
             }
         }
         let encoded = Date()

@@ -1,4 +1,3 @@
-import CAV
 import Foundation
 
 /// The files one pass writes: an `hls` muxer per rung (video stream 0, audio stream 1) in `<work>/<rung>/`, and the
@@ -83,12 +82,12 @@ final class SessionOutputs {
         let bound = Int64(byteRate * max(0, seconds)) + limits.outputSlackBytes
         let written = meter.bytes
         if written > bound {
-            throw MediaError(stage: "bound", call: "av_interleaved_write_frame", code: CAV_AVERROR(EFBIG), message: String(
+            throw MediaError(stage: "bound", call: "av_interleaved_write_frame", errno: EFBIG, message: String(
                 format: "the output passed its bound: %lld bytes written for %.1f s of video (at most %lld: twice the renditions' maxrates and audio, plus 16 MiB)",
                 written, seconds, bound))
         }
         if seconds > limits.maxDurationSeconds {
-            throw MediaError(stage: "bound", call: "transcode", code: CAV_AVERROR(EFBIG), message: String(
+            throw MediaError(stage: "bound", call: "transcode", errno: EFBIG, message: String(
                 format: "the output passed max_duration_seconds (%.0f)", limits.maxDurationSeconds))
         }
     }

@@ -85,9 +85,9 @@ struct ColourPolicy {
         default:
             if isBT709 { return "format=yuv420p" }
             return "format=yuv420p,colorspace=all=bt709:range=tv:format=yuv420p"
-                + ":iprimaries=\(supported(Self.primaryNames, avName(av_color_primaries_name(primaries)), "bt709"))"
-                + ":itrc=\(supported(Self.transferNames, avName(av_color_transfer_name(transfer)), "bt709"))"
-                + ":ispace=\(supported(Self.matrixNames, avName(av_color_space_name(matrix)), "bt709"))"
+                + ":iprimaries=\(supported(Self.primaryNames, tags.primariesName, "bt709"))"
+                + ":itrc=\(supported(Self.transferNames, tags.transferName, "bt709"))"
+                + ":ispace=\(supported(Self.matrixNames, tags.matrixName, "bt709"))"
                 + ":irange=\(range == AVCOL_RANGE_JPEG && !fullRangeFormat ? "pc" : "tv")"
         }
     }
@@ -105,29 +105,17 @@ struct ColourPolicy {
         }
     }
 
+    /// The filled tags.
+    var tags: ColourTags { ColourTags(primaries: primaries, transfer: transfer, matrix: matrix, range: range) }
+
     /// Writes the filled tags into a decoded frame (the filters read them from the frame).
-    func tag(_ frame: UnsafeMutablePointer<AVFrame>) {
-        frame.pointee.color_primaries = primaries
-        frame.pointee.color_trc = transfer
-        frame.pointee.colorspace = matrix
-        frame.pointee.color_range = range
-    }
+    func tag(_ frame: Frame) { frame.colour = tags }
 
     /// The tags every H.264 rung's VUI carries.
-    static func tagBT709(_ context: UnsafeMutablePointer<AVCodecContext>) {
-        context.pointee.color_primaries = AVCOL_PRI_BT709
-        context.pointee.color_trc = AVCOL_TRC_BT709
-        context.pointee.colorspace = AVCOL_SPC_BT709
-        context.pointee.color_range = AVCOL_RANGE_MPEG
-    }
+    static func tagBT709(_ context: CodecContext) { context.tag(.bt709) }
 
     /// The source's own tags, for an HEVC rung that keeps its HDR (`hdr = "keep"`): written into its VUI.
-    func tagSource(_ context: UnsafeMutablePointer<AVCodecContext>) {
-        context.pointee.color_primaries = primaries
-        context.pointee.color_trc = transfer
-        context.pointee.colorspace = matrix
-        context.pointee.color_range = range
-    }
+    func tagSource(_ context: CodecContext) { context.tag(tags) }
 
     // The names libavfilter's `colorspace` knows for its input; anything else is read as BT.709.
     private static let primaryNames: Set = ["bt709", "bt470m", "bt470bg", "smpte170m", "smpte240m", "film", "bt2020",
@@ -141,5 +129,18 @@ struct ColourPolicy {
     }
 }
 
-/// A libavutil constant name (`bt709`), or `unknown`.
-func avName(_ c: UnsafePointer<CChar>?) -> String { c.map { String(cString: $0) } ?? "unknown" }
+extension ColourPolicy {
+    /// A decoded frame's colour tags, gaps filled (`dolbyVisionCompatibility`: its stream's, as above).
+    init(frame: Frame, dolbyVisionCompatibility: Int?) {
+        let c = frame.colour
+        self.init(primaries: c.primaries, transfer: c.transfer, matrix: c.matrix, range: c.range, height: frame.height,
+                  pixelFormat: frame.pixelFormat, dolbyVisionCompatibility: dolbyVisionCompatibility)
+    }
+
+    /// A stream's colour as its parameters tag it (gaps filled; Dolby Vision read as its base layer).
+    init(stream: MediaStream) {
+        let c = stream.colour
+        self.init(primaries: c.primaries, transfer: c.transfer, matrix: c.matrix, range: c.range, height: stream.height,
+                  pixelFormat: stream.pixelFormat, dolbyVisionCompatibility: stream.dolbyVision?.compatibility)
+    }
+}

@@ -1,35 +1,28 @@
-import CAV
 import Foundation
 
 /// Opens encoders with the options the HLS package needs.
 enum Encoders {
     /// The device whose surfaces `encoder` takes: VA-API encodes only frames uploaded to its device.
-    static func deviceType(for encoder: String) -> AVHWDeviceType? {
-        encoder == "h264_vaapi" ? AV_HWDEVICE_TYPE_VAAPI : nil
+    static func deviceType(for encoder: String) -> HardwareDevice.Kind? {
+        encoder == "h264_vaapi" ? .vaapi : nil
     }
 
     /// The pixel format the filter graph hands `encoder` (QSV and VA-API take NV12).
-    static func softwareFormat(for encoder: String) -> AVPixelFormat {
-        encoder == "h264_qsv" || encoder == "h264_vaapi" ? AV_PIX_FMT_NV12 : AV_PIX_FMT_YUV420P
+    static func softwareFormat(for encoder: String) -> PixelFormat {
+        encoder == "h264_qsv" || encoder == "h264_vaapi" ? .nv12 : .yuv420p
     }
 
     /// An H.264 encoder (libx264 High with `scenecut=0` and forced IDRs, or a GPU encoder) ready for frames.
     /// - Throws: ``MediaError`` when the encoder is missing or does not open (a GPU that is not there).
     static func video(_ s: VideoEncoderSettings) throws(MediaError) -> CodecContext {
-        guard let codec = avcodec_find_encoder_by_name(s.encoder) else {
-            throw MediaError(stage: "encode", call: "avcodec_find_encoder_by_name(\(s.encoder))", code: CAV_AVERROR(ENOSYS),
-                             message: "encoder \(s.encoder) is not in this libavcodec")
-        }
-        let ctx = try CodecContext(codec: codec, stage: "encode")
-        let c = ctx.raw
-        configure(c, s)
+        let ctx = try CodecContext.encoder(named: s.encoder, stage: "encode")
+        configure(ctx, s)
         if let frames = s.hardwareFrames {
-            c.pointee.pix_fmt = frames.format
-            c.pointee.hw_frames_ctx = frames.reference()
+            ctx.takeSurfaces(of: frames)
         } else {
-            c.pointee.pix_fmt = softwareFormat(for: s.encoder)
+            ctx.pixelFormat = softwareFormat(for: s.encoder)
         }
-        ColourPolicy.tagBT709(c)  // written into the VUI: players need not guess
+        ColourPolicy.tagBT709(ctx)  // written into the VUI: players need not guess
         var options: [(String, String)] = [("forced-idr", "1")]
         switch s.encoder {
         case "libx264":
@@ -46,38 +39,32 @@ enum Encoders {
     }
 
     /// What every rendition's encoder shares: size, rate, square pixels, VBV, GOP, threads, global header.
-    private static func configure(_ c: UnsafeMutablePointer<AVCodecContext>, _ s: VideoEncoderSettings) {
-        c.pointee.width = Int32(s.width)
-        c.pointee.height = Int32(s.height)
-        c.pointee.time_base = AVRational(num: s.frameRate.den, den: s.frameRate.num)
-        c.pointee.framerate = s.frameRate
-        c.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
-        c.pointee.bit_rate = Int64(s.bitrate)
-        c.pointee.rc_max_rate = Int64(s.maxrate)
-        c.pointee.rc_buffer_size = Int32(clamping: s.bufsize)
-        c.pointee.gop_size = Int32(s.gop)
-        c.pointee.thread_count = 0
-        if s.globalHeader { c.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER) }
+    private static func configure(_ c: CodecContext, _ s: VideoEncoderSettings) {
+        c.configureVideo(width: s.width, height: s.height, frameRate: s.frameRate, bitrate: s.bitrate, maxrate: s.maxrate,
+                         bufsize: s.bufsize, gop: s.gop, globalHeader: s.globalHeader)
     }
 
     /// The encoder of every HEVC rung that keeps the source's HDR (`hdr = "keep"`), whatever `hardware` says.
     static let hevcEncoder = "libx265"
 
     /// The pixel format an HEVC HDR rung is encoded in: 10-bit 4:2:0.
-    static let hevcFormat = AV_PIX_FMT_YUV420P10LE
+    static let hevcFormat = PixelFormat.yuv420p10le
 
     /// libx265 Main10 (10-bit 4:2:0, `scenecut=0`, closed GOPs, forced IDRs) whose VUI carries the source's own
     /// primaries, transfer, matrix and range (`colour`): an HEVC rung that keeps the source's PQ or HLG.
     /// - Throws: ``MediaError`` when libx265 is missing or does not open.
     static func hevcHDR(_ s: VideoEncoderSettings, colour: ColourPolicy) throws(MediaError) -> CodecContext {
-        guard let codec = avcodec_find_encoder_by_name(hevcEncoder) else {
-            throw MediaError(stage: "encode", call: "avcodec_find_encoder_by_name(\(hevcEncoder))", code: CAV_AVERROR(ENOSYS),
-                             message: "encoder \(hevcEncoder) is not in this libavcodec (hdr = \"keep\" needs it)")
+        let ctx: CodecContext
+        do {
+            ctx = try CodecContext.encoder(named: hevcEncoder, stage: "encode")
+        } catch where error.call.hasPrefix("avcodec_find_encoder") {
+            var missing = error
+            missing.message += " (hdr = \"keep\" needs it)"
+            throw missing
         }
-        let ctx = try CodecContext(codec: codec, stage: "encode")
-        configure(ctx.raw, s)
-        ctx.raw.pointee.pix_fmt = hevcFormat
-        colour.tagSource(ctx.raw)
+        configure(ctx, s)
+        ctx.pixelFormat = hevcFormat
+        colour.tagSource(ctx)
         try ctx.open(options: [("forced-idr", "1"), ("preset", s.preset), ("profile", "main10"),
                                ("x265-params", "scenecut=0:open-gop=0:log-level=error")])
         return ctx
@@ -85,44 +72,17 @@ enum Encoders {
 
     /// The shared AAC-LC stereo 48 kHz encoder.
     static func aac(bitrate: Int, globalHeader: Bool) throws(MediaError) -> CodecContext {
-        guard let codec = avcodec_find_encoder(AV_CODEC_ID_AAC) else {
-            throw MediaError(stage: "encode", call: "avcodec_find_encoder(aac)", code: CAV_AVERROR(ENOSYS))
-        }
-        let ctx = try CodecContext(codec: codec, stage: "encode")
-        let c = ctx.raw
-        c.pointee.sample_fmt = AV_SAMPLE_FMT_FLTP
-        c.pointee.sample_rate = 48_000
-        av_channel_layout_default(&c.pointee.ch_layout, 2)
-        c.pointee.bit_rate = Int64(bitrate)
-        c.pointee.time_base = AVRational(num: 1, den: 48_000)
-        if globalHeader { c.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER) }
-        try ctx.open()
-        return ctx
-    }
-
-    /// An opened mjpeg encoder for one full-range yuvj420p picture at fixed quality `quality` (lambda units).
-    static func mjpeg(width: Int, height: Int, quality: Int32) throws(MediaError) -> CodecContext {
-        guard let codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG) else {
-            throw MediaError(stage: "thumbnail", call: "avcodec_find_encoder(mjpeg)", code: CAV_AVERROR(ENOSYS))
-        }
-        let ctx = try CodecContext(codec: codec, stage: "thumbnail")
-        let c = ctx.raw
-        c.pointee.width = Int32(width)
-        c.pointee.height = Int32(height)
-        c.pointee.pix_fmt = AV_PIX_FMT_YUVJ420P
-        c.pointee.time_base = AVRational(num: 1, den: 25)
-        c.pointee.flags |= 2  // AV_CODEC_FLAG_QSCALE
-        c.pointee.global_quality = quality
+        let ctx = try CodecContext.encoder(for: .aac, stage: "encode")
+        ctx.configureAudio(sampleRate: 48_000, channels: 2, bitrate: bitrate, globalHeader: globalHeader)
         try ctx.open()
         return ctx
     }
 
     /// `avc1.PPCCLL` from the encoder's SPS (extradata, Annex B or avcC), else from profile/level fields.
     static func avc1Codecs(_ ctx: CodecContext) -> String {
-        let c = ctx.raw.pointee
-        if let data = c.extradata, c.extradata_size > 4 {
-            let bytes = UnsafeBufferPointer(start: data, count: Int(c.extradata_size))
-            if bytes[0] == 1, bytes.count >= 4 {  // avcC
+        let bytes = ctx.extradata
+        if bytes.count > 4 {
+            if bytes[0] == 1 {  // avcC
                 return String(format: "avc1.%02X%02X%02X", bytes[1], bytes[2], bytes[3])
             }
             var i = 0
@@ -133,8 +93,8 @@ enum Encoders {
                 i += 1
             }
         }
-        let profile = c.profile > 0 ? Int(c.profile) & 0xFF : 100
-        let level = c.level > 0 ? Int(c.level) : 40
+        let profile = ctx.profile > 0 ? ctx.profile & 0xFF : 100
+        let level = ctx.level > 0 ? ctx.level : 40
         return String(format: "avc1.%02X00%02X", profile, level)
     }
 
@@ -142,10 +102,9 @@ enum Encoders {
     /// extradata, or the hvcC header): `hvc1.2.4.L93.90` for libx265 Main10 at 720p25. Without one, Main10 with the
     /// level from the picture size and rate, and the flags libx265 writes (progressive, frame only: `90`).
     static func hvc1Codecs(_ ctx: CodecContext) -> String {
-        let c = ctx.raw.pointee
         var ptl: [UInt8]?  // the 12 bytes of general_profile_tier_level
-        if let data = c.extradata, c.extradata_size > 13 {
-            let bytes = Array(UnsafeBufferPointer(start: data, count: Int(c.extradata_size)))
+        let bytes = ctx.extradata
+        if bytes.count > 13 {
             if bytes[0] == 1 {  // hvcC
                 ptl = Array(bytes[1...12])
             } else {
@@ -168,7 +127,7 @@ enum Encoders {
             }
         }
         guard let p = ptl else {
-            return "hvc1.2.4.L\(hevcLevel(width: Int(c.width), height: Int(c.height), rate: av_q2d(c.framerate))).90"
+            return "hvc1.2.4.L\(hevcLevel(width: ctx.width, height: ctx.height, rate: ctx.frameRate.value)).90"
         }
         let space = ["", "A", "B", "C"][Int(p[0] >> 6)]
         let tier = p[0] & 0x20 != 0 ? "H" : "L"

@@ -1,4 +1,3 @@
-import CAV
 import Logging
 
 /// The video of one pass: decode -> one filter graph (deinterlace, rotate, output rate, square pixels, then a split
@@ -13,7 +12,7 @@ final class VideoPath {
     private let plan: SessionPlan
     private let streamIndex: Int
     /// The stream's time base (the decoded frames' and the graph source's).
-    let timeBase: AVRational
+    let timeBase: Rational
     private let input: InputFile
     private let decoder: CodecContext
     /// One per rung, in the plan's order.
@@ -25,7 +24,7 @@ final class VideoPath {
     private let interrupter: Interrupter
     private let logger: Logger
     private let onProgress: (Double) -> Void
-    private let frameRate: AVRational
+    private let frameRate: Rational
     /// The container's start time, `AV_TIME_BASE` units: subtracted from every timestamp.
     private let origin: Int64
     private let frame: Frame
@@ -63,7 +62,7 @@ final class VideoPath {
         self.interrupter = interrupter
         self.logger = logger
         self.onProgress = onProgress
-        frameRate = AVRational(num: Int32(plan.info.video.frameRateRatio.num), den: Int32(plan.info.video.frameRateRatio.den))
+        frameRate = Rational(Int32(plan.info.video.frameRateRatio.num), Int32(plan.info.video.frameRateRatio.den))
         frame = try Frame()
         filtered = try Frame()
         uploaded = try Frame()
@@ -75,7 +74,7 @@ final class VideoPath {
         let gop = max(1, Int((plan.options.segmentSeconds * plan.info.video.frameRate).rounded(.up)))
         let device = try Encoders.deviceType(for: plan.encoder).map { type throws(MediaError) in try HardwareDevice(type) }
         // The HEVC rungs carry the source's colour as its stream tags it, the colour the ladder was planned from.
-        let sourceColour = ProbeReader.colourPolicy(input.stream(streamIndex))
+        let sourceColour = ColourPolicy(stream: input.stream(streamIndex))
         var uploads: [HardwareFrames?] = []
         var encoders: [CodecContext] = []
         for rung in plan.rungs {
@@ -101,7 +100,7 @@ final class VideoPath {
     var jumps: Int { mender.jumps }
 
     /// Source time removed by closing timestamp jumps, in seconds.
-    var closedGapSeconds: Double { Double(mender.closed) * av_q2d(timeBase) }
+    var closedGapSeconds: Double { Double(mender.closed) * timeBase.value }
 
     /// The codecs string of each rung (`avc1...` or `hvc1...`), for the master playlist.
     var codecs: [String] {
@@ -132,14 +131,14 @@ final class VideoPath {
             let ts = frame.bestEffortTimestamp
             guard ts != AVStatus.noPTS else { continue }
             var duration = frame.packetDuration
-            if duration <= 0 { duration = av_rescale_q(1, AVRational(num: frameRate.den, den: frameRate.num), timeBase) }
-            let pts = ts - av_rescale_q(origin, AVRational(num: 1, den: Int32(AV_TIME_BASE)), timeBase)
+            if duration <= 0 { duration = Rational.rescale(1, from: frameRate.inverse, to: timeBase) }
+            let pts = ts - Rational.rescale(origin, from: InputFile.containerTimeBase, to: timeBase)
             frame.pts = mender.mend(pts, duration: duration)
             end = max(end, frame.pts + duration)
-            let colour = colour ?? frame.colourPolicy(
-                dolbyVisionCompatibility: ProbeReader.dolbyVision(input.stream(streamIndex))?.compatibility)
+            let colour = colour ?? ColourPolicy(
+                frame: frame, dolbyVisionCompatibility: input.stream(streamIndex).dolbyVision?.compatibility)
             self.colour = colour
-            colour.tag(frame.raw)
+            colour.tag(frame)
             let graph: FilterGraph
             if let existing = self.graph { graph = existing } else {
                 graph = try makeGraph(first: frame, colour: colour)
@@ -166,15 +165,15 @@ final class VideoPath {
 
     /// A failed allocation fails the job (with `out of memory`), not just the packet.
     private static func failOnOutOfMemory(_ code: Int32, _ call: String) throws(MediaError) {
-        if code == CAV_AVERROR(ENOMEM) { throw MediaError(stage: "decode", call: call, code: code) }
+        if MediaError.isOutOfMemory(code) { throw MediaError(stage: "decode", call: call, code: code) }
     }
 
     private func makeGraph(first f: Frame, colour: ColourPolicy) throws(MediaError) -> FilterGraph {
         let v = plan.info.video
         let tb = timeBase
         var sar = f.sampleAspectRatio
-        if sar.num <= 0 || sar.den <= 0 { sar = AVRational(num: Int32(v.sampleAspect.num), den: Int32(v.sampleAspect.den)) }
-        let fmt = av_get_pix_fmt_name(f.pixelFormat).map { String(cString: $0) } ?? "yuv420p"
+        if sar.num <= 0 || sar.den <= 0 { sar = Rational(Int32(v.sampleAspect.num), Int32(v.sampleAspect.den)) }
+        let fmt = f.pixelFormatName ?? "yuv420p"
         let args = "video_size=\(f.width)x\(f.height):pix_fmt=\(fmt):time_base=\(tb.num)/\(tb.den):pixel_aspect=\(sar.num)/\(sar.den)"
         var chain: [String] = []
         if v.interlaced || f.isInterlaced { chain.append("bwdif=mode=send_frame:parity=auto:deint=all") }
@@ -193,10 +192,10 @@ final class VideoPath {
         chain.append("setsar=1")
         let sdr = plan.rungs.indices.filter { !plan.rungs[$0].keepsHDR }, hdr = plan.rungs.indices.filter { plan.rungs[$0].keepsHDR }
         let encoderFormat = Encoders.softwareFormat(for: plan.encoder)
-        let convert = encoderFormat == AV_PIX_FMT_YUV420P ? "" : ",format=" + String(cString: av_get_pix_fmt_name(encoderFormat))
+        let convert = encoderFormat == .yuv420p ? "" : ",format=" + (encoderFormat.name ?? "")
         var desc = "[in]" + chain.joined(separator: ",") + ","
         if !hdr.isEmpty {  // the HEVC rungs take the pictures before tone mapping, scaled in 10 bits, colour untouched
-            let hevcFormat = String(cString: av_get_pix_fmt_name(Encoders.hevcFormat))
+            let hevcFormat = Encoders.hevcFormat.name ?? ""
             desc += "split=2[sdr][hdr];[hdr]split=\(hdr.count)" + hdr.map { "[s\($0)]" }.joined() + ";"
             for i in hdr {
                 desc += "[s\(i)]scale=\(plan.rungs[i].width):\(plan.rungs[i].height),setsar=1,format=\(hevcFormat)[v\(i)];"
@@ -229,7 +228,7 @@ final class VideoPath {
                 let segment = Int((seconds / plan.options.segmentSeconds + 1e-9).rounded(.down))
                 filtered.forceKeyFrame(segment > lastForcedSegment[i])  // IDR at every segment boundary
                 lastForcedSegment[i] = max(lastForcedSegment[i], segment)
-                filtered.pts = av_rescale_q(filtered.pts, tb, encoders[i].timeBase)
+                filtered.pts = Rational.rescale(filtered.pts, from: tb, to: encoders[i].timeBase)
                 if let upload = uploads[i] {  // VA-API: the encoder reads surfaces on its device
                     try upload.upload(filtered, into: uploaded)
                     try encode(uploaded, rung: i)
@@ -248,7 +247,7 @@ final class VideoPath {
         let thumb = plan.rungs.count
         while try graph.pull(thumb, into: filtered) == .item {
             let tb = graph.timeBase(of: thumb)
-            if plan.options.stopAt.map({ Double(filtered.pts) * av_q2d(tb) < $0 - 1e-6 }) ?? true {
+            if plan.options.stopAt.map({ Double(filtered.pts) * tb.value < $0 - 1e-6 }) ?? true {
                 try thumbnails.take(filtered, timeBase: tb)
             }
             filtered.unref()
@@ -264,6 +263,6 @@ final class VideoPath {
 }
 
 /// `seconds` in ticks of `tb`, capped far below overflow.
-func ticks(_ seconds: Double, in tb: AVRational) -> Int64 {
+func ticks(_ seconds: Double, in tb: Rational) -> Int64 {
     Int64(min(seconds * Double(tb.den) / Double(max(1, tb.num)), Double(Int64.max / 4)))
 }

@@ -1,7 +1,7 @@
 import CAV
 import Foundation
 
-/// Fills a ``MediaInfo`` from libavformat (the only place that turns `AVStream` fields into probe facts).
+/// Fills a ``MediaInfo`` from an opened ``InputFile`` (the only place that turns its streams into probe facts).
 enum ProbeReader {
     /// Reads what the engine needs to know from an opened `input`, and refuses what it will not transcode
     /// (no video, frames over `max_pixels`, a header duration over `max_duration_seconds`).
@@ -9,9 +9,8 @@ enum ProbeReader {
         let name = source.name
         var streams: [MediaInfo.Stream] = []
         for i in 0..<input.streamCount {
-            let par = input.stream(i).pointee.codecpar!.pointee
-            streams.append(.init(index: i, type: mediaTypeName(par.codec_type),
-                                 codec: String(cString: avcodec_get_name(par.codec_id))))
+            let st = input.stream(i)
+            streams.append(.init(index: i, type: mediaTypeName(st.type), codec: st.codecName))
         }
         guard let videoIndex = pickVideo(input) else {
             let hasAudio = streams.contains { $0.type == "audio" }
@@ -27,14 +26,14 @@ enum ProbeReader {
             throw PipelineError(.limit, file: name,
                                 "refused: frames of \(video.width)x\(video.height) pixels are larger than max_pixels (\(limits.maxPixels))")
         }
-        let formatDuration = input.raw.pointee.duration > 0 ? Double(input.raw.pointee.duration) / Double(AV_TIME_BASE) : 0
+        let formatDuration = input.durationSeconds
         var v = video
         if v.durationSeconds <= 0 { v.durationSeconds = formatDuration }
         var info = MediaInfo(
             file: name,
-            container: String(cString: input.raw.pointee.iformat.pointee.name),
+            container: input.formatName,
             durationSeconds: formatDuration > 0 ? formatDuration : v.durationSeconds,
-            bitRate: input.raw.pointee.bit_rate > 0 ? Int(input.raw.pointee.bit_rate) : nil,
+            bitRate: input.bitRate > 0 ? Int(input.bitRate) : nil,
             sizeBytes: source.status.size, streams: streams, video: v, audio: nil)
         // A duration estimated from timestamps includes their jumps (closed while transcoding): only a duration the
         // container declares is held against the bound here; the output is held against it as it is made.
@@ -43,7 +42,7 @@ enum ProbeReader {
                 format: "refused: it lasts %.0f s, longer than max_duration_seconds (%.0f)", info.durationSeconds,
                 limits.maxDurationSeconds))
         }
-        if let a = input.bestStream(AVMEDIA_TYPE_AUDIO), avcodec_find_decoder(input.stream(a).pointee.codecpar.pointee.codec_id) != nil {
+        if let a = input.bestStream(.audio), input.stream(a).hasDecoder {
             info.audio = audioInfo(input, index: a)
         }
         scanFrameTiming(input, info: &info)
@@ -58,16 +57,16 @@ enum ProbeReader {
         case "limit": return PipelineError(.limit, file: name, "refused: \(error.message)")
         default: break
         }
-        if error.code == AVStatus.invalidData || error.code == CAV_AVERROR(EIO) {
+        if error.isInvalidData || error.hasErrno(EIO) {
             if looksLikeISOBMFF(source) {
                 return PipelineError(.badInput, file: name, "no video stream found (moov atom missing?)")
             }
             return PipelineError(.badInput, file: name, "not a video file: no container format recognised (\(error.message))")
         }
-        if error.code == CAV_AVERROR(ENOMEM) {
+        if error.isOutOfMemory {
             return PipelineError(.media, file: name, "out of memory while opening the file (\(error.call))")
         }
-        if error.code == CAV_AVERROR(ENOENT) || error.code == CAV_AVERROR(EACCES) {
+        if error.hasErrno(ENOENT) || error.hasErrno(EACCES) {
             return PipelineError(.unreadableInput, file: name, "cannot open the file (\(error.message))")
         }
         return PipelineError(.badInput, file: name, "cannot read the file (\(error.call): \(error.message))")
@@ -84,36 +83,33 @@ enum ProbeReader {
     /// The first real video stream (not cover art) that has a decoder and a size.
     static func pickVideo(_ input: InputFile) -> Int? {
         var candidates: [Int] = []
-        if let best = input.bestStream(AVMEDIA_TYPE_VIDEO) { candidates.append(best) }
+        if let best = input.bestStream(.video) { candidates.append(best) }
         candidates += (0..<input.streamCount).filter { !candidates.contains($0) }
         for i in candidates {
-            let st = input.stream(i).pointee
-            let par = st.codecpar.pointee
-            guard par.codec_type == AVMEDIA_TYPE_VIDEO, st.disposition & AV_DISPOSITION_ATTACHED_PIC == 0,
-                  par.width > 0, par.height > 0, avcodec_find_decoder(par.codec_id) != nil else { continue }
+            let st = input.stream(i)
+            guard st.type == .video, !st.isAttachedPicture, st.width > 0, st.height > 0, st.hasDecoder else { continue }
             return i
         }
         return nil
     }
 
-    static func mediaTypeName(_ t: AVMediaType) -> String {
+    static func mediaTypeName(_ t: MediaType) -> String {
         switch t {
-        case AVMEDIA_TYPE_VIDEO: "video"
-        case AVMEDIA_TYPE_AUDIO: "audio"
-        case AVMEDIA_TYPE_SUBTITLE: "subtitle"
-        case AVMEDIA_TYPE_ATTACHMENT: "attachment"
-        default: "data"
+        case .video: "video"
+        case .audio: "audio"
+        case .subtitle: "subtitle"
+        case .attachment: "attachment"
+        case .data: "data"
         }
     }
 
     static func videoInfo(_ input: InputFile, index: Int) -> MediaInfo.Video {
         let st = input.stream(index)
-        let par = st.pointee.codecpar.pointee
-        let fmt = AVPixelFormat(rawValue: par.format)
-        let desc = av_pix_fmt_desc_get(fmt)
-        let depth = desc.map { Int($0.pointee.comp.0.depth) } ?? 8
-        let chroma: String = desc.map { d in
-            switch (d.pointee.log2_chroma_w, d.pointee.log2_chroma_h) {
+        let fmt = st.pixelFormat
+        let layout = LibAV.layout(of: fmt)
+        let depth = layout?.depth ?? 8
+        let chroma: String = layout.map { l in
+            switch l.chromaShift {
             case (1, 1): "4:2:0"
             case (1, 0): "4:2:2"
             case (0, 0): "4:4:4"
@@ -121,16 +117,15 @@ enum ProbeReader {
             default: "other"
             }
         } ?? "unknown"
-        var sar = st.pointee.sample_aspect_ratio
-        if sar.num <= 0 || sar.den <= 0 { sar = par.sample_aspect_ratio }
-        if sar.num <= 0 || sar.den <= 0 { sar = AVRational(num: 1, den: 1) }
-        let w = Int(par.width), h = Int(par.height)
-        var darNum: Int32 = 0, darDen: Int32 = 0
-        av_reduce(&darNum, &darDen, Int64(w) * Int64(sar.num), Int64(h) * Int64(sar.den), 1 << 20)
+        var sar = st.streamSampleAspectRatio
+        if sar.num <= 0 || sar.den <= 0 { sar = st.codecSampleAspectRatio }
+        if sar.num <= 0 || sar.den <= 0 { sar = Rational(1, 1) }
+        let w = st.width, h = st.height
+        let dar = LibAV.reduced(Int64(w) * Int64(sar.num), Int64(h) * Int64(sar.den), max: 1 << 20)
         let rotation = rotationOf(st)
         var dw = Int((Double(w) * Double(sar.num) / Double(sar.den)).rounded()), dh = h
         if rotation == 90 || rotation == 270 { swap(&dw, &dh) }
-        let field: String = switch par.field_order {
+        let field: String = switch st.fieldOrder {
         case AV_FIELD_PROGRESSIVE: "progressive"
         case AV_FIELD_TT: "tt"
         case AV_FIELD_BB: "bb"
@@ -138,51 +133,33 @@ enum ProbeReader {
         case AV_FIELD_BT: "bt"
         default: "unknown"
         }
-        let tb = st.pointee.time_base
-        let duration = st.pointee.duration > 0 && st.pointee.duration != AVStatus.noPTS
-            ? Double(st.pointee.duration) * Double(tb.num) / Double(tb.den) : 0
-        let avg = q2d(st.pointee.avg_frame_rate), real = q2d(st.pointee.r_frame_rate)
-        let profileName = avcodec_profile_name(par.codec_id, par.profile).map { String(cString: $0) }
+        let tb = st.timeBase
+        let duration = st.duration > 0 && st.duration != AVStatus.noPTS ? Double(st.duration) * Double(tb.num) / Double(tb.den) : 0
+        let avg = q2d(st.averageFrameRate), real = q2d(st.realFrameRate)
         var v = MediaInfo.Video(
-            streamIndex: index, codec: String(cString: avcodec_get_name(par.codec_id)), profile: profileName,
-            pixelFormat: av_get_pix_fmt_name(fmt).map { String(cString: $0) } ?? "unknown",
+            streamIndex: index, codec: st.codecName, profile: st.profileName,
+            pixelFormat: LibAV.name(of: fmt) ?? "unknown",
             bitDepth: depth, chroma: chroma, width: w, height: h,
-            sampleAspect: .init(Int(sar.num), Int(sar.den)), displayAspect: .init(Int(darNum), Int(darDen)),
+            sampleAspect: .init(Int(sar.num), Int(sar.den)), displayAspect: .init(Int(dar.num), Int(dar.den)),
             frameRate: 0, frameRateRatio: .init(0, 1), averageFrameRate: avg, variableFrameRate: false,
             fieldOrder: field, interlaced: ["tt", "bb", "tb", "bt"].contains(field), rotation: rotation,
             displayWidth: dw, displayHeight: dh, durationSeconds: duration)
-        setOutputRate(&v, real: real, realQ: st.pointee.r_frame_rate)
+        setOutputRate(&v, real: real, realQ: st.realFrameRate)
         v.colour = colourOf(st)
         return v
     }
 
     /// The stream's colour tags (gaps filled as the engine fills them) and Dolby Vision configuration.
-    static func colourOf(_ st: UnsafeMutablePointer<AVStream>) -> MediaInfo.Colour {
-        let dolby = dolbyVision(st)
-        let policy = colourPolicy(st)
+    /// The stream's colour tags (gaps filled as the engine fills them) and Dolby Vision configuration: its profile,
+    /// and the base layer's signal compatibility (1 HDR10, 2 SDR, 4 HLG: profile 8.4 is what iPhones record), which
+    /// libav decodes as plain HEVC.
+    static func colourOf(_ st: MediaStream) -> MediaInfo.Colour {
+        let policy = ColourPolicy(stream: st)
+        let tags = policy.tags
         return MediaInfo.Colour(
-            primaries: avName(av_color_primaries_name(policy.primaries)), transfer: avName(av_color_transfer_name(policy.transfer)),
-            matrix: avName(av_color_space_name(policy.matrix)), range: policy.range == AVCOL_RANGE_JPEG ? "pc" : "tv",
-            hdr: policy.dynamicRange, dolbyVisionProfile: dolby?.profile, assumed: policy.assumed, ladder: policy.ladderAction)
-    }
-
-    /// The stream's colour as its parameters tag it (gaps filled; Dolby Vision read as its base layer).
-    static func colourPolicy(_ st: UnsafeMutablePointer<AVStream>) -> ColourPolicy {
-        let par = st.pointee.codecpar.pointee
-        return ColourPolicy(primaries: par.color_primaries, transfer: par.color_trc, matrix: par.color_space,
-                            range: par.color_range, height: Int(par.height), pixelFormat: AVPixelFormat(rawValue: par.format),
-                            dolbyVisionCompatibility: dolbyVision(st)?.compatibility)
-    }
-
-    /// The stream's Dolby Vision configuration (`dvcC`/`dvvC`): its profile, and the base layer's signal
-    /// compatibility (1 HDR10, 2 SDR, 4 HLG: profile 8.4 is what iPhones record), which libav decodes as plain HEVC.
-    static func dolbyVision(_ st: UnsafeMutablePointer<AVStream>) -> (profile: Int, compatibility: Int)? {
-        var size = 0
-        guard let data = av_stream_get_side_data(st, AV_PKT_DATA_DOVI_CONF, &size),
-              size >= MemoryLayout<AVDOVIDecoderConfigurationRecord>.size else { return nil }
-        return data.withMemoryRebound(to: AVDOVIDecoderConfigurationRecord.self, capacity: 1) {
-            (Int($0.pointee.dv_profile), Int($0.pointee.dv_bl_signal_compatibility_id))
-        }
+            primaries: tags.primariesName, transfer: tags.transferName, matrix: tags.matrixName,
+            range: policy.range == AVCOL_RANGE_JPEG ? "pc" : "tv", hdr: policy.dynamicRange,
+            dolbyVisionProfile: st.dolbyVision?.profile, assumed: policy.assumed, ladder: policy.ladderAction)
     }
 
     /// Standard rates a measured rate snaps to (within 0.05 % for a constant-rate source).
@@ -194,14 +171,14 @@ enum ProbeReader {
     /// standard rate within 0.05 %, so 30 stays 30 and 30000/1001 stays 30000/1001); above 60 fps the output runs at
     /// exactly a half, else a quarter, of it. A variable-rate source gets its average, at most 60, snapped to the
     /// first standard rate within 1 %.
-    static func setOutputRate(_ v: inout MediaInfo.Video, real: Double, realQ: AVRational) {
+    static func setOutputRate(_ v: inout MediaInfo.Video, real: Double, realQ: Rational) {
         let valid: (Double) -> Bool = { $0 > 1 && $0 <= 240 }
         if v.variableFrameRate {
             let rate = min(valid(v.averageFrameRate) ? v.averageFrameRate : (valid(real) ? real : 25), 60)
             if let s = standardRates.first(where: { abs(Double($0.0) / Double($0.1) - rate) / rate < 0.01 }) {
                 v.frameRateRatio = .init(s.0, s.1)
             } else {
-                let q = av_d2q(rate, 100_000)
+                let q = LibAV.rational(approximating: rate, max: 100_000)
                 v.frameRateRatio = .init(Int(q.num), Int(q.den))
             }
             v.sourceFrameRateRatio = v.frameRateRatio
@@ -212,7 +189,7 @@ enum ProbeReader {
         if valid(real), !valid(v.averageFrameRate) || abs(real - v.averageFrameRate) / real < 0.01 {
             exact = .init(Int(realQ.num), Int(realQ.den))
         } else {
-            let q = av_d2q(valid(v.averageFrameRate) ? v.averageFrameRate : 25, 100_000)
+            let q = LibAV.rational(approximating: valid(v.averageFrameRate) ? v.averageFrameRate : 25, max: 100_000)
             exact = .init(Int(q.num), Int(q.den))
         }
         let rate = exact.value
@@ -221,20 +198,17 @@ enum ProbeReader {
         v.sourceFrameRateRatio = exact
         // Phone slow motion (120, 240 fps): the ladder plays it at a half or a quarter of the rate, exactly.
         let divisor = rate <= 60 ? 1 : (rate / 2 <= 60 ? 2 : 4)
-        var num = Int32(0), den = Int32(0)
-        av_reduce(&num, &den, Int64(exact.num), Int64(exact.den) * Int64(divisor), 1 << 30)
-        v.frameRateRatio = .init(Int(num), Int(den))
+        let reduced = LibAV.reduced(Int64(exact.num), Int64(exact.den) * Int64(divisor), max: 1 << 30)
+        v.frameRateRatio = .init(Int(reduced.num), Int(reduced.den))
         v.frameRate = v.frameRateRatio.value
     }
 
     /// Clockwise display rotation from the display matrix side data, else the `rotate` tag; 0/90/180/270.
-    static func rotationOf(_ st: UnsafeMutablePointer<AVStream>) -> Int {
+    static func rotationOf(_ st: MediaStream) -> Int {
         var theta = 0.0
-        var size: Int = 0
-        if let data = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &size), size >= 36 {
-            let r = data.withMemoryRebound(to: Int32.self, capacity: 9) { av_display_rotation_get($0) }
+        if let r = st.displayMatrixRotation {
             if r.isFinite { theta = -r }
-        } else if let tag = av_dict_get(st.pointee.metadata, "rotate", nil, 0), let v = Double(String(cString: tag.pointee.value)) {
+        } else if let tag = st.tag("rotate"), let v = Double(tag) {
             theta = v
         }
         theta -= 360 * (theta / 360 + 0.9 / 360).rounded(.down)
@@ -243,16 +217,10 @@ enum ProbeReader {
     }
 
     static func audioInfo(_ input: InputFile, index: Int) -> MediaInfo.Audio {
-        let par = input.stream(index).pointee.codecpar!
-        var buffer = [CChar](repeating: 0, count: 128)
-        var layout = par.pointee.ch_layout
-        if layout.order == AV_CHANNEL_ORDER_UNSPEC { av_channel_layout_default(&layout, par.pointee.ch_layout.nb_channels) }
-        av_channel_layout_describe(&layout, &buffer, buffer.count)
+        let st = input.stream(index)
         return MediaInfo.Audio(
-            streamIndex: index, codec: String(cString: avcodec_get_name(par.pointee.codec_id)),
-            sampleRate: Int(par.pointee.sample_rate), channels: Int(par.pointee.ch_layout.nb_channels),
-            layout: String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
-            bitRate: par.pointee.bit_rate > 0 ? Int(par.pointee.bit_rate) : nil)
+            streamIndex: index, codec: st.codecName, sampleRate: st.sampleRate, channels: st.channels,
+            layout: st.channelLayoutName, bitRate: st.bitRate > 0 ? Int(st.bitRate) : nil)
     }
 
     /// Reads up to 150 video packets to tell constant from variable frame rate (sorted pts deltas that vary).
@@ -264,9 +232,8 @@ enum ProbeReader {
         while stamps.count < 150, reads < 2000, (try? input.read(into: packet)) == true {
             reads += 1
             defer { packet.unref() }
-            guard Int(packet.raw.pointee.stream_index) == index else { continue }
-            let t = packet.raw.pointee.pts != AVStatus.noPTS ? packet.raw.pointee.pts : packet.raw.pointee.dts
-            if t != AVStatus.noPTS { stamps.append(t) }
+            guard packet.streamIndex == index else { continue }
+            if let t = packet.timestamp { stamps.append(t) }
         }
         stamps.sort()
         let deltas = zip(stamps.dropFirst(), stamps).map { $0 - $1 }.filter { $0 > 0 }
@@ -274,10 +241,10 @@ enum ProbeReader {
         // Field-coded or rounded timestamps jitter by a tick; VFR varies by far more.
         if Double(hi) > Double(lo) * 1.5 && hi - lo > 2 {
             info.video.variableFrameRate = true
-            let st = input.stream(index)
-            setOutputRate(&info.video, real: q2d(st.pointee.r_frame_rate), realQ: st.pointee.r_frame_rate)
+            let rate = input.stream(index).realFrameRate
+            setOutputRate(&info.video, real: q2d(rate), realQ: rate)
         }
     }
 
-    static func q2d(_ q: AVRational) -> Double { q.den == 0 ? 0 : Double(q.num) / Double(q.den) }
+    static func q2d(_ q: Rational) -> Double { q.den == 0 ? 0 : Double(q.num) / Double(q.den) }
 }

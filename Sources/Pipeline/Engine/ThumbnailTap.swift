@@ -1,4 +1,3 @@
-import CAV
 import Foundation
 
 /// The thumbnails and the poster, taken from the video graph's `[thumb]` sink (BT.709 pictures at the output rate):
@@ -23,7 +22,7 @@ final class ThumbnailTap {
     }
 
     /// Takes `frame` (pts in `timeBase`): keeps a reference and writes the poster or the next thumbnail when due.
-    func take(_ frame: Frame, timeBase tb: AVRational) throws(MediaError) {
+    func take(_ frame: Frame, timeBase tb: Rational) throws(MediaError) {
         let t = Double(frame.pts) * Double(tb.num) / Double(tb.den)
         last.reference(frame)
         haveFrame = true

@@ -1,4 +1,3 @@
-import CAV
 import Logging
 
 /// The audio of one pass: decode -> resample to 48 kHz stereo float (`aresample` + `aformat`) -> one AAC encode,
@@ -12,7 +11,7 @@ import Logging
 final class AudioPath {
     private let plan: SessionPlan
     /// The stream's time base (the decoded frames' and the graph source's).
-    let timeBase: AVRational
+    let timeBase: Rational
     private let decoder: CodecContext
     /// The AAC encoder every rung's muxer carries as stream 1.
     let encoder: CodecContext
@@ -78,8 +77,8 @@ final class AudioPath {
             guard ts != AVStatus.noPTS, !graphFailed else { continue }
             let tb = timeBase
             frame.defaultUnspecifiedChannelLayout()
-            let samples = av_rescale_q(Int64(frame.sampleCount), AVRational(num: 1, den: max(1, frame.sampleRate)), tb)
-            let pts = ts - av_rescale_q(origin, AVRational(num: 1, den: Int32(AV_TIME_BASE)), tb)
+            let samples = Rational.rescale(Int64(frame.sampleCount), from: Rational(1, max(1, frame.sampleRate)), to: tb)
+            let pts = ts - Rational.rescale(origin, from: InputFile.containerTimeBase, to: tb)
             frame.pts = mender.mend(pts, duration: samples)
             end = max(end, frame.pts + samples)
             let graph: FilterGraph
@@ -107,13 +106,13 @@ final class AudioPath {
     /// Feeds silence from the end of the decoded audio to `target` (stream time base): a video longer than its audio.
     func pad(to target: Int64) throws(MediaError) {
         guard let graph, let format, target > end else { return }
-        let sampleTb = AVRational(num: 1, den: format.sampleRate)
+        let sampleTb = Rational(1, format.sampleRate)
         while end < target {
-            let n = min(1024, av_rescale_q(target - end, timeBase, sampleTb))
+            let n = min(1024, Rational.rescale(target - end, from: timeBase, to: sampleTb))
             guard n > 0 else { break }
             try graph.push(try Frame.silence(like: format, samples: Int32(n), pts: end))
             try drain()
-            end += av_rescale_q(n, sampleTb, timeBase)
+            end += Rational.rescale(n, from: sampleTb, to: timeBase)
         }
     }
 
@@ -129,7 +128,7 @@ final class AudioPath {
 
     private func makeGraph(first f: Frame) throws(MediaError) -> FilterGraph {
         let tb = timeBase
-        let fmt = av_get_sample_fmt_name(f.sampleFormat).map { String(cString: $0) } ?? "fltp"
+        let fmt = f.sampleFormatName ?? "fltp"
         let args = "time_base=\(tb.num)/\(tb.den):sample_rate=\(f.sampleRate):sample_fmt=\(fmt):channel_layout=\(f.channelLayoutName)"
         let desc = "[in]aresample=48000:async=1:first_pts=0,aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo[a]"
         let graph = try FilterGraph(audio: true, sourceArgs: args, description: desc, sinkLabels: ["a"])
@@ -141,11 +140,11 @@ final class AudioPath {
         guard let graph else { return }
         while try graph.pull(0, into: filtered) == .item {
             let tb = graph.timeBase(of: 0)
-            if let stop = plan.options.stopAt, Double(filtered.pts) * av_q2d(tb) >= stop - 1e-6 {
+            if let stop = plan.options.stopAt, Double(filtered.pts) * tb.value >= stop - 1e-6 {
                 filtered.unref()
                 continue
             }
-            filtered.pts = av_rescale_q(filtered.pts, tb, encoder.timeBase)
+            filtered.pts = Rational.rescale(filtered.pts, from: tb, to: encoder.timeBase)
             try encode(filtered)
             filtered.unref()
         }

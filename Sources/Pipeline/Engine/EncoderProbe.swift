@@ -1,5 +1,3 @@
-import CAV
-
 /// Opens a tiny encoder session to learn whether a (GPU) encoder really works here.
 enum EncoderProbe {
     /// True when `name` exists in libavcodec and opens at 256x144 with the options a job uses (VA-API: on
@@ -13,7 +11,7 @@ enum EncoderProbe {
                                             softwareFormat: Encoders.softwareFormat(for: name))
             }
             _ = try Encoders.video(VideoEncoderSettings(
-                encoder: name, width: 256, height: 144, frameRate: AVRational(num: 25, den: 1), bitrate: 500_000,
+                encoder: name, width: 256, height: 144, frameRate: Rational(25, 1), bitrate: 500_000,
                 maxrate: 535_000, bufsize: 750_000, preset: "ultrafast", gop: 25, globalHeader: false, hardwareFrames: frames))
             return true
         } catch {

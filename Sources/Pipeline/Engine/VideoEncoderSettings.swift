@@ -1,11 +1,9 @@
-import CAV
-
 /// Settings for one rendition encoder (H.264, or HEVC for a rung that keeps HDR).
 struct VideoEncoderSettings {
     var encoder: String
     var width: Int
     var height: Int
-    var frameRate: AVRational
+    var frameRate: Rational
     var bitrate: Int
     var maxrate: Int
     var bufsize: Int

@@ -1,4 +1,3 @@
-import CAV
 import Logging
 
 /// One source → N renditions in a single pass: demux + decode once, one video filter graph split per rung,
@@ -85,15 +84,15 @@ final class TranscodeSession {
         // The package runs to the end of the longer stream: the last picture held (audio more than a frame longer),
         // or silence added.
         let videoTimeBase = video.timeBase
-        let frameRate = AVRational(num: Int32(plan.info.video.frameRateRatio.num), den: Int32(plan.info.video.frameRateRatio.den))
+        let frameRate = Rational(Int32(plan.info.video.frameRateRatio.num), Int32(plan.info.video.frameRateRatio.den))
         let decodedVideoEnd = video.end
-        let audioEndInVideo = audio.map { $0.started ? av_rescale_q($0.end, $0.timeBase, videoTimeBase) : 0 } ?? 0
-        let oneFrame = av_rescale_q(1, AVRational(num: frameRate.den, den: frameRate.num), videoTimeBase)
+        let audioEndInVideo = audio.map { $0.started ? Rational.rescale($0.end, from: $0.timeBase, to: videoTimeBase) : 0 } ?? 0
+        let oneFrame = Rational.rescale(1, from: frameRate.inverse, to: videoTimeBase)
         let end = audioEndInVideo > video.end + oneFrame ? audioEndInVideo : video.end
         try video.close(at: end)
         if let audio, audio.started {
             do {
-                try audio.pad(to: av_rescale_q(end, videoTimeBase, audio.timeBase))
+                try audio.pad(to: Rational.rescale(end, from: videoTimeBase, to: audio.timeBase))
             } catch {
                 logger.warning("the audio could not be padded to the video's end", metadata: ["wf.error": "\(error)"])
             }
@@ -113,7 +112,7 @@ final class TranscodeSession {
             videoCodecs: video.codecs,
             hasAudio: audio != nil,
             videoFrames: video.framesEncoded, outputSeconds: Double(video.framesEncoded) / rate,
-            videoSeconds: Double(decodedVideoEnd) * av_q2d(videoTimeBase),
+            videoSeconds: Double(decodedVideoEnd) * videoTimeBase.value,
             declaredVideoSeconds: input.declaredSeconds(of: videoIndex),
             decodeErrors: video.decodeErrors + (audio?.decodeErrors ?? 0),
             closedGapSeconds: video.closedGapSeconds,
@@ -123,8 +122,8 @@ final class TranscodeSession {
     /// The streams the plan names must be the ones the probe saw: the source may have been rewritten in place.
     private func checkStreamsMatchProbe(_ input: InputFile) throws(MediaError) {
         let v = plan.info.video
-        var matches = input.streamMatches(v.streamIndex, type: AVMEDIA_TYPE_VIDEO, codec: v.codec, width: v.width, height: v.height)
-        if let a = plan.info.audio, !input.streamMatches(a.streamIndex, type: AVMEDIA_TYPE_AUDIO, codec: a.codec) { matches = false }
+        var matches = input.streamMatches(v.streamIndex, type: .video, codec: v.codec, width: v.width, height: v.height)
+        if let a = plan.info.audio, !input.streamMatches(a.streamIndex, type: .audio, codec: a.codec) { matches = false }
         if !matches {
             throw MediaError(stage: "changed", call: "avformat_find_stream_info", code: AVStatus.invalidData,
                              message: "the file changed while it was being read (its streams differ from the probe); it was not transcoded")
