@@ -22,7 +22,7 @@ Four things are added around moto (nothing else is changed):
    (400 XAmzContentSHA256Mismatch), so every upload path's payload hash is verified.
 4. Fault injection (`POST /_peer/faults`, JSON list of rules, added to the current ones): answer `status` (e.g. 503 SlowDown) to the next
    `count` requests matching `method` and a substring of the target, or hold them `delay` seconds first (given up
-   at once if the client goes away).
+   at once if the client goes away); with `after`, not before a request whose target contains it has arrived.
 
 Inspection endpoints (answered from moto through boto3 with the admin keys, an oracle independent of the client
 under test): `GET /_peer/objects?bucket=B` (key, size, etag, content type, cache control),
@@ -147,18 +147,16 @@ def _control(environ, start_response, path):
     return _json(start_response, "404 Not Found", {"error": "unknown peer endpoint " + path})
 
 
-def _hold(environ, seconds):
-    """Holds a request `seconds`, but gives it up as soon as its client has gone (a killed daemon): a held request
-    is never carried out after its client died, however late the test looks at the bucket."""
+def _hold(environ, seconds, until=lambda: False):
+    """Holds a request `seconds` (or until `until()`), but gives it up as soon as its client has gone (a killed
+    daemon): a held request is never carried out after its client died, however late the test looks at the bucket."""
     deadline = time.monotonic() + seconds
     sock = environ.get("werkzeug.socket")
-    if sock is None:
-        time.sleep(seconds)
-        return
     poller = select.poll()
-    poller.register(sock.fileno(), select.POLLRDHUP | select.POLLHUP | select.POLLERR)
-    while (left := deadline - time.monotonic()) > 0:
-        if poller.poll(min(left, 0.1) * 1000):
+    if sock is not None:
+        poller.register(sock.fileno(), select.POLLRDHUP | select.POLLHUP | select.POLLERR)
+    while (left := deadline - time.monotonic()) > 0 and not until():
+        if poller.poll(min(left, 0.05) * 1000):
             raise ConnectionAbortedError("the client went away while its request was held")
 
 
@@ -195,6 +193,8 @@ def middleware(app):
                     r["count"] -= 1
                     rule = dict(r)
                     break
+        if rule and rule.get("after"):
+            _hold(environ, 60, until=lambda: any(e["event"] == "start" and rule["after"] in e["target"] for e in list(_log)))
         if rule and rule.get("delay"):
             _hold(environ, rule["delay"])
         if rule and rule.get("status"):

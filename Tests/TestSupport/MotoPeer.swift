@@ -44,7 +44,8 @@ public final class MotoPeer: Sendable {
         public var t: Double?
     }
     /// Answer `status` (and S3 error `code`) to the next `count` requests with `method` (any when nil) whose
-    /// target contains `match`, or hold them `delay` seconds first.
+    /// target contains `match`, or hold them `delay` seconds first; with `after`, not before a request whose target
+    /// contains `after` has reached the peer (an order a test needs, whatever the machine's load).
     public struct Fault: Codable, Sendable {
         public var method: String?
         public var match: String
@@ -52,15 +53,17 @@ public final class MotoPeer: Sendable {
         public var status: Int?
         public var code: String?
         public var delay: Double?
+        public var after: String?
 
         public init(method: String? = nil, match: String, count: Int, status: Int? = nil, code: String? = nil,
-                    delay: Double? = nil) {
+                    delay: Double? = nil, after: String? = nil) {
             self.method = method
             self.match = match
             self.count = count
             self.status = status
             self.code = code
             self.delay = delay
+            self.after = after
         }
     }
 

@@ -177,7 +177,9 @@ struct S3UploaderTests {
         try S3Fixtures.bigFile(package.appendingPathComponent("big.mp4"), size: 24 << 20)
         let hold = 20.0
         try await peer.addFaults([
-            .init(method: "PUT", match: "/\(bucket)/f/s01.ts", count: 1, status: 403, code: "AccessDenied"),
+            // Refused only once the held part is in flight, so that the failure has a transfer to stop.
+            .init(method: "PUT", match: "/\(bucket)/f/s01.ts", count: 1, status: 403, code: "AccessDenied",
+                  after: "/\(bucket)/f/big.mp4?partNumber=2&"),
             .init(method: "PUT", match: "/\(bucket)/f/big.mp4?partNumber=2&", count: 1, delay: hold),
         ])
         var config = peer.config(bucket: bucket)
