@@ -23,3 +23,8 @@ int CFiles_syncfs(int fd) { return syncfs(fd); }
 ssize_t CFiles_copy_file_range(int in, int out, size_t length) {
     return copy_file_range(in, NULL, out, NULL, length, 0);
 }
+
+int CFiles_lock_byte(int fd, long long start) {
+    struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = start, .l_len = 1};
+    return fcntl(fd, F_OFD_SETLKW, &lock);
+}

@@ -68,7 +68,7 @@ struct StatusRoutes: Sendable {
     @Sendable func metrics(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
         let summary = try await store.summary()
         WatchFolderMetrics.webhooksPending(try await webhookBacklog())
-        let text = gauges.render(counts: summary.counts, due: summary.due)
+        let text = gauges.render(counts: summary.counts, due: summary.due, statementsExecuted: store.statementsExecuted)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
                         body: .init(byteBuffer: ByteBuffer(string: text)))
     }

@@ -194,3 +194,16 @@ enum Clips {
         guard rename(temp.path, url.path) == 0 else { throw Timeout(description: "rename failed: \(errno)") }
     }
 }
+
+extension DaemonProcess {
+    /// A counter from the daemon's `/metrics` (the status server's address is on its stdout).
+    func metric(_ name: String) async throws -> Double? {
+        try await waitUntil("the daemon says where the dashboard is", timeout: 20) { stdout.contains("dashboard at http://") }
+        let line = try #require(stdout.split(separator: "\n").first { $0.contains("dashboard at ") })
+        let start = try #require(line.range(of: "http://")).lowerBound
+        let root = String(line[start...]).trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        let body = try await tool("curl", ["-s", "--max-time", "20", root + "/metrics"]).stdout
+        return body.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+            .flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+}

@@ -157,8 +157,13 @@ import Testing
             try await waitUntil("the transcode is running", timeout: 60) { try await states(f.config) == ["long.mp4": "running"] }
             let id = try #require(try await jobs(f.config).first?["id"] as? Int)
             let cancel = try await watchfolder("cancel", "\(id)", "--config", f.config.path)
+            let requested = Date()  // the CLI has committed the request
             #expect(cancel.status == 0)
             try await waitUntil("the job is cancelled", timeout: 10) { try await states(f.config) == ["long.mp4": "cancelled"] }
+            // The daemon sees the CLI's commit by watching the database, not by polling: the job stops within 1 s.
+            let finished = try #require((try await jobs(f.config).first?["finished_at"] as? String)
+                .flatMap { try? Date($0, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) })
+            #expect(finished.timeIntervalSince(requested) < 1, "cancelled \(finished.timeIntervalSince(requested)) s after the request")
             #expect(f.exists(f.inbox, "long.mp4") && f.packages().isEmpty)
             try await waitUntil("the work folder is gone", timeout: 5) { f.tree(f.work).isEmpty }
 
@@ -171,6 +176,39 @@ import Testing
             let job = try #require(try await jobs(f.config).first)
             #expect(job["state"] as? String == "queued" && job["attempts"] as? Int == 0)
             #expect(f.tree(f.work).isEmpty)
+        }
+    }
+
+    /// Nothing polls the store: an idle daemon runs no statement on it (`watchfolder_store_statements_total` moves
+    /// only by the scrape's own reads), and `watchfolder retry` from another process still wakes it at once.
+    @Test func anIdleDaemonRunsNoStoreStatementsAndStillSeesTheCLI() async throws {
+        try await withTemporaryDirectory { dir in
+            let f = try DaemonFolders(root: dir)
+            let daemon = try await DaemonProcess.start(config: f.config)
+            try Clips.drop(await Clips.shared(), at: f.inbox.appendingPathComponent("a.mp4"))
+            try Data((0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }).write(to: f.inbox.appendingPathComponent("broken.mp4"))
+            try await waitUntil("the jobs end", timeout: 60) {
+                try await states(f.config) == ["a.mp4": "completed", "broken.mp4": "failed"]
+            }
+            try await waitUntil("their sources are moved", timeout: 10) { f.exists(f.archive, "a.mp4") && f.exists(f.failed, "broken.mp4") }
+            let statements = "watchfolder_store_statements_total"
+            _ = try await daemon.metric(statements)  // the status server's reader connection is open from here on
+            let before = try #require(try await daemon.metric(statements))
+            try await Task.sleep(for: .seconds(3))
+            let after = try #require(try await daemon.metric(statements))
+            let scrape = try #require(try await daemon.metric(statements)) - after
+            #expect(scrape > 0)
+            #expect(after - before == scrape, "\(after - before - scrape) statements in 3 idle seconds")
+
+            // The CLI's retry wakes the idle daemon through its watch of the database: the source comes back from
+            // failed/ and the job fails once more.
+            let id = try #require(try await jobs(f.config).first { $0["source"] as? String == "broken.mp4" }?["id"] as? Int)
+            let retry = try await watchfolder("retry", "\(id)", "--config", f.config.path)
+            #expect(retry.status == 0, "\(retry.stderr)")
+            try await waitUntil("the retried job failed again", timeout: 10) {
+                try await sql(f.database, "SELECT COUNT(*) FROM event WHERE job_id = \(id) AND type = 'job.failed'") == [["2"]]
+            }
+            #expect(await daemon.stop() == 0)
         }
     }
 

@@ -30,17 +30,6 @@ import Testing
         }
     }
 
-    /// A counter from the daemon's `/metrics` (the status server's address is on its stdout).
-    func metric(_ daemon: DaemonProcess, _ name: String) async throws -> Double? {
-        try await waitUntil("the daemon says where the dashboard is", timeout: 20) { daemon.stdout.contains("dashboard at http://") }
-        let line = try #require(daemon.stdout.split(separator: "\n").first { $0.contains("dashboard at ") })
-        let start = try #require(line.range(of: "http://")).lowerBound
-        let root = String(line[start...]).trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        let body = try await tool("curl", ["-s", "--max-time", "20", root + "/metrics"]).stdout
-        return body.split(separator: "\n").first { $0.hasPrefix(name + " ") }
-            .flatMap { Double($0.split(separator: " ").last ?? "") }
-    }
-
     /// A dropped clip ends in the bucket, master last, with the right headers; the job's `master` (jobs --json and
     /// the `job.completed` payload) is the CloudFront URL; the S3 bytes counter moves.
     @Test func aDroppedClipIsUploadedAndTheJobRecordsTheCloudFrontURL() async throws {
@@ -89,7 +78,7 @@ import Testing
             let play = try await tool("ffmpeg", ["-hide_banner", "-loglevel", "error", "-i",
                                                  download.appendingPathComponent("master.m3u8").path, "-f", "null", "-"])
             #expect(play.status == 0, "\(play.stderr)")
-            let sent = try #require(try await metric(daemon, "watchfolder_s3_uploaded_bytes_total"))
+            let sent = try #require(try await daemon.metric("watchfolder_s3_uploaded_bytes_total"))
             #expect(sent == Double(objects.reduce(0) { $0 + $1.size }))
             #expect(daemon.isRunning)
             #expect(await daemon.stop() == 0)
@@ -158,7 +147,7 @@ import Testing
             #expect(job["master"] == nil || job["master"] is NSNull)
             #expect(try await moto.objects(bucket).isEmpty)
             #expect(try await moto.log(bucket).filter { $0.event == "start" }.count <= 2, "a 403 is not retried")
-            #expect(try await metric(daemon, "watchfolder_s3_errors_total") ?? 0 >= 1)
+            #expect(try await daemon.metric("watchfolder_s3_errors_total") ?? 0 >= 1)
             #expect(daemon.isRunning)
             #expect(await daemon.stop() == 0)
         }

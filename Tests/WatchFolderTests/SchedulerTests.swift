@@ -73,7 +73,6 @@ struct Bench {
         settings = SchedulerSettings(config: config)
         settings.retryBackoffSeconds = 0.05
         settings.shutdownGraceSeconds = 0.3
-        settings.pollInterval = .milliseconds(50)
         store = try SQLiteJobStore(url: config.state.databaseURL)
         for dir in [inbox, outbox] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
     }
@@ -243,8 +242,13 @@ struct Bench {
                 let completed = try await bench.store.counts()[.completed] ?? 0
                 // Once: the condition still holds when it is asked again before the scheduler claims g1 (under load).
                 if completed == 1, builder.builds.withLock({ $0.count }) == 1, !bench.exists("inbox/g1.mp4") {
-                    for name in ["g1.mp4", "g2.mp4", "g3.mp4"] { try await bench.drop(name) }
-                    scheduler.wake()
+                    // Recorded together: the pool, woken by that one commit, finds them all queued and fills both slots
+                    // (one by one, g1 could end before g2 was recorded on a loaded machine).
+                    let files = try ["g1.mp4", "g2.mp4", "g3.mp4"].map { name in
+                        try Data("video \(name)".utf8).write(to: bench.inbox.appendingPathComponent(name))
+                        return try #require(InboxFile.stat(name, in: bench.inbox))
+                    }
+                    _ = try await bench.store.enqueue(files)
                 }
                 return completed == 4
             }

@@ -76,8 +76,7 @@ import Testing
             let receiver = try await WebhookReceiver(secret: secret, in: dir, failFirst: 1)
             let sender = try WebhookSender(queue: WebhookQueue(store: bench.store),
                                            webhooks: [webhookConfig(receiver.url, events: ["job.queued"], secret: secret)],
-                                           policy: WebhookRetryPolicy(scale: 0.001), logger: quietLogger,
-                                           pollInterval: .milliseconds(50))
+                                           policy: WebhookRetryPolicy(scale: 0.001), logger: quietLogger)
             try await bench.drop("a.mp4")
             try await bench.drop("b.mp4")
             try await withStatusServer(bench.server()) { client async throws in

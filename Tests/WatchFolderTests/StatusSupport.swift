@@ -256,7 +256,6 @@ extension StatusBench {
     /// A scheduler over this bench's store with the real engine, publishing to the outbox.
     func scheduler(configure: (inout SchedulerSettings) -> Void = { _ in }) -> Scheduler {
         var settings = SchedulerSettings(config: config)
-        settings.pollInterval = .milliseconds(100)
         settings.shutdownGraceSeconds = 0
         configure(&settings)
         var logger = Logger(label: "status-test.scheduler")

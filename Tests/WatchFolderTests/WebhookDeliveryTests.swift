@@ -12,7 +12,7 @@ func withSender(_ store: SQLiteJobStore, _ hooks: [Config.Webhook], scale: Doubl
                 beforeDelivering: () async throws -> Void = {}, _ body: () async throws -> Void) async throws {
     let sender = try WebhookSender(queue: WebhookQueue(store: store), webhooks: hooks,
                                    policy: WebhookRetryPolicy(scale: scale), logger: quietLogger,
-                                   pollInterval: .milliseconds(50), requestTimeoutSeconds: requestTimeoutSeconds)
+                                   requestTimeoutSeconds: requestTimeoutSeconds)
     try await beforeDelivering()  // the endpoints are registered: events recorded now are queued for them
     try await testGracefulShutdown { trigger in
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -242,8 +242,7 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
             let hookA = webhookConfig(a.url, events: ["job.queued"], secret: secret)
             let hookB = webhookConfig(b.url, events: ["job.queued"], secret: secret)
             let sender = try WebhookSender(queue: WebhookQueue(store: store), webhooks: [hookA],
-                                           policy: WebhookRetryPolicy(scale: 0.001), logger: quietLogger,
-                                           pollInterval: .milliseconds(50))
+                                           policy: WebhookRetryPolicy(scale: 0.001), logger: quietLogger)
             try await testGracefulShutdown { trigger in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await sender.run() }

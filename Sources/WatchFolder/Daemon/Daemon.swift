@@ -32,6 +32,10 @@ public struct Daemon: Sendable {
         let lock = try StateLock(state: config.state.path)
         defer { withExtendedLifetime(lock) {} }
         let store = try SQLiteJobStore(url: config.state.databaseURL)
+        // The CLI's commits (cancel, retry, webhooks resend) wake the scheduler and the webhook queues as the
+        // daemon's own do: nothing here polls the store.
+        let storeWatch = try DatabaseWriteWatch(database: config.state.databaseURL) { store.commits.tick() }
+        defer { storeWatch.cancel() }
         // Before anything records events: registers the endpoints whose deliveries those events create.
         let webhooks = try WebhookSender(queue: WebhookQueue(store: store), webhooks: config.webhooks, logger: logger)
         // With `[s3]`, packages go to the outbox and then to the bucket.

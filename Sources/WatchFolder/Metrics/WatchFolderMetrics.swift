@@ -18,6 +18,7 @@ public enum WatchFolderMetrics {
         public static let jobs = "watchfolder_jobs"
         public static let queueDepth = "watchfolder_queue_depth"
         public static let runningJobs = "watchfolder_running_jobs"
+        public static let storeStatements = "watchfolder_store_statements_total"
         public static let transcodeSeconds = "watchfolder_transcode_seconds"
         public static let transcodeSpeed = "watchfolder_transcode_speed_ratio"
         public static let transcodes = "watchfolder_transcodes_total"

@@ -8,15 +8,21 @@ public import GRDB
 /// only reads them and records the outcome of each attempt, one short transaction each.
 public struct WebhookQueue: Sendable {
     public let pool: DatabasePool
+    /// The store's commit ticks: the sender's endpoint queues wait on them for new deliveries.
+    public let commits: CommitTicks
 
-    /// Reads and writes the webhook tables in `pool`, which ``init(store:)`` created.
-    public init(pool: DatabasePool) { self.pool = pool }
+    /// Reads and writes the webhook tables in `pool`, which ``init(store:)`` created; `commits` wakes the sender
+    /// (a reader of the backlog, such as the status server, needs none).
+    public init(pool: DatabasePool, commits: CommitTicks = CommitTicks()) {
+        self.pool = pool
+        self.commits = commits
+    }
 
     /// Opens the webhook tables of `store`, creating them on first use.
     /// - Throws: GRDB's `DatabaseError` when they cannot be created.
     public init(store: SQLiteJobStore) throws {
         try WebhookSchema.install(in: store)
-        self.init(pool: store.pool)
+        self.init(pool: store.pool, commits: store.commits)
     }
 
     /// Makes the configured endpoints the active ones: new URLs are added, known URLs take the new `events`,

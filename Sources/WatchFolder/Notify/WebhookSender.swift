@@ -35,9 +35,12 @@ public final class WebhookSender: Service, Sendable {
         private let predecessorEnded: AsyncStream<Never>?
         private let endedContinuation: AsyncStream<Never>.Continuation
         private let stopped = Atomic<Bool>(false)
+        /// Woken by every commit to the store, and by ``stop()``.
+        let commits: CommitWaiter
 
-        init(_ endpoint: Endpoint, after predecessor: EndpointQueue?) {
+        init(_ endpoint: Endpoint, after predecessor: EndpointQueue?, commits: CommitWaiter) {
             self.endpoint = endpoint
+            self.commits = commits
             predecessorEnded = predecessor?.ended
             (ended, endedContinuation) = AsyncStream.makeStream()
         }
@@ -46,9 +49,15 @@ public final class WebhookSender: Service, Sendable {
         /// Ends the queue's loop after its request in flight, if any: that request gets its answer and its
         /// outcome is recorded (at most ``WebhookSender/requestTimeoutSeconds``). Aborting it instead would leave a
         /// delivery the receiver may have got pending, to be sent again when the endpoint comes back.
-        func stop() { stopped.store(true, ordering: .releasing) }
+        func stop() {
+            stopped.store(true, ordering: .releasing)
+            commits.signal()
+        }
         /// Called once by the queue's loop when it has ended.
-        func markEnded() { endedContinuation.finish() }
+        func markEnded() {
+            commits.cancel()
+            endedContinuation.finish()
+        }
         /// Returns when the queue this one replaces has ended (or at once without one).
         func waitForPredecessor() async {
             guard let predecessorEnded else { return }
@@ -66,8 +75,6 @@ public final class WebhookSender: Service, Sendable {
     private let updatesContinuation: AsyncStream<[Endpoint]>.Continuation
     let policy: WebhookRetryPolicy
     let logger: Logger
-    /// How often an idle endpoint looks for new deliveries (also picks up `webhooks resend` from the CLI).
-    let pollInterval: Duration
     /// Seconds a request may take: ``timeoutSeconds`` (tests that hold a request lengthen it).
     let requestTimeoutSeconds: Int
 
@@ -75,14 +82,13 @@ public final class WebhookSender: Service, Sendable {
     /// Create the sender before anything records events, so that every event gets its deliveries.
     /// - Throws: GRDB errors; ``WebhookSecretError`` for a malformed secret (the config loader rejects those).
     public init(queue webhookQueue: WebhookQueue, webhooks: [Config.Webhook], policy: WebhookRetryPolicy = .fromEnvironment(),
-                logger: Logger, pollInterval: Duration = .milliseconds(250),
+                logger: Logger,
                 requestTimeoutSeconds: Int = WebhookSender.timeoutSeconds) throws {
         endpoints = try Self.register(webhooks, in: webhookQueue)
         (updates, updatesContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         self.webhookQueue = webhookQueue
         self.policy = policy
         self.logger = logger
-        self.pollInterval = pollInterval
         self.requestTimeoutSeconds = requestTimeoutSeconds
     }
 
@@ -116,7 +122,7 @@ public final class WebhookSender: Service, Sendable {
                     queues[url] = nil
                 }
                 for (url, endpoint) in wanted where queues[url] == nil {
-                    let queue = EndpointQueue(endpoint, after: latest[url])
+                    let queue = EndpointQueue(endpoint, after: latest[url], commits: webhookQueue.commits.subscribe())
                     queues[url] = queue
                     latest[url] = queue
                     group.addTask { await self.serve(queue) }
@@ -149,13 +155,15 @@ public final class WebhookSender: Service, Sendable {
                 await queue.waitForPredecessor()
                 while !Task.isCancelled && !queue.isStopped {
                     do {
+                        // Between deliveries it waits for a commit (a new event's delivery, `webhooks resend` from
+                        // the CLI, seen through the daemon's watch of the database) or the head's retry time.
                         guard let head = try await webhookQueue.head(endpoint: endpoint.id) else {
-                            try await Task.sleep(for: pollInterval)
+                            await queue.commits.wait()
                             continue
                         }
                         let wait = head.delivery.nextAt.timeIntervalSinceNow
                         if wait > 0 {
-                            try await Task.sleep(for: min(pollInterval, .milliseconds(Int64(wait * 1000) + 1)))
+                            await queue.commits.wait(until: .now + .milliseconds(Int64(wait * 1000) + 1))
                             continue
                         }
                         try await attempt(head, endpoint: endpoint, workers: workers, logger: logger)

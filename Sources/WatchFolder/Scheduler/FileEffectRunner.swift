@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import Logging
 
 /// Carries out ``FileEffect`` rows after their transition committed. Every effect is idempotent: run it again
@@ -10,29 +10,39 @@ public import Logging
 public struct FileEffectRunner: Sendable {
     public let store: any JobStore
     public let logger: Logger
+    /// The lock file whose slot `<effect id>` a process holds while it carries out that effect (``SlotLock``): the
+    /// daemon and `watchfolder retry` never move one file at once. Nil: this process alone runs effects.
+    public let lockFile: URL?
 
     /// Effects being carried out in this process right now.
     private static let running = EffectLocks()
 
-    public init(store: any JobStore, logger: Logger) {
+    public init(store: any JobStore, logger: Logger, lockFile: URL? = nil) {
         self.store = store
         self.logger = logger
+        self.lockFile = lockFile
     }
 
     /// Runs every pending effect (of job `id` only, when given), oldest first; a failing effect is logged and
     /// stays pending for the next run.
-    public func runPending(job id: Int64? = nil) async {
+    /// - Returns: False when an effect failed (or the store could not be read): the caller runs them again later.
+    @discardableResult
+    public func runPending(job id: Int64? = nil) async -> Bool {
         let effects: [FileEffect]
         do { effects = try await store.pendingEffects(job: id) } catch {
             logger.warning("cannot read pending file effects: \(error)")
-            return
+            return false
         }
+        var allDone = true
         for effect in effects {
             // The scheduler's sweep and a job's own run may reach one effect at once: one carries it out, the other
             // waits for it and then reads the effect again (done, or with the name the first one chose).
             guard let effectID = effect.id else { continue }
             await Self.running.lock(effectID)
+            var slot: SlotLock?
             do {
+                // Another process (the CLI's retry, the daemon) may be carrying it out: wait for it, then read again.
+                if let lockFile { slot = try await SlotLock.acquire(lockFile, slot: effectID) }
                 if let current = try await store.pendingEffects(job: effect.jobId).first(where: { $0.id == effectID }) {
                     try await run(current)
                 }
@@ -40,9 +50,12 @@ public struct FileEffectRunner: Sendable {
                 var logger = logger
                 logger[metadataKey: "wf.job.id"] = "\(effect.jobId)"
                 logger.warning("file effect \(effect.kind.rawValue) of \(effect.source) failed: \(error)")
+                allDone = false
             }
+            slot?.release()
             await Self.running.unlock(effectID)
         }
+        return allDone
     }
 
     /// One effect to the end: each name it chooses is recorded before it is used; done once the move is on disk.

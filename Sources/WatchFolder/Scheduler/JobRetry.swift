@@ -45,7 +45,7 @@ public enum JobRetry {
             effect = restore
         }
         try await store.transition(id, .retried(effect: effect))
-        await FileEffectRunner(store: store, logger: logger).runPending(job: id)
+        await FileEffectRunner(store: store, logger: logger, lockFile: settings.effectLockFile).runPending(job: id)
         let updated = try await store.job(id) ?? job
         return Outcome(job: updated, previousSource: job.sourcePath,
                        movePending: try await !store.pendingEffects(job: id).isEmpty)

@@ -34,7 +34,7 @@ public final class Scheduler: Service, Sendable {
         self.builder = builder
         self.publisher = publisher
         self.logger = logger
-        self.effects = FileEffectRunner(store: store, logger: logger)
+        self.effects = FileEffectRunner(store: store, logger: logger, lockFile: settings.effectLockFile)
         self.settingsBox = Mutex(settings)
         (wakeStream, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -69,7 +69,7 @@ public final class Scheduler: Service, Sendable {
     public func run() async throws {
         try await recover()
         await withTaskGroup(of: Void.self) { outer in
-            outer.addTask { await self.pollLoop() }
+            outer.addTask { await self.watchLoop() }
             outer.addTask { await self.shutdownWatcher() }
             await self.pool()
             outer.cancelAll()
@@ -102,17 +102,32 @@ public final class Scheduler: Service, Sendable {
         }
     }
 
-    /// Wakes the pool regularly (retry backoff, jobs requeued by the CLI), stops jobs whose cancellation was
-    /// requested and carries out file effects left pending.
-    private func pollLoop() async {
+    /// Looks at the store after every commit to it instead of polling: wakes the pool (new, retried or released
+    /// jobs), stops jobs whose cancellation was requested (`watchfolder cancel` from another process reaches the job
+    /// as soon as its commit is seen) and carries out pending file effects. Between commits it sleeps until the next
+    /// retry is due, or until a failed file effect is tried again (1 s, doubling to 60 s): an idle daemon runs no
+    /// query.
+    private func watchLoop() async {
+        let commits = store.commitWaiter()
+        defer { commits.cancel() }
+        var effectBackoff = Duration.seconds(1)
         while !Task.isCancelled {
-            try? await Task.sleep(for: settings.pollInterval)
-            if Task.isCancelled { return }
             wake()
             if let ids = try? await store.cancelRequests() {
                 for id in ids { stop(id, .cancelRequested) }
             }
-            await effects.runPending()
+            var deadline: ContinuousClock.Instant?
+            if await effects.runPending() {
+                effectBackoff = .seconds(1)
+            } else {
+                deadline = .now + effectBackoff
+                effectBackoff = min(effectBackoff * 2, .seconds(60))
+            }
+            if let retry = try? await store.nextRetry(after: Date()) {
+                let due = ContinuousClock.now + .milliseconds(Int64(max(0, retry.timeIntervalSinceNow) * 1000) + 1)
+                deadline = min(deadline ?? due, due)
+            }
+            await commits.wait(until: deadline)
         }
     }
 

@@ -19,8 +19,8 @@ public struct SchedulerSettings: Sendable, Hashable {
     public var onSuccess: Config.Inbox.OnSuccess
     /// `state/work`: one folder per running job.
     public var workRoot: URL
-    /// How often running jobs are checked for `watchfolder cancel` and the queue for due retries.
-    public var pollInterval: Duration = .milliseconds(500)
+    /// `state/effects.lock`: the daemon and the CLI lock an effect's slot there while they carry it out.
+    public var effectLockFile: URL
 
     public init(config: Config) {
         concurrency = config.transcode.concurrency
@@ -36,6 +36,7 @@ public struct SchedulerSettings: Sendable, Hashable {
         archivePath = config.inbox.archivePath
         onSuccess = config.inbox.onSuccess
         workRoot = config.state.workURL
+        effectLockFile = config.state.path.appendingPathComponent("effects.lock")
     }
 
     /// The retry delay after `attempts` failed attempts.

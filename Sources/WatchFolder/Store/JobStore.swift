@@ -31,6 +31,17 @@ public protocol JobStore: Sendable {
     /// Running jobs whose cancellation was requested.
     func cancelRequests() async throws -> [Int64]
 
+    /// When the next queued job waiting for a retry after `now` becomes due; nil when none waits.
+    func nextRetry(after now: Date) async throws -> Date?
+
+    /// A waiter woken after every commit to the store (coalesced), so that the scheduler and the webhook queues wait
+    /// for work instead of polling for it. A backend says which other processes' commits it sees
+    /// (``SQLiteJobStore/commits``: the daemon ticks those itself).
+    func commitWaiter() -> CommitWaiter
+
+    /// Statements the store has run since it was opened (`/metrics`: an idle daemon runs none).
+    var statementsExecuted: Int { get }
+
     func job(_ id: Int64) async throws -> Job?
     /// Newest first, optionally only `state`, only ids below `cursor` when given (the next page), at most `limit`.
     func list(state: Job.State?, limit: Int, before cursor: Int64?) async throws -> [Job]

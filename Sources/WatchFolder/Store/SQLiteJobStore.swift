@@ -5,6 +5,9 @@ public import GRDB
 /// CLI. Readers never block the writer; every write is one short IMMEDIATE transaction.
 public struct SQLiteJobStore: JobStore {
     public let pool: DatabasePool
+    /// Ticks after each commit through ``pool`` (see ``commitWaiter()``); the daemon ticks it for other processes' too.
+    public let commits: CommitTicks
+    private let statements: StatementCounter
 
     /// Opens (creating if needed) the database at `url` and migrates it.
     /// - Throws: GRDB's `DatabaseError` when the file cannot be opened or migrated.
@@ -13,7 +16,11 @@ public struct SQLiteJobStore: JobStore {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.label = "watchfolder.store"
+        let statements = StatementCounter()
+        configuration.prepareDatabase { db in db.trace(options: .statement) { _ in statements.add() } }
+        self.statements = statements
         pool = try DatabasePool(path: url.path, configuration: configuration)
+        commits = CommitTicks.observing(pool)
         // WAL + FULL: every commit is on disk (one fdatasync of the WAL) before it returns, so nothing that a webhook,
         // the API or a published URL has told the world can be taken back by a power cut. Intake records in batches,
         // so a 10,000-file flood costs a few syncs, not 10,000. Set on the writer connection after GRDB enabled WAL
@@ -231,6 +238,17 @@ public struct SQLiteJobStore: JobStore {
         }
         if let job { return job }
         return try await transition(id, .cancelled(reason: "cancelled by request"))
+    }
+
+    public func commitWaiter() -> CommitWaiter { commits.subscribe() }
+
+    public var statementsExecuted: Int { statements.count }
+
+    public func nextRetry(after now: Date) async throws -> Date? {
+        try await pool.read { db in
+            try Date.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM job WHERE state = 'queued' AND next_attempt_at > ?",
+                              arguments: [now])
+        }
     }
 
     public func cancelRequests() async throws -> [Int64] {
