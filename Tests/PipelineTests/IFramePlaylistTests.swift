@@ -1,5 +1,5 @@
 import Foundation
-import Pipeline
+@testable import Pipeline
 import TestSupport
 import Testing
 
@@ -116,6 +116,47 @@ struct IFramePlaylistTests {
                 }
             }
             try await offPool { try GStreamerPlayer.playToEnd(out.appendingPathComponent("master.m3u8")) }
+        }
+    }
+
+    @Test("the keyframe scanners stay in bounds on truncated and corrupted segments")
+    func scannersStayInBounds() async throws {
+        try await withTempDir { dir in
+            for (type, ext) in [("mpegts", "ts"), ("fmp4", "m4s")] {
+                try PipelineFixtures.ffmpeg([
+                    "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=2", "-f", "lavfi", "-i", "sine=duration=2",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-g", "12", "-c:a", "aac", "-f", "hls", "-hls_time", "10",
+                    "-hls_segment_type", type, "-hls_fmp4_init_filename", "init.mp4",
+                    "-hls_segment_filename", dir.appendingPathComponent("s_%d.\(ext)").path, dir.appendingPathComponent("\(ext).m3u8").path])
+            }
+            let ts = [UInt8](try Data(contentsOf: dir.appendingPathComponent("s_0.ts")))
+            let initSegment = [UInt8](try Data(contentsOf: dir.appendingPathComponent("init.mp4")))
+            let fragment = [UInt8](try Data(contentsOf: dir.appendingPathComponent("s_0.m4s")))
+            let track = try FragmentKeyframes.videoTrack(initSegment: initSegment, file: "init.mp4")
+            // Whole: every keyframe of the TS (-g 12: several in 2 s), the fragment's opening one.
+            let keyframes = try await Self.frames(dir.appendingPathComponent("s_0.ts").path).filter(\.key).count
+            let scanned = try TransportStreamKeyframes(bytes: ts, file: "s_0.ts").keyframes.count
+            #expect(keyframes > 1 && scanned == keyframes)
+            #expect(FragmentKeyframes(segment: fragment, track: track).keyframes.count == 1)
+
+            var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+            func next() -> Int { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return Int(seed >> 33) }
+            func damaged(_ bytes: [UInt8], _ round: Int) -> [UInt8] {
+                var b = Array(bytes.prefix(round.isMultiple(of: 2) ? bytes.count : next() % (bytes.count + 1)))
+                for _ in 0..<(1 + next() % 8) where !b.isEmpty { b[next() % b.count] = UInt8(truncatingIfNeeded: next()) }
+                return b
+            }
+            for round in 0..<400 {
+                let t = damaged(ts, round)
+                for k in (try? TransportStreamKeyframes(bytes: t, file: "s_0.ts"))?.keyframes ?? [] {
+                    #expect(k.offset >= 0 && k.length > 0 && k.offset + k.length <= t.count)
+                }
+                _ = try? FragmentKeyframes.videoTrack(initSegment: damaged(initSegment, round), file: "init.mp4")
+                let f = damaged(fragment, round)
+                for k in FragmentKeyframes(segment: f, track: track).keyframes {
+                    #expect(k.offset >= 0 && k.length > 0 && k.offset + k.length <= f.count)
+                }
+            }
         }
     }
 
