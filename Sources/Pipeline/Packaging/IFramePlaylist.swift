@@ -83,17 +83,7 @@ struct IFramePlaylist {
     }
 
     func render() -> String {
-        let target = max(1, Int(entries.map(\.duration).max()?.rounded() ?? 1))
-        var out = """
-            #EXTM3U
-            #EXT-X-VERSION:\(version)
-            #EXT-X-TARGETDURATION:\(target)
-            #EXT-X-MEDIA-SEQUENCE:0
-            #EXT-X-PLAYLIST-TYPE:VOD
-            #EXT-X-I-FRAMES-ONLY
-            #EXT-X-INDEPENDENT-SEGMENTS
-
-            """
+        var out = MediaPlaylist.header(version: version, durations: entries.map(\.duration), iFramesOnly: true)
         out += "#EXT-X-MAP:URI=\"\(mapURI)\"" + (mapRange.map { ",BYTERANGE=\"\($0)\"" } ?? "") + "\n"
         for e in entries {
             out += String(format: "#EXTINF:%.6f,\n", e.duration) + "#EXT-X-BYTERANGE:\(e.length)@\(e.offset)\n" + e.uri + "\n"
