@@ -70,18 +70,14 @@ struct IFramePlaylist {
         }
     }
 
-    /// The peak bitrate of the I-frame stream: the largest range's bits over its duration (RFC 8216 4.3.4.2).
+    /// The peak bitrate of the I-frame stream: the largest range's bits over its entry's duration (RFC 8216 4.3.4.3: the
+    /// peak segment bitrate of 4.3.4.2, where an I-frame stream's segments are its ranges).
     var peakBitrate: Int {
         let peak = entries.filter { $0.duration > 0 }.map { Double($0.length) * 8 / $0.duration }.max() ?? 0
         return Int(peak.rounded(.up))
     }
 
-    /// Total range bits over total duration.
-    var averageBitrate: Int {
-        let seconds = entries.reduce(0) { $0 + $1.duration }
-        return seconds > 0 ? Int((Double(entries.reduce(0) { $0 + $1.length }) * 8 / seconds).rounded(.up)) : 0
-    }
-
+    /// The playlist: VOD header, `#EXT-X-MAP`, one `#EXTINF` + `#EXT-X-BYTERANGE` + URI per keyframe, ENDLIST.
     func render() -> String {
         var out = MediaPlaylist.header(version: version, durations: entries.map(\.duration), iFramesOnly: true)
         out += "#EXT-X-MAP:URI=\"\(mapURI)\"" + (mapRange.map { ",BYTERANGE=\"\($0)\"" } ?? "") + "\n"
