@@ -92,6 +92,10 @@ struct IFramePlaylistTests {
                 // The keyframes ffprobe sees in the whole rung (map + every segment), in order.
                 let segments = try String(contentsOf: rungDir.appendingPathComponent("index.m3u8"), encoding: .utf8)
                     .split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init)
+                // No media bytes of its own: the rung's folder holds its playlists and the segments the variant plays.
+                let files = try FileManager.default.contentsOfDirectory(atPath: rungDir.path)
+                #expect(Set(files) == Set(segments + ["index.m3u8", "iframes.m3u8"] + (format == .fmp4 ? ["init.mp4"] : [])))
+                #expect(Set(entries.map(\.uri)).isSubset(of: segments) && (segments.contains(map.uri) || map.uri == "init.mp4"))
                 let mapBytes = try Self.mapBytes(map, in: rungDir)
                 var whole = format == .fmp4 ? mapBytes : Data()
                 for s in segments { whole += try Data(contentsOf: rungDir.appendingPathComponent(s)) }
