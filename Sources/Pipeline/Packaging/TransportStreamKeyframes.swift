@@ -59,8 +59,8 @@ struct TransportStreamKeyframes {
                     if randomAccess, hasPayload, let pts = Self.pts(bytes, payload: payload, end: end) {
                         open = Keyframe(offset: p, length: Self.packetSize, pts: pts)
                     }
-                } else if open != nil {
-                    open!.length = end - open!.offset
+                } else if let k = open {
+                    open?.length = end - k.offset
                 }
             }
             offset = end
