@@ -313,6 +313,10 @@ struct FidelityTests {
             // H.264 variants first (the one a player that starts with the first variant can always decode), then HEVC.
             let uris = master.split(separator: "\n").filter { !$0.hasPrefix("#") }
             #expect(uris == ["720p/index.m3u8", "360p/index.m3u8", "\(kept)/index.m3u8"], "\(master)")
+            // The HEVC rung's I-frame stream: its own codec and range, after the H.264 ones.
+            let iFrames = master.split(separator: "\n").filter { $0.hasPrefix("#EXT-X-I-FRAME-STREAM-INF:") }
+            #expect(iFrames.count == 3 && iFrames.last?.contains("CODECS=\"hvc1.2.4.L") == true
+                    && iFrames.last?.contains(",VIDEO-RANGE=\(range),URI=\"\(kept)/iframes.m3u8\"") == true, "\(master)")
             // The HEVC rung's segments are cut where the H.264 ones are: players switch between them anywhere.
             let cuts = try manifest.renditions.map { r in
                 try String(contentsOf: out.appendingPathComponent(r.playlist), encoding: .utf8).split(separator: "\n")

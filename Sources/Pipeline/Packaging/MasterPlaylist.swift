@@ -12,6 +12,11 @@ struct MasterPlaylist {
         var height: Int
         var frameRate: Double
         var videoRange: VideoRange
+        /// The rung's `iframes.m3u8` and its peak bitrate.
+        var iFrameURI: String
+        var iFrameBitrate: Int
+        /// The video codec alone: an I-frame stream has no audio.
+        var videoCodec: String
     }
 
     var version: Int
@@ -28,6 +33,10 @@ struct MasterPlaylist {
             out += "CODECS=\"\(v.codecs)\",RESOLUTION=\(v.width)x\(v.height),VIDEO-RANGE=\(v.videoRange.rawValue),"
             out += "FRAME-RATE=\(String(format: "%.3f", v.frameRate))\n"
             out += v.uri + "\n"
+        }
+        for v in ordered {
+            out += "#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=\(v.iFrameBitrate),CODECS=\"\(v.videoCodec)\","
+            out += "RESOLUTION=\(v.width)x\(v.height),VIDEO-RANGE=\(v.videoRange.rawValue),URI=\"\(v.iFrameURI)\"\n"
         }
         return out
     }

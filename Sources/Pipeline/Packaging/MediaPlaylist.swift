@@ -82,20 +82,25 @@ struct MediaPlaylist {
     /// The VOD playlist we publish: TARGETDURATION is the longest EXTINF rounded to the nearest integer
     /// (RFC 8216 4.3.3.1), ENDLIST.
     func render(version: Int) -> String {
-        let target = max(1, Int(segments.map(\.duration).max()?.rounded() ?? 1))
-        var out = """
-            #EXTM3U
-            #EXT-X-VERSION:\(version)
-            #EXT-X-TARGETDURATION:\(target)
-            #EXT-X-MEDIA-SEQUENCE:0
-            #EXT-X-PLAYLIST-TYPE:VOD
-            #EXT-X-INDEPENDENT-SEGMENTS
-
-            """
+        var out = Self.header(version: version, durations: segments.map(\.duration))
         if let initSegment { out += "#EXT-X-MAP:URI=\"\(initSegment)\"\n" }
         for s in segments {
             out += String(format: "#EXTINF:%.6f,\n", s.duration) + s.uri + "\n"
         }
         return out + "#EXT-X-ENDLIST\n"
+    }
+
+    /// The head of every media playlist we write (VOD, from sequence 0, independent segments); TARGETDURATION is the
+    /// longest of `durations` rounded to the nearest integer (RFC 8216 4.3.3.1).
+    static func header(version: Int, durations: [Double], iFramesOnly: Bool = false) -> String {
+        let target = max(1, Int(durations.max()?.rounded() ?? 1))
+        return """
+            #EXTM3U
+            #EXT-X-VERSION:\(version)
+            #EXT-X-TARGETDURATION:\(target)
+            #EXT-X-MEDIA-SEQUENCE:0
+            #EXT-X-PLAYLIST-TYPE:VOD
+
+            """ + (iFramesOnly ? "#EXT-X-I-FRAMES-ONLY\n" : "") + "#EXT-X-INDEPENDENT-SEGMENTS\n"
     }
 }

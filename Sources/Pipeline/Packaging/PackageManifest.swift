@@ -22,6 +22,11 @@ public struct PackageManifest: Sendable, Codable, Hashable {
         /// The VIDEO-RANGE attribute: `SDR`, or `PQ` / `HLG` for an HEVC rung that keeps the source's HDR (absent
         /// in manifests written before `hdr = "keep"`, which were all SDR).
         public var videoRange: VideoRange?
+        /// Relative path of its I-frame playlist (`720p/iframes.m3u8`: byte ranges of its own segments, one per
+        /// keyframe); absent in manifests written before I-frame playlists.
+        public var iframePlaylist: String?
+        /// The I-frame stream's peak bitrate (its `#EXT-X-I-FRAME-STREAM-INF` BANDWIDTH).
+        public var iframeBandwidth: Int?
     }
 
     /// Seconds spent in each phase.
