@@ -30,6 +30,29 @@ struct AudioLanguagesTests {
         return streams.map { s in fields.split(separator: ",").map { "\(s[String($0)] ?? "")" }.joined(separator: ",") }
     }
 
+    /// The ends (last buffer's pts + duration, seconds) GStreamer's `playbin` reached on its video and audio sinks
+    /// playing `master` to EOS; nil for a sink that got no buffer.
+    static func playedEnds(_ master: URL) async throws -> (video: Double?, audio: Double?) {
+        let r = try await offPool {
+            try runToCompletion(URL(fileURLWithPath: "/usr/bin/env"), [
+                "gst-launch-1.0", "-v", "playbin", "uri=\(master.absoluteURL.absoluteString)",
+                "video-sink=fakesink name=vs silent=false", "audio-sink=fakesink name=as silent=false"], timeout: 120)
+        }
+        #expect(r.status == 0 && r.stdout.contains("Got EOS"), "\(r.stdout.suffix(2000)) \(r.stderr)")
+        func seconds(_ line: Substring, after key: String) -> Double? {
+            guard let range = line.range(of: key) else { return nil }
+            let f = line[range.upperBound...].prefix { $0 != "," }.split(separator: ":").compactMap { Double($0) }
+            return f.count == 3 ? f[0] * 3600 + f[1] * 60 + f[2] : nil
+        }
+        var ends: [String: Double] = [:]
+        for line in r.stdout.split(separator: "\n") where line.contains("last-message = chain") {
+            guard let pts = seconds(line, after: "pts: "), let sink = ["vs", "as"].first(where: { line.contains("(\($0):sink)") })
+            else { continue }
+            ends[sink] = max(ends[sink] ?? 0, pts + (seconds(line, after: "duration: ") ?? 0))
+        }
+        return (ends["vs"], ends["as"])
+    }
+
     /// First pts and end (last pts + duration) of `path`'s first stream, seconds.
     static func span(_ path: String) async throws -> (start: Double, end: Double) {
         let csv = try await FidelityTests.tool("ffprobe", [
@@ -81,6 +104,16 @@ struct AudioLanguagesTests {
             let rung = out.appendingPathComponent("90p/index.m3u8").path
             #expect(try await Self.streams(rung, "codec_type") == ["video"])
             let video = try await Self.span(rung)
+
+            // ffmpeg's HLS demuxer reads the master: the video and each audio rendition, with its language.
+            let probe = try await FidelityTests.tool("ffprobe", [
+                "-show_entries", "stream=codec_type:stream_tags=language", "-of", "json", out.appendingPathComponent("master.m3u8").path])
+            let streams = (try JSONSerialization.jsonObject(with: Data(probe.utf8)) as? [String: Any])?["streams"] as? [[String: Any]] ?? []
+            let described = streams.map { "\($0["codec_type"] ?? "") \((($0["tags"] as? [String: Any])?["language"]) ?? "-")" }
+            #expect(described.sorted() == ["audio en", "audio fr", "audio und", "video -"], "\(described)")
+            // GStreamer plays it to the end, picture and sound.
+            let played = try await Self.playedEnds(out.appendingPathComponent("master.m3u8"))
+            #expect((played.video ?? 0) > 1.9 && (played.audio ?? 0) > 1.9, "\(played)")
 
             #expect(manifest.audioRenditions?.map(\.name) == ["audio_en", "audio_fr", "audio_und"])
             #expect(manifest.audioRenditions?.map(\.language) == ["en", "fr", "und"])
