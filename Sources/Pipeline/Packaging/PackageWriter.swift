@@ -28,6 +28,7 @@ enum PackageWriter {
                                    peakBandwidth: list.peakBitrate, averageBandwidth: list.averageBitrate))
             }
             if !audio.isEmpty, !audio.contains(where: \.isDefault) { audio[0].isDefault = true }
+            let hasAudio = result.audioTracks.isEmpty ? result.hasAudio : !audio.isEmpty
             // A variant's BANDWIDTH covers its video and the most demanding audio rendition it may play with.
             let audioPeak = audio.map(\.peakBandwidth).max() ?? 0, audioAverage = audio.map(\.averageBandwidth).max() ?? 0
             for (i, rung) in rungs.enumerated() {
@@ -39,7 +40,7 @@ enum PackageWriter {
                     throw PipelineError(.media, file: file, "the \(rung.name) rendition has no segments")
                 }
                 try list.render(version: version).write(to: url, atomically: true, encoding: .utf8)
-                let codecs = result.videoCodecs[i] + (result.hasAudio ? ",mp4a.40.2" : "")
+                let codecs = result.videoCodecs[i] + (hasAudio ? ",mp4a.40.2" : "")
                 let playlist = "\(rung.name)/index.m3u8"
                 variants.append(.init(uri: playlist, peakBitrate: list.peakBitrate + audioPeak,
                                       averageBitrate: list.averageBitrate + audioAverage,

@@ -179,7 +179,7 @@ public struct Transcoder: Sendable {
         var manifest = PackageManifest(
             source: info, renditions: package.video, durationSeconds: result.outputSeconds, sourceDurationSeconds: sourceDuration,
             encoder: encoder, fallbackReason: fallbackReason, segmentFormat: options.packagedSegmentFormat.rawValue,
-            segmentSeconds: options.segmentSeconds, hasAudio: result.hasAudio,
+            segmentSeconds: options.segmentSeconds, hasAudio: result.audioTracks.isEmpty ? result.hasAudio : !package.audio.isEmpty,
             audioRenditions: result.audioTracks.isEmpty ? nil : package.audio,
             audioStreamsIgnored: audio.ignored > 0 ? audio.ignored : nil, thumbnails: result.thumbnails,
             poster: result.poster, decodeErrors: result.decodeErrors,
