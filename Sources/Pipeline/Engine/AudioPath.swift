@@ -14,7 +14,7 @@ final class AudioPath {
     /// The stream's time base (the decoded frames' and the graph source's).
     let timeBase: Rational
     private let decoder: CodecContext
-    /// The AAC encoder every rung's muxer carries as stream 1.
+    /// The AAC encoder every rung's muxer carries as stream 1 (with audio renditions, the track's muxer as stream 0).
     let encoder: CodecContext
     private let outputs: SessionOutputs
     /// The track's place among the audio renditions (0 for muxed audio).
