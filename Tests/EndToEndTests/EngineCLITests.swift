@@ -167,6 +167,30 @@ struct EngineCLITests {
         }
     }
 
+    @Test("probe lists the audio renditions of a source with several audio streams, capped by the config's max_audio_tracks")
+    func probeAudioRenditions() async throws {
+        try await withTemporaryDirectory { dir in
+            let input = dir.appendingPathComponent("three.mkv")
+            _ = try await tool("ffmpeg", [
+                "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=0.2",
+                "-f", "lavfi", "-i", "sine=duration=0.2", "-map", "0", "-map", "1", "-map", "1", "-map", "1",
+                "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-metadata:s:a:0", "language=eng",
+                "-metadata:s:a:0", "title=Main mix", "-metadata:s:a:1", "language=fre", "-disposition:a:0", "0",
+                "-disposition:a:1", "default", "-disposition:a:2", "0", input.path])
+            let text = try await watchfolder("probe", input.path)
+            #expect(text.status == 0, "\(text.stderr)")
+            #expect(text.stdout.contains(#"audio renditions: audio_en "Main mix" (en, #1), audio_fr "French" (fr, #2, default), audio_und "Track 3" (und, #3)"# + "\n"),
+                    "\(text.stdout)")
+            let config = try writeConfig(in: dir, extra: "[transcode]\nmax_audio_tracks = 2\n")
+            let r = try await watchfolder("probe", input.path, "--config", config.path, "--json")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            let tracks = try #require(object["audioRenditions"] as? [[String: Any]])
+            #expect(tracks.map { "\($0["folder"] ?? "") \($0["language"] ?? "") \(($0["isDefault"] as? Bool) == true)" } == ["audio_en en false", "audio_fr fr true"])
+            let capped = try await watchfolder("probe", input.path, "--config", config.path)
+            #expect(capped.stdout.contains("; 1 more ignored (max_audio_tracks 2)\n"), "\(capped.stdout)")
+        }
+    }
+
     @Test("Ctrl-C cancels: exit 1, no package, no work directory")
     func interrupt() async throws {
         try await withTemporaryDirectory { dir in

@@ -62,6 +62,7 @@ struct ConfigTests {
         #expect(o.segmentFormat == .ts)
         #expect(o.thumbnails == 10)
         #expect(o.audioBitrate == 128_000)
+        #expect(o.maxAudioTracks == 8)
         #expect(o.ladder.map(\.height) == [1080, 720, 480, 360])
         #expect(o.ladder.map(\.videoBitrate) == [5_000_000, 2_800_000, 1_400_000, 800_000])
         #expect(o.ladder[0].maxrate == 5_350_000)
@@ -105,6 +106,7 @@ struct ConfigTests {
             thumbnails = 5
             max_attempts = 7
             audio_bitrate = "192k"
+            max_audio_tracks = 3
             shutdown_grace_seconds = 12
 
             [[transcode.ladder]]
@@ -169,6 +171,7 @@ struct ConfigTests {
         #expect(o.segmentFormat == .fmp4)
         #expect(o.thumbnails == 5)
         #expect(o.audioBitrate == 192_000)
+        #expect(o.maxAudioTracks == 3)
         // Highest rung first; maxrate/bufsize default to 1.07x/1.5x.
         #expect(o.ladder == [
             Rung(height: 1080, videoBitrate: 6_000_000, maxrate: 7_000_000, bufsize: 12_000_000),
@@ -229,6 +232,10 @@ struct ConfigTests {
                     "config.toml:12: 'hardware' in [transcode] must be one of \"auto\", \"cpu\", \"nvenc\", \"vaapi\", \"qsv\", not \"gpu\"")
         expectError(minimal + "\n[transcode]\naudio_bitrate = \"fast\"\n",
                     "config.toml:12: 'audio_bitrate' in [transcode] must be a bitrate up to 1000M such as \"5000k\" or \"2.8M\", not \"fast\"")
+        expectError(minimal + "\n[transcode]\nmax_audio_tracks = 0\n",
+                    "config.toml:12: 'max_audio_tracks' in [transcode] must be at least 1, not 0")
+        expectError(minimal + "\n[transcode]\nmax_audio_tracks = 500\n",
+                    "config.toml:12: 'max_audio_tracks' in [transcode] must be at most 32, not 500")
         expectError(minimal + "\n[[transcode.ladder]]\nheight = 721\nvideo_bitrate = \"1M\"\n",
                     "config.toml:12: 'height' in [[transcode.ladder]] #1 must be even, not 721")
         expectError(minimal + "\n[inbox]\n", "config.toml:11: TOML syntax: Error while parsing table header: cannot redefine existing table 'inbox'")

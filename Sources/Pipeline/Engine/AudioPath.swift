@@ -1,7 +1,8 @@
 import Logging
 
-/// The audio of one pass: decode -> resample to 48 kHz stereo float (`aresample` + `aformat`) -> one AAC encode,
-/// each packet written into every rung's muxer (fan-out by reference, not re-encoding).
+/// One audio track of a pass: decode -> resample to 48 kHz stereo float (`aresample` + `aformat`) -> one AAC
+/// encode, each packet written into every rung's muxer (fan-out by reference, not re-encoding), or into the track's
+/// own muxer when the package has audio renditions (one ``AudioPath`` per track).
 ///
 /// Audio that cannot be converted is dropped with a warning (the package has no audio from then on); a frame the
 /// graph refuses (a mid-stream format change) is counted as a decode error and skipped. A video longer than its
@@ -13,9 +14,11 @@ final class AudioPath {
     /// The stream's time base (the decoded frames' and the graph source's).
     let timeBase: Rational
     private let decoder: CodecContext
-    /// The AAC encoder every rung's muxer carries as stream 1.
+    /// The AAC encoder every rung's muxer carries as stream 1 (with audio renditions, the track's muxer as stream 0).
     let encoder: CodecContext
     private let outputs: SessionOutputs
+    /// The track's place among the audio renditions (0 for muxed audio).
+    private let track: Int
     private let interrupter: Interrupter
     private let logger: Logger
     /// The container's start time, `AV_TIME_BASE` units: subtracted from every timestamp.
@@ -36,9 +39,11 @@ final class AudioPath {
     /// - Parameters:
     ///   - streamIndex: the audio stream `decoder` decodes.
     ///   - globalHeader: the muxers want parameter sets in extradata.
+    ///   - track: its place among the audio renditions (0 for muxed audio).
     init(plan: SessionPlan, input: InputFile, streamIndex: Int, decoder: CodecContext, origin: Int64,
-         globalHeader: Bool, outputs: SessionOutputs, interrupter: Interrupter, logger: Logger) throws(MediaError) {
+         globalHeader: Bool, outputs: SessionOutputs, track: Int = 0, interrupter: Interrupter, logger: Logger) throws(MediaError) {
         self.plan = plan
+        self.track = track
         timeBase = input.timeBase(of: streamIndex)
         self.decoder = decoder
         self.origin = origin
@@ -150,11 +155,11 @@ final class AudioPath {
         }
     }
 
-    /// One AAC encode; each packet goes into every rendition's muxer.
+    /// One AAC encode; each packet goes into every rendition's muxer, or the track's own.
     private func encode(_ frame: Frame?) throws(MediaError) {
         try encoder.send(frame)
         while try encoder.receive(packet) == .item {
-            try outputs.writeAudio(packet)
+            try outputs.writeAudio(packet, track: track)
         }
     }
 }

@@ -1,46 +1,69 @@
 import Foundation
 
 /// The files one pass writes: an `hls` muxer per rung (video stream 0, audio stream 1) in `<work>/<rung>/`, and the
-/// meter that counts every byte written, thumbnails included, against the output bound.
+/// meter that counts every byte written, thumbnails included, against the output bound. With audio renditions
+/// (two or more audio tracks) the rungs are video only and each track has an audio-only muxer in
+/// `<work>/<track folder>/`, cut with the same `hls_time`.
 ///
 /// Not `Sendable`: it lives and dies on the thread that runs the job.
 final class SessionOutputs {
     /// One per rung, in the plan's order.
     let muxers: [OutputMuxer]
+    /// One per audio rendition, in the order of ``init(plan:audioTracks:interrupter:)``'s tracks; empty when the
+    /// audio is muxed into the rungs.
+    let audioMuxers: [OutputMuxer]
     private let plan: SessionPlan
-    private let meter = OutputMeter()
+    private let meter: OutputMeter
     /// Most bytes per second of output the renditions may write (maxrates and audio, x 2); set by ``writeHeaders``.
     private var byteRate = 0.0
 
-    /// Makes each rung's folder and allocates its muxer (streams are added by ``writeHeaders(video:audio:)``).
-    init(plan: SessionPlan, interrupter: Interrupter) throws(MediaError) {
+    /// Makes each rung's (and audio track's) folder and allocates its muxer (streams are added by
+    /// ``writeHeaders(video:audio:)``).
+    /// - Parameter audioTracks: the audio renditions whose decoder opened; empty for muxed audio (or none).
+    init(plan: SessionPlan, audioTracks: [PlannedAudioTrack], interrupter: Interrupter) throws(MediaError) {
         self.plan = plan
-        var muxers: [OutputMuxer] = []
-        for rung in plan.rungs {
-            let dir = plan.workDirectory.appendingPathComponent(rung.name)
+        let meter = OutputMeter()
+        self.meter = meter
+        func muxer(_ folder: String) throws(MediaError) -> OutputMuxer {
+            let dir = plan.workDirectory.appendingPathComponent(folder)
             try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            muxers.append(try OutputMuxer(format: "hls", path: dir.appendingPathComponent("index.m3u8").path,
-                                          interrupter: interrupter, meter: meter))
+            return try OutputMuxer(format: "hls", path: dir.appendingPathComponent("index.m3u8").path,
+                                   interrupter: interrupter, meter: meter)
         }
+        var muxers: [OutputMuxer] = []
+        for rung in plan.rungs { muxers.append(try muxer(rung.name)) }
+        var audioMuxers: [OutputMuxer] = []
+        for track in audioTracks { audioMuxers.append(try muxer(track.folder)) }
         self.muxers = muxers
+        self.audioMuxers = audioMuxers
+        folders = plan.rungs.map(\.name) + audioTracks.map(\.folder)
     }
+
+    /// The folder of each muxer: the rungs', then the audio tracks'.
+    private let folders: [String]
 
     /// True when the encoders must put parameter sets in extradata (the muxers ask for a global header).
     var wantsGlobalHeader: Bool { muxers.first?.wantsGlobalHeader ?? true }
 
-    /// Adds each rung's video stream (and the shared audio encoder's stream) and writes the playlists' headers.
+    /// Adds each rung's video stream (and the shared audio encoder's stream, or each track's to its own muxer) and
+    /// writes the playlists' headers.
     /// - Parameters:
     ///   - video: one encoder per rung, in the plan's order.
-    ///   - audio: the AAC encoder every rung carries, or nil for a package without audio.
-    func writeHeaders(video: [CodecContext], audio: CodecContext?) throws(MediaError) {
-        let perRung = plan.rungs.map { Double($0.maxrate + (audio != nil ? plan.options.audioBitrate : 0)) }
-        byteRate = perRung.reduce(0, +) / 8 * 2
+    ///   - audio: the AAC encoder every rung carries (one, or none for a package without audio), or one per audio
+    ///     rendition.
+    func writeHeaders(video: [CodecContext], audio: [CodecContext]) throws(MediaError) {
+        let audioBits = Double(plan.options.audioBitrate * audio.count * (audioMuxers.isEmpty ? plan.rungs.count : 1))
+        byteRate = (plan.rungs.map { Double($0.maxrate) }.reduce(0, +) + audioBits) / 8 * 2
         let format = plan.options.packagedSegmentFormat
         let ext = format == .fmp4 ? "m4s" : "ts"
-        for (i, muxer) in muxers.enumerated() {
-            try muxer.addStream(from: video[i])
-            if let audio { try muxer.addStream(from: audio) }
-            let dir = plan.workDirectory.appendingPathComponent(plan.rungs[i].name)
+        for (i, muxer) in (muxers + audioMuxers).enumerated() {
+            if i < muxers.count {
+                try muxer.addStream(from: video[i])
+                if audioMuxers.isEmpty, let audio = audio.first { try muxer.addStream(from: audio) }
+            } else {
+                try muxer.addStream(from: audio[i - muxers.count])
+            }
+            let dir = plan.workDirectory.appendingPathComponent(folders[i])
             try muxer.writeHeader(options: [
                 ("hls_time", String(plan.options.segmentSeconds)),
                 ("hls_list_size", "0"),
@@ -58,8 +81,10 @@ final class SessionOutputs {
         try muxers[rung].write(packet, stream: 0)
     }
 
-    /// Writes one audio packet into every rung's muxer: a reference per muxer, the packet itself into the last.
-    func writeAudio(_ packet: Packet) throws(MediaError) {
+    /// Writes one packet of audio track `track` into its own muxer, or (muxed audio) into every rung's muxer: a
+    /// reference per muxer, the packet itself into the last.
+    func writeAudio(_ packet: Packet, track: Int) throws(MediaError) {
+        if !audioMuxers.isEmpty { return try audioMuxers[track].write(packet, stream: 0) }
         guard let last = muxers.last else { return }
         for muxer in muxers.dropLast() { try muxer.write(try packet.reference(), stream: 1) }
         try last.write(packet, stream: 1)
@@ -72,7 +97,7 @@ final class SessionOutputs {
 
     /// Finishes every playlist's last segment.
     func writeTrailers() throws(MediaError) {
-        for muxer in muxers { try muxer.writeTrailer() }
+        for muxer in muxers + audioMuxers { try muxer.writeTrailer() }
     }
 
     /// Fails the pass once the files written pass (maxrates + audio) x 2 x output seconds + 16 MiB, or the output

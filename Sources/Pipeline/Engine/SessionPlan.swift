@@ -7,6 +7,9 @@ struct SessionPlan {
     var name: String
     var info: MediaInfo
     var rungs: [PlannedRung]
+    /// The audio renditions (two or more, each in its own folder), or empty: the one audio stream
+    /// (``MediaInfo/audio``) is muxed into every rung.
+    var audioTracks: [PlannedAudioTrack] = []
     var encoder: String
     var options: TranscodeOptions
     var workDirectory: URL

@@ -3,6 +3,8 @@ struct SessionResult {
     /// `avc1.PPCCLL` (H.264) or `hvc1.2.4.L120.90` (HEVC, `hdr = "keep"`) per rung.
     var videoCodecs: [String]
     var hasAudio: Bool
+    /// The audio renditions written (their decoder opened), or empty: audio muxed into the rungs.
+    var audioTracks: [PlannedAudioTrack]
     var videoFrames: Int
     var outputSeconds: Double
     /// End of the last decoded video frame, and the video stream's own declared duration (0 when the container

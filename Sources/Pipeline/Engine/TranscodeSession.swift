@@ -2,7 +2,8 @@ import Logging
 
 /// One source → N renditions in a single pass: demux + decode once, one video filter graph split per rung,
 /// N H.264 encoders (and, with `hdr = "keep"`, libx265 Main10 for the rungs that keep the source's HDR, fed before
-/// tone mapping), one AAC encode shared by every rung's `hls` muxer (FFmpeg `doc/examples/transcode.c`).
+/// tone mapping), one AAC encode shared by every rung's `hls` muxer, or one per audio rendition into its own muxer
+/// (FFmpeg `doc/examples/transcode.c`).
 ///
 /// The session opens the source and drives the parts, each readable on its own: ``VideoPath`` (decode, filter
 /// graph, an encoder per rung), ``AudioPath`` (decode, resample, one AAC encode fanned out to every rung),
@@ -34,26 +35,38 @@ final class TranscodeSession {
         interrupter.watchStalls(seconds: limits.stallSeconds)
         let videoIndex = plan.info.video.streamIndex
         let videoDecoder = try CodecContext.decoder(for: input.stream(videoIndex), maxPixels: limits.maxPixels)
-        var audioDecoder: (index: Int, decoder: CodecContext)?
-        if let audio = plan.info.audio {
+        var audioDecoders: [(index: Int, decoder: CodecContext, track: PlannedAudioTrack?)] = []
+        if plan.audioTracks.isEmpty, let audio = plan.info.audio {
             do {
-                audioDecoder = (audio.streamIndex, try CodecContext.decoder(for: input.stream(audio.streamIndex), maxPixels: limits.maxPixels))
+                audioDecoders = [(audio.streamIndex, try CodecContext.decoder(for: input.stream(audio.streamIndex), maxPixels: limits.maxPixels), nil)]
             } catch {
                 logger.warning("audio stream not decodable; the package will have no audio", metadata: ["wf.error": "\(error)"])
             }
         }
-        input.discardAll(except: Set([videoIndex] + (audioDecoder.map { [$0.index] } ?? [])))
+        for track in plan.audioTracks {
+            do {
+                audioDecoders.append((track.streamIndex, try CodecContext.decoder(for: input.stream(track.streamIndex), maxPixels: limits.maxPixels), track))
+            } catch {
+                logger.warning("audio stream not decodable; its rendition is left out", metadata: [
+                    "wf.stream": "\(track.streamIndex)", "wf.error": "\(error)"])
+            }
+        }
+        let tracks = audioDecoders.compactMap(\.track)
+        input.discardAll(except: Set([videoIndex] + audioDecoders.map(\.index)))
         let origin = input.startTime
 
-        let outputs = try SessionOutputs(plan: plan, interrupter: interrupter)
+        let outputs = try SessionOutputs(plan: plan, audioTracks: tracks, interrupter: interrupter)
         let thumbnails = try ThumbnailTap(plan: plan, outputs: outputs)
         let video = try VideoPath(plan: plan, input: input, decoder: videoDecoder, origin: origin, outputs: outputs,
                                   thumbnails: thumbnails, interrupter: interrupter, logger: logger, onProgress: onProgress)
-        let audio = try audioDecoder.map { a throws(MediaError) in
-            try AudioPath(plan: plan, input: input, streamIndex: a.index, decoder: a.decoder, origin: origin,
-                          globalHeader: outputs.wantsGlobalHeader, outputs: outputs, interrupter: interrupter, logger: logger)
+        var audios: [AudioPath] = []
+        for (i, a) in audioDecoders.enumerated() {
+            audios.append(try AudioPath(plan: plan, input: input, streamIndex: a.index, decoder: a.decoder, origin: origin,
+                                        globalHeader: outputs.wantsGlobalHeader, outputs: outputs, track: i,
+                                        interrupter: interrupter, logger: logger))
         }
-        try outputs.writeHeaders(video: video.encoders, audio: audio?.encoder)
+        let audioByStream = Dictionary(uniqueKeysWithValues: zip(audioDecoders.map(\.index), audios))
+        try outputs.writeHeaders(video: video.encoders, audio: audios.map(\.encoder))
 
         let packet = try Packet()
         while !video.reachedStop {
@@ -69,28 +82,29 @@ final class TranscodeSession {
             guard more else { break }
             if packet.streamIndex == videoIndex {
                 try video.decode(packet)
-            } else if packet.streamIndex == audioDecoder?.index {
-                try audio?.decode(packet)
+            } else if let audio = audioByStream[packet.streamIndex] {
+                try audio.decode(packet)
             }
             packet.unref()
         }
         try interrupter.throwIfStopped()
         try video.decode(nil)
-        try audio?.decode(nil)
+        for audio in audios { try audio.decode(nil) }
+        let audioDecodeErrors = audios.reduce(0) { $0 + $1.decodeErrors }
         guard video.framesEncoded > 0 || video.started else {
             throw MediaError(stage: "decode", call: "avcodec_receive_frame", code: AVStatus.invalidData,
-                             message: "no video frame could be decoded (\(video.decodeErrors + (audio?.decodeErrors ?? 0)) damaged packets)")
+                             message: "no video frame could be decoded (\(video.decodeErrors + audioDecodeErrors) damaged packets)")
         }
         // The package runs to the end of the longer stream: the last picture held (audio more than a frame longer),
         // or silence added.
         let videoTimeBase = video.timeBase
         let frameRate = Rational(Int32(plan.info.video.frameRateRatio.num), Int32(plan.info.video.frameRateRatio.den))
         let decodedVideoEnd = video.end
-        let audioEndInVideo = audio.map { $0.started ? Rational.rescale($0.end, from: $0.timeBase, to: videoTimeBase) : 0 } ?? 0
+        let audioEndInVideo = audios.filter(\.started).map { Rational.rescale($0.end, from: $0.timeBase, to: videoTimeBase) }.max() ?? 0
         let oneFrame = Rational.rescale(1, from: frameRate.inverse, to: videoTimeBase)
         let end = audioEndInVideo > video.end + oneFrame ? audioEndInVideo : video.end
         try video.close(at: end)
-        if let audio, audio.started {
+        for audio in audios where audio.started {
             do {
                 try audio.pad(to: Rational.rescale(end, from: videoTimeBase, to: audio.timeBase))
             } catch {
@@ -99,7 +113,7 @@ final class TranscodeSession {
             try audio.close()
         }
         try video.flushEncoders()
-        try audio?.flushEncoder()
+        for audio in audios { try audio.flushEncoder() }
         try outputs.writeTrailers()
         try thumbnails.finish()
         let rate = Double(frameRate.num) / Double(frameRate.den)
@@ -110,11 +124,11 @@ final class TranscodeSession {
         }
         return SessionResult(
             videoCodecs: video.codecs,
-            hasAudio: audio != nil,
+            hasAudio: !audios.isEmpty, audioTracks: tracks,
             videoFrames: video.framesEncoded, outputSeconds: Double(video.framesEncoded) / rate,
             videoSeconds: Double(decodedVideoEnd) * videoTimeBase.value,
             declaredVideoSeconds: input.declaredSeconds(of: videoIndex),
-            decodeErrors: video.decodeErrors + (audio?.decodeErrors ?? 0),
+            decodeErrors: video.decodeErrors + audioDecodeErrors,
             closedGapSeconds: video.closedGapSeconds,
             thumbnails: thumbnails.thumbnails, poster: thumbnails.poster)
     }
@@ -123,7 +137,9 @@ final class TranscodeSession {
     private func checkStreamsMatchProbe(_ input: InputFile) throws(MediaError) {
         let v = plan.info.video
         var matches = input.streamMatches(v.streamIndex, type: .video, codec: v.codec, width: v.width, height: v.height)
-        if let a = plan.info.audio, !input.streamMatches(a.streamIndex, type: .audio, codec: a.codec) { matches = false }
+        let audio = plan.audioTracks.isEmpty ? plan.info.audio.map { [$0] } ?? []
+            : (plan.info.audioStreams ?? []).filter { a in plan.audioTracks.contains { $0.streamIndex == a.streamIndex } }
+        for a in audio where !input.streamMatches(a.streamIndex, type: .audio, codec: a.codec) { matches = false }
         if !matches {
             throw MediaError(stage: "changed", call: "avformat_find_stream_info", code: AVStatus.invalidData,
                              message: "the file changed while it was being read (its streams differ from the probe); it was not transcoded")

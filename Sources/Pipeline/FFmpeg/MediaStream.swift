@@ -17,6 +17,8 @@ struct MediaStream {
     var hasDecoder: Bool { avcodec_find_decoder(parameters.codec_id) != nil }
     /// True for cover art (`AV_DISPOSITION_ATTACHED_PIC`): a picture, not video.
     var isAttachedPicture: Bool { raw.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC != 0 }
+    /// True when the container marks the stream as the default of its type (`AV_DISPOSITION_DEFAULT`).
+    var isDefault: Bool { raw.pointee.disposition & AV_DISPOSITION_DEFAULT != 0 }
 
     var width: Int { Int(parameters.width) }
     var height: Int { Int(parameters.height) }

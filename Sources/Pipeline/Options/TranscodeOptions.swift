@@ -59,6 +59,9 @@ public struct TranscodeOptions: Sendable, Hashable, Codable {
     public var thumbnails: Int
     /// AAC bitrate, bits per second.
     public var audioBitrate: Int
+    /// Most audio streams of a source that become audio renditions (`max_audio_tracks`, 1...32); the streams after
+    /// them are ignored (logged).
+    public var maxAudioTracks: Int = 8
     public var hardware: HardwarePreference
     /// What HDR sources become (`tonemap`: SDR BT.709; `keep`: also HEVC Main10 HDR renditions, in fMP4).
     public var hdr: HDRMode = .tonemap

@@ -1,7 +1,8 @@
 import Foundation
 
 /// `master.m3u8`: one variant per rendition, with measured bandwidths: the SDR (H.264) variants highest first, then
-/// the HDR (HEVC, `hdr = "keep"`) ones, highest first. Every variant says its `VIDEO-RANGE`.
+/// the HDR (HEVC, `hdr = "keep"`) ones, highest first. Every variant says its `VIDEO-RANGE`. With audio renditions,
+/// one `#EXT-X-MEDIA:TYPE=AUDIO` per track (group `audio`) comes first and every variant names the group.
 struct MasterPlaylist {
     struct Variant {
         var uri: String
@@ -19,11 +20,25 @@ struct MasterPlaylist {
         var videoCodec: String
     }
 
+    /// An audio rendition of group `audio`.
+    struct Audio {
+        var language: String
+        var name: String
+        var isDefault: Bool
+        var channels: Int
+        var uri: String
+    }
+
     var version: Int
     var variants: [Variant]
+    var audio: [Audio] = []
 
     func render() -> String {
         var out = "#EXTM3U\n#EXT-X-VERSION:\(version)\n#EXT-X-INDEPENDENT-SEGMENTS\n"
+        for a in audio {
+            out += "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",LANGUAGE=\"\(a.language)\",NAME=\"\(a.name)\","
+            out += "DEFAULT=\(a.isDefault ? "YES" : "NO"),AUTOSELECT=YES,CHANNELS=\"\(a.channels)\",URI=\"\(a.uri)\"\n"
+        }
         // H.264 first: a player that reads the first variant as its start gets one every device can decode.
         let ordered = variants.sorted {
             ($0.videoRange == .sdr ? 1 : 0, $0.height, $0.peakBitrate) > ($1.videoRange == .sdr ? 1 : 0, $1.height, $1.peakBitrate)
@@ -31,7 +46,7 @@ struct MasterPlaylist {
         for v in ordered {
             out += "#EXT-X-STREAM-INF:BANDWIDTH=\(v.peakBitrate),AVERAGE-BANDWIDTH=\(v.averageBitrate),"
             out += "CODECS=\"\(v.codecs)\",RESOLUTION=\(v.width)x\(v.height),VIDEO-RANGE=\(v.videoRange.rawValue),"
-            out += "FRAME-RATE=\(String(format: "%.3f", v.frameRate))\n"
+            out += "FRAME-RATE=\(String(format: "%.3f", v.frameRate))" + (audio.isEmpty ? "" : ",AUDIO=\"audio\"") + "\n"
             out += v.uri + "\n"
         }
         for v in ordered {

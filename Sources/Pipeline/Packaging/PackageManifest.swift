@@ -29,6 +29,35 @@ public struct PackageManifest: Sendable, Codable, Hashable {
         public var iframeBandwidth: Int?
     }
 
+    /// One audio rendition (a source with two or more audio streams): `#EXT-X-MEDIA:TYPE=AUDIO` in the master.
+    public struct AudioRendition: Sendable, Codable, Hashable {
+        /// `audio_en`, `audio_en_2`, `audio_und`: also the folder of its playlist and segments.
+        public var name: String
+        /// BCP 47 (`en`, `fr`, `und`): the LANGUAGE attribute.
+        public var language: String
+        /// The NAME attribute: the stream's title, else the language's English name, else `Track N`.
+        public var title: String
+        /// The DEFAULT attribute.
+        public var isDefault: Bool
+        /// Encoded channels: the CHANNELS attribute.
+        public var channels: Int
+        /// `mp4a.40.2`.
+        public var codecs: String
+        /// The source stream it was made from.
+        public var sourceStreamIndex: Int
+        /// Relative path of its media playlist: `audio_en/index.m3u8`.
+        public var playlist: String
+        public var segments: Int
+        public var bytes: Int64
+        public var peakBandwidth: Int
+        public var averageBandwidth: Int
+
+        enum CodingKeys: String, CodingKey {
+            case name, language, title, isDefault = "default", channels, codecs, sourceStreamIndex, playlist, segments, bytes
+            case peakBandwidth, averageBandwidth
+        }
+    }
+
     /// Seconds spent in each phase.
     public struct Timings: Sendable, Codable, Hashable {
         public var probeSeconds: Double
@@ -57,6 +86,11 @@ public struct PackageManifest: Sendable, Codable, Hashable {
     public var segmentFormat: String
     public var segmentSeconds: Double
     public var hasAudio: Bool
+    /// The audio renditions, when the source has two or more audio streams (the video renditions are then video
+    /// only); absent when its one audio stream is muxed into every video rendition.
+    public var audioRenditions: [AudioRendition]?
+    /// Audio streams of the source left out because it has more than `max_audio_tracks`; absent when none.
+    public var audioStreamsIgnored: Int?
     /// Relative path of the master playlist: `master.m3u8`.
     public var master: String = "master.m3u8"
     /// Relative paths: `thumbnails/thumb_01.jpg`...
@@ -69,6 +103,6 @@ public struct PackageManifest: Sendable, Codable, Hashable {
 
     enum CodingKeys: String, CodingKey {
         case version, jobID = "job_id", source, renditions, durationSeconds, sourceDurationSeconds, encoder, fallbackReason
-        case segmentFormat, segmentSeconds, hasAudio, master, thumbnails, poster, decodeErrors, timings
+        case segmentFormat, segmentSeconds, hasAudio, audioRenditions, audioStreamsIgnored, master, thumbnails, poster, decodeErrors, timings
     }
 }

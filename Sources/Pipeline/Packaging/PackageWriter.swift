@@ -2,14 +2,36 @@ import Foundation
 
 /// Writes the playlists (our own, from what the muxer cut) and `manifest.json` into a package directory.
 enum PackageWriter {
-    /// Rewrites each rendition's `index.m3u8`, writes its `iframes.m3u8` and `master.m3u8`, and returns the renditions
-    /// measured.
+    /// Rewrites each rendition's `index.m3u8` (video, and audio renditions), writes each video rendition's
+    /// `iframes.m3u8` and `master.m3u8`, and returns the renditions measured. An audio rendition that got no segment
+    /// (its audio could not be converted) is left out.
     static func write(directory: URL, rungs: [PlannedRung], result: SessionResult, options: TranscodeOptions,
-                      frameRate: Double, file: String) throws -> [PackageManifest.Rendition] {
+                      frameRate: Double, file: String) throws -> (video: [PackageManifest.Rendition], audio: [PackageManifest.AudioRendition]) {
         let version = options.packagedSegmentFormat == .fmp4 ? 7 : 3
         var renditions: [PackageManifest.Rendition] = []
         var variants: [MasterPlaylist.Variant] = []
+        var audio: [PackageManifest.AudioRendition] = []
         do {
+            for track in result.audioTracks {
+                let dir = directory.appendingPathComponent(track.folder)
+                let url = dir.appendingPathComponent("index.m3u8")
+                var list = try MediaPlaylist.read(from: url)
+                list.extendLast(toTotal: result.outputSeconds)
+                try list.foldShortTail(in: dir)
+                guard !list.segments.isEmpty else {
+                    try? FileManager.default.removeItem(at: dir)
+                    continue
+                }
+                try list.render(version: version).write(to: url, atomically: true, encoding: .utf8)
+                audio.append(.init(name: track.folder, language: track.language, title: track.name, isDefault: track.isDefault,
+                                   channels: track.channels, codecs: "mp4a.40.2", sourceStreamIndex: track.streamIndex,
+                                   playlist: "\(track.folder)/index.m3u8", segments: list.segments.count, bytes: list.bytes,
+                                   peakBandwidth: list.peakBitrate, averageBandwidth: list.averageBitrate))
+            }
+            if !audio.isEmpty, !audio.contains(where: \.isDefault) { audio[0].isDefault = true }
+            let hasAudio = result.audioTracks.isEmpty ? result.hasAudio : !audio.isEmpty
+            // A variant's BANDWIDTH covers its video and the most demanding audio rendition it may play with.
+            let audioPeak = audio.map(\.peakBandwidth).max() ?? 0, audioAverage = audio.map(\.averageBandwidth).max() ?? 0
             for (i, rung) in rungs.enumerated() {
                 let url = directory.appendingPathComponent(rung.name).appendingPathComponent("index.m3u8")
                 var list = try MediaPlaylist.read(from: url)
@@ -23,9 +45,10 @@ enum PackageWriter {
                                                  file: file)
                 let iFramePath = "\(rung.name)/iframes.m3u8"
                 try iFrames.render().write(to: directory.appendingPathComponent(iFramePath), atomically: true, encoding: .utf8)
-                let codecs = result.videoCodecs[i] + (result.hasAudio ? ",mp4a.40.2" : "")
+                let codecs = result.videoCodecs[i] + (hasAudio ? ",mp4a.40.2" : "")
                 let playlist = "\(rung.name)/index.m3u8"
-                variants.append(.init(uri: playlist, peakBitrate: list.peakBitrate, averageBitrate: list.averageBitrate,
+                variants.append(.init(uri: playlist, peakBitrate: list.peakBitrate + audioPeak,
+                                      averageBitrate: list.averageBitrate + audioAverage,
                                       codecs: codecs, width: rung.width, height: rung.height, frameRate: frameRate,
                                       videoRange: rung.videoRange, iFrameURI: iFramePath, iFrameBitrate: iFrames.peakBitrate,
                                       videoCodec: result.videoCodecs[i]))
@@ -35,14 +58,18 @@ enum PackageWriter {
                                         videoRange: rung.videoRange, iframePlaylist: iFramePath,
                                         iframeBandwidth: iFrames.peakBitrate))
             }
-            let master = MasterPlaylist(version: version, variants: variants).render()
+            let media = audio.map {
+                MasterPlaylist.Audio(language: $0.language, name: $0.title, isDefault: $0.isDefault, channels: $0.channels,
+                                     uri: $0.playlist)
+            }
+            let master = MasterPlaylist(version: version, variants: variants, audio: media).render()
             try master.write(to: directory.appendingPathComponent("master.m3u8"), atomically: true, encoding: .utf8)
         } catch let error as PipelineError {
             throw error
         } catch {
             throw PipelineError(.output, file: file, "cannot write the playlists: \(error.localizedDescription)")
         }
-        return renditions
+        return (renditions, audio)
     }
 
     static func writeManifest(_ manifest: PackageManifest, directory: URL, file: String) throws {

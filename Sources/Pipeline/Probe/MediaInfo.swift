@@ -13,8 +13,11 @@ public struct MediaInfo: Sendable, Codable, Hashable {
     public var streams: [Stream]
     /// The video stream the engine transcodes.
     public var video: Video
-    /// The audio stream the engine transcodes, if any.
+    /// The audio stream libavformat ranks best, if any: the one a package with a single audio track carries.
     public var audio: Audio?
+    /// Every decodable audio stream, in stream order: each becomes an audio rendition (up to `max_audio_tracks`)
+    /// when there are two or more. Absent in manifests written before audio languages.
+    public var audioStreams: [Audio]?
 
     /// One stream of the container.
     public struct Stream: Sendable, Codable, Hashable {
@@ -107,5 +110,11 @@ public struct MediaInfo: Sendable, Codable, Hashable {
         /// `stereo`, `5.1(side)`, `mono`...
         public var layout: String
         public var bitRate: Int?
+        /// The stream's `language` tag as written (`eng`, `fre`), if any.
+        public var languageTag: String?
+        /// The stream's `title` tag, if any.
+        public var title: String?
+        /// True when the container marks it as the default audio stream.
+        public var isDefault: Bool?
     }
 }

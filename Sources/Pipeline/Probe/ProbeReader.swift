@@ -45,6 +45,10 @@ enum ProbeReader {
         if let a = input.bestStream(.audio), input.stream(a).hasDecoder {
             info.audio = audioInfo(input, index: a)
         }
+        info.audioStreams = (0..<input.streamCount).filter {
+            let st = input.stream($0)
+            return st.type == .audio && st.hasDecoder
+        }.map { audioInfo(input, index: $0) }
         scanFrameTiming(input, info: &info)
         return info
     }
@@ -220,7 +224,9 @@ enum ProbeReader {
         let st = input.stream(index)
         return MediaInfo.Audio(
             streamIndex: index, codec: st.codecName, sampleRate: st.sampleRate, channels: st.channels,
-            layout: st.channelLayoutName, bitRate: st.bitRate > 0 ? Int(st.bitRate) : nil)
+            layout: st.channelLayoutName, bitRate: st.bitRate > 0 ? Int(st.bitRate) : nil,
+            languageTag: st.tag("language").map { String($0.prefix(64)) }, title: st.tag("title").map { String($0.prefix(200)) },
+            isDefault: st.isDefault)
     }
 
     /// Reads up to 150 video packets to tell constant from variable frame rate (sorted pts deltas that vary).

@@ -101,6 +101,11 @@ public struct Transcoder: Sendable {
         if let colour = info.video.colour {
             info.video.colour?.ladder = LadderPlanner.colourPlan(colour, rungs: rungs, hdr: options.hdr)
         }
+        let audio = AudioTrackPlanner.plan(info, maxTracks: options.maxAudioTracks)
+        if audio.ignored > 0 {
+            logger.warning("the source has more audio streams than max_audio_tracks; the rest are ignored", metadata: [
+                "wf.audio.streams": "\(info.audioStreams?.count ?? 0)", "wf.audio.ignored": "\(audio.ignored)"])
+        }
         let available = assumedGPUEncoders ?? (options.hardware == .cpu ? [] : HardwareProbe.available)
         var encoder = try HardwareProbe.select(options.hardware, available: available)
         let sourceDuration = info.video.durationSeconds > 0 ? info.video.durationSeconds : info.durationSeconds
@@ -108,7 +113,7 @@ public struct Transcoder: Sendable {
         let duration = options.stopAt.map { sourceDuration > 0 ? min(sourceDuration, $0) : $0 } ?? sourceDuration
         let count = max(0, options.thumbnails)
         var plan = SessionPlan(
-            source: source, name: name, info: info, rungs: rungs, encoder: encoder, options: options,
+            source: source, name: name, info: info, rungs: rungs, audioTracks: audio.tracks, encoder: encoder, options: options,
             workDirectory: request.workDirectory,
             thumbnailTimes: (0..<count).map { duration * (Double($0) + 0.5) / Double(count) },
             posterTime: duration * 0.1)
@@ -172,9 +177,11 @@ public struct Transcoder: Sendable {
         progress?.yield(TranscodeProgress(fraction: 1, mediaSeconds: result.outputSeconds,
                                           speed: result.outputSeconds / max(encoded.timeIntervalSince(probed), 0.001), eta: 0))
         var manifest = PackageManifest(
-            source: info, renditions: package, durationSeconds: result.outputSeconds, sourceDurationSeconds: sourceDuration,
+            source: info, renditions: package.video, durationSeconds: result.outputSeconds, sourceDurationSeconds: sourceDuration,
             encoder: encoder, fallbackReason: fallbackReason, segmentFormat: options.packagedSegmentFormat.rawValue,
-            segmentSeconds: options.segmentSeconds, hasAudio: result.hasAudio, thumbnails: result.thumbnails,
+            segmentSeconds: options.segmentSeconds, hasAudio: result.audioTracks.isEmpty ? result.hasAudio : !package.audio.isEmpty,
+            audioRenditions: result.audioTracks.isEmpty ? nil : package.audio,
+            audioStreamsIgnored: audio.ignored > 0 ? audio.ignored : nil, thumbnails: result.thumbnails,
             poster: result.poster, decodeErrors: result.decodeErrors,
             timings: .init(probeSeconds: probed.timeIntervalSince(started), transcodeSeconds: encoded.timeIntervalSince(probed),
                            packageSeconds: done.timeIntervalSince(encoded), totalSeconds: done.timeIntervalSince(started),

@@ -48,6 +48,7 @@ extension Config {
         line("thumbnails", String(transcode.options.thumbnails))
         line("max_attempts", String(transcode.maxAttempts))
         line("audio_bitrate", quoted(Bitrate.format(transcode.options.audioBitrate)))
+        line("max_audio_tracks", String(transcode.options.maxAudioTracks))
         line("shutdown_grace_seconds", num(transcode.shutdownGraceSeconds))
         for rung in transcode.options.ladder {
             out += "\n[[transcode.ladder]]\n"

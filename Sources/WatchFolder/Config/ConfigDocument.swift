@@ -169,6 +169,7 @@ struct ConfigDocument {
         }
         options.thumbnails = try reader.int("thumbnails", min: 0, max: 100) ?? options.thumbnails
         options.audioBitrate = try reader.bitrate("audio_bitrate") ?? options.audioBitrate
+        options.maxAudioTracks = try reader.int("max_audio_tracks", min: 1, max: 32) ?? options.maxAudioTracks
         options.ladder = try ladder(in: &reader) ?? options.ladder
         transcode.options = options
         try reader.finish()

@@ -8,7 +8,7 @@ struct Probe: AsyncParsableCommand {
         abstract: "Show what the engine sees in a file and the ladder it would make.",
         discussion: """
             Prints container, duration, streams, codec, pixel format, bit depth, frame rate (VFR or not), field
-            order, sample/display aspect, rotation, audio layout and the planned renditions. A file the engine
+            order, sample/display aspect, rotation, audio layout and the planned renditions (audio ones too). A file the engine
             cannot transcode (no video stream, audio-only, broken) exits 1 with one line saying why.
 
             Example:
@@ -24,17 +24,21 @@ struct Probe: AsyncParsableCommand {
     struct Output: Encodable {
         var probe: MediaInfo
         var ladder: [PlannedRung]
+        /// The audio renditions (two or more audio streams), absent when the one audio stream is muxed.
+        var audioRenditions: [PlannedAudioTrack]?
     }
 
     func run() async throws {
         var ladder = Rung.defaultLadder
         var limits = Limits()
         var hdr = HDRMode.tonemap
+        var maxAudioTracks = TranscodeOptions().maxAudioTracks
         if let config {
             let loaded = try ConfigLoader.load(path: config)
             ladder = loaded.transcode.options.ladder
             limits = loaded.limits
             hdr = loaded.transcode.options.hdr
+            maxAudioTracks = loaded.transcode.options.maxAudioTracks
         }
         var info: MediaInfo
         do {
@@ -44,8 +48,9 @@ struct Probe: AsyncParsableCommand {
         }
         let plan = LadderPlanner.plan(info, ladder: ladder, hdr: hdr)
         if let colour = info.video.colour { info.video.colour?.ladder = LadderPlanner.colourPlan(colour, rungs: plan, hdr: hdr) }
+        let audio = AudioTrackPlanner.plan(info, maxTracks: maxAudioTracks)
         if json {
-            try printJSON(Output(probe: info, ladder: plan))
+            try printJSON(Output(probe: info, ladder: plan, audioRenditions: audio.tracks.isEmpty ? nil : audio.tracks))
             return
         }
         let v = info.video
@@ -75,6 +80,11 @@ struct Probe: AsyncParsableCommand {
             lines.append("audio:       #\(a.streamIndex) \(a.codec) \(a.sampleRate) Hz, \(a.channels) ch (\(a.layout))")
         } else {
             lines.append("audio:       none")
+        }
+        if !audio.tracks.isEmpty {
+            lines.append("audio renditions: " + audio.tracks.map {
+                "\($0.folder) \"\($0.name)\" (\($0.language), #\($0.streamIndex)\($0.isDefault ? ", default" : ""))"
+            }.joined(separator: ", ") + (audio.ignored > 0 ? "; \(audio.ignored) more ignored (max_audio_tracks \(maxAudioTracks))" : ""))
         }
         lines.append("ladder:      " + plan.map {
             "\($0.name) \($0.width)x\($0.height) @ \(Bitrate.format($0.videoBitrate))\($0.keepsHDR ? " (HEVC Main10 \($0.videoRange.rawValue))" : "")"
