@@ -31,6 +31,8 @@ public protocol JobStore: Sendable {
     /// Running jobs whose cancellation was requested.
     func cancelRequests() async throws -> [Int64]
 
+    /// The sidecars recorded with job `id`, by name.
+    func sidecars(job id: Int64) async throws -> [Sidecar]
     func job(_ id: Int64) async throws -> Job?
     /// Newest first, optionally only `state`, only ids below `cursor` when given (the next page), at most `limit`.
     func list(state: Job.State?, limit: Int, before cursor: Int64?) async throws -> [Job]
