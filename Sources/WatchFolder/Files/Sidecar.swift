@@ -1,14 +1,7 @@
-import Foundation
-public import GRDB
-
 /// A file beside a job's video with its stem (`clip.json`, `clip.en.srt`), recorded with the job when intake
-/// recorded the video: a row of the `sidecar` table. It follows the video to the archive, the failed folder or
+/// recorded the video (a row of the store's `sidecar` table). It follows the video to the archive, the failed folder or
 /// deletion, and is listed in the package's `manifest.json`.
-public struct Sidecar: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "sidecar"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
-
+public struct Sidecar: Codable, Sendable, Hashable {
     /// The largest metadata sidecar (`STEM.json`): 64 KiB.
     public static let maxMetadataBytes = 64 * 1024
     /// The largest subtitle sidecar (`.srt`, `.vtt`): 16 MiB.
