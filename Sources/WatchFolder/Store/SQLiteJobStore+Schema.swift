@@ -73,7 +73,7 @@ extension SQLiteJobStore {
             }
         }
         // A video's sidecars (STEM.json, STEM[.LANG].srt/.vtt) and its metadata, recorded with the job.
-        migrator.registerMigration("v7-sidecars") { db in
+        migrator.registerMigration("v6-sidecars") { db in
             try db.alter(table: "job") { t in t.add(column: "metadata", .text) }
             try db.create(table: "sidecar") { t in
                 t.column("job_id", .integer).notNull().indexed().references("job", onDelete: .cascade)
