@@ -122,6 +122,37 @@ import Testing
         }
     }
 
+    /// A symbolic link and a FIFO with sidecar names are never read nor moved; a sidecar whose name is taken in the
+    /// archive goes there under a reserved one, the file already there untouched.
+    @Test func linksAndFIFOsAreNotSidecarsAndTakenArchiveNamesAreNotReplaced() async throws {
+        try await withTemporaryDirectory { dir in
+            let f = try DaemonFolders(root: dir)
+            let outside = dir.appendingPathComponent("secret.json")
+            try Data(#"{"secret": 1}"#.utf8).write(to: outside)
+            try FileManager.default.createSymbolicLink(at: f.inbox.appendingPathComponent("clip.json"), withDestinationURL: outside)
+            #expect(mkfifo(f.inbox.appendingPathComponent("clip.en.srt").path, 0o644) == 0)
+            try FileManager.default.createDirectory(at: f.archive, withIntermediateDirectories: true)
+            try Data("theirs".utf8).write(to: f.archive.appendingPathComponent("clip.vtt"))
+            try Data("WEBVTT\n".utf8).write(to: f.inbox.appendingPathComponent("clip.vtt"))
+            let daemon = try await DaemonProcess.start(config: f.config)
+            try Clips.drop(try await Clips.shared(), at: f.inbox.appendingPathComponent("clip.mp4"))
+
+            try await waitUntil("the job completed", timeout: 120) { try await states(f.config) == ["clip.mp4": "completed"] }
+            let job = try #require(try await jobs(f.config).first)
+            #expect(job["metadata"] == nil)
+            let manifest = try Self.object(Data(contentsOf: f.outbox.appendingPathComponent("clip/manifest.json")))
+            #expect((manifest["sidecars"] as? [[String: Any]])?.map { $0["name"] as? String } == ["clip.vtt"])
+            try await waitUntil("the vtt archived under a free name", timeout: 20) {
+                f.tree(f.archive) == ["clip-1.vtt", "clip.mp4", "clip.vtt"]
+            }
+            #expect(try String(contentsOf: f.archive.appendingPathComponent("clip.vtt"), encoding: .utf8) == "theirs")
+            #expect(try String(contentsOf: f.archive.appendingPathComponent("clip-1.vtt"), encoding: .utf8) == "WEBVTT\n")
+            #expect(f.tree(f.inbox) == ["clip.en.srt", "clip.json"])
+            #expect(try String(contentsOf: outside, encoding: .utf8) == #"{"secret": 1}"#)
+            #expect(await daemon.stop(SIGTERM) == 0)
+        }
+    }
+
     static func object(_ data: Data) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
