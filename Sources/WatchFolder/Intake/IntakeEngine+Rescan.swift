@@ -77,12 +77,12 @@ extension IntakeEngine {
                 batch?.settled.append(InboxFile(relativePath: path, fingerprint: current))
             } else {
                 logger.trace("file settled", metadata: ["wf.path": "\(path)"])
-                emit(.settled(withSidecars(InboxFile(relativePath: path, fingerprint: current))))
+                emit(.settled(withSidecars([InboxFile(relativePath: path, fingerprint: current)])[0]))
             }
         }
         if let finished = batch, finished.waiting.isEmpty || now >= finished.deadline {
             batch = nil
-            emit(.rescanned(finished.settled.filter { !layout.isIgnoredFile($0.relativePath) }.map(withSidecars)))
+            emit(.rescanned(withSidecars(finished.settled.filter { !layout.isIgnoredFile($0.relativePath) })))
         }
     }
 }

@@ -9,28 +9,36 @@ extension IntakeEngine {
     func hasUnsettledSidecar(_ path: String) -> Bool {
         let (dir, stem) = Self.folderAndStem(path)
         return tracker.entries.keys.contains { other in
-            other != path && layout.isSidecar(other) && Self.folderAndStem(other).dir == dir
+            SidecarName.hasSidecarExtension(other) && layout.isSidecar(other) && Self.folderAndStem(other).dir == dir
                 && SidecarName.match((other as NSString).lastPathComponent, stem: stem) != nil
         }
     }
 
-    /// `file` with the sidecars that settled beside it, each opened by descriptor beneath the inbox (no symbolic
-    /// link, a regular file) and recorded by identity; a `STEM.json` is read (at most 64 KiB) and must be an object.
-    func withSidecars(_ file: InboxFile) -> InboxFile {
-        let (dir, stem) = Self.folderAndStem(file.relativePath)
-        var file = file
-        let candidates = known.keys.filter { other in
-            layout.isSidecar(other) && Self.folderAndStem(other).dir == dir
-        }.sorted()
-        for path in candidates {
-            let name = (path as NSString).lastPathComponent
-            guard let (format, language) = SidecarName.match(name, stem: stem),
-                  let (sidecar, text) = Self.readSidecar(path, name: name, format: format, language: language,
-                                                        root: URL(fileURLWithPath: layout.root)) else { continue }
-            file.sidecars.append(sidecar)
-            if let text, sidecar.error == nil { file.metadata = text }
+    /// `files` with the sidecars that settled beside each (``InboxFile/sidecars``, ``InboxFile/metadata``): each
+    /// opened by descriptor beneath the inbox (no symbolic link, a regular file) and recorded by identity; a
+    /// `STEM.json` is read (at most 64 KiB) and must be a JSON object.
+    func withSidecars(_ files: [InboxFile]) -> [InboxFile] {
+        guard !files.isEmpty else { return files }
+        // Sidecars known now, by folder: one pass over what settled, however many videos are reported.
+        var byFolder: [String: [String]] = [:]
+        for path in known.keys where SidecarName.hasSidecarExtension(path) && layout.isSidecar(path) {
+            byFolder[Self.folderAndStem(path).dir, default: []].append(path)
         }
-        return file
+        guard !byFolder.isEmpty else { return files }
+        let root = URL(fileURLWithPath: layout.root)
+        return files.map { file in
+            let (dir, stem) = Self.folderAndStem(file.relativePath)
+            var file = file
+            for path in (byFolder[dir] ?? []).sorted() {
+                let name = (path as NSString).lastPathComponent
+                guard let (format, language) = SidecarName.match(name, stem: stem),
+                      let (sidecar, text) = Self.readSidecar(path, name: name, format: format, language: language,
+                                                            root: root) else { continue }
+                file.sidecars.append(sidecar)
+                if let text, sidecar.error == nil { file.metadata = text }
+            }
+            return file
+        }
     }
 
     /// The folder (relative) and the stem of a file's path.

@@ -5,9 +5,13 @@ enum SidecarName {
     static let extensions: Set<String> = ["json", "srt", "vtt"]
 
     /// True when `name` has a sidecar's extension (the intake tracks such files and never makes them jobs).
+    /// Cheap (no allocation): intake asks it of every tracked path.
     static func hasSidecarExtension(_ name: String) -> Bool {
-        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return false }
-        return extensions.contains(name[name.index(after: dot)...].lowercased())
+        let bytes = name.utf8
+        guard let dot = bytes.lastIndex(of: UInt8(ascii: ".")), dot != bytes.startIndex else { return false }
+        let ext = bytes[bytes.index(after: dot)...]
+        guard (3...4).contains(ext.count) else { return false }
+        return extensions.contains(String(decoding: ext, as: UTF8.self).lowercased())
     }
 
     /// The stem of a video's file name: the name without its last extension (`clip.mp4` → `clip`).
