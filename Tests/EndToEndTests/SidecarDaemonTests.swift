@@ -153,6 +153,22 @@ import Testing
         }
     }
 
+    /// With `on_success = "delete"` the sidecars are deleted with their video; another video's are not.
+    @Test func sidecarsAreDeletedWithTheirVideo() async throws {
+        try await withTemporaryDirectory { dir in
+            let f = try DaemonFolders(root: dir, inbox: "on_success = \"delete\"")
+            let daemon = try await DaemonProcess.start(config: f.config)
+            try Data(#"{"id": 1}"#.utf8).write(to: f.inbox.appendingPathComponent("gone.json"))
+            try Data("WEBVTT\n".utf8).write(to: f.inbox.appendingPathComponent("gone.fr.vtt"))
+            try Data("WEBVTT\n".utf8).write(to: f.inbox.appendingPathComponent("gone2.fr.vtt"))
+            try Clips.drop(try await Clips.shared(), at: f.inbox.appendingPathComponent("gone.mp4"))
+            try await waitUntil("the job completed", timeout: 120) { try await states(f.config) == ["gone.mp4": "completed"] }
+            try await waitUntil("the video and its sidecars deleted", timeout: 20) { f.tree(f.inbox) == ["gone2.fr.vtt"] }
+            #expect(f.tree(f.archive).isEmpty)
+            #expect(await daemon.stop(SIGTERM) == 0)
+        }
+    }
+
     static func object(_ data: Data) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
