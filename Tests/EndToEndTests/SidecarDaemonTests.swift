@@ -169,6 +169,33 @@ import Testing
         }
     }
 
+    /// A failed job's sidecars stay in the failed folder when the job is retried: the retry is the video's alone
+    /// (it fails for the video's own reason, not a missing sidecar), and its metadata is kept.
+    @Test func aRetriedJobDoesNotLookForItsSidecarsInTheInbox() async throws {
+        try await withTemporaryDirectory { dir in
+            let f = try DaemonFolders(root: dir, transcode: "max_attempts = 1")
+            let daemon = try await DaemonProcess.start(config: f.config)
+            try Data(#"{"id": 5}"#.utf8).write(to: f.inbox.appendingPathComponent("broken.json"))
+            try Data("1\n00:00:00,000 --> 00:00:01,000\nHi\n".utf8).write(to: f.inbox.appendingPathComponent("broken.srt"))
+            try Data((0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }).write(to: f.inbox.appendingPathComponent("broken.mp4"))
+            try await waitUntil("the job failed", timeout: 120) { try await states(f.config) == ["broken.mp4": "failed"] }
+            let first = try #require(try await jobs(f.config).first?["error"] as? String)
+            try await waitUntil("the video and its sidecars are in the failed folder", timeout: 20) {
+                f.tree(f.failed) == ["broken.json", "broken.mp4", "broken.mp4.error.txt", "broken.srt"]
+            }
+            let retry = try await watchfolder("retry", "1", "--config", f.config.path)
+            #expect(retry.status == 0, "\(retry.stderr)")
+            try await waitUntil("the retried job failed again", timeout: 120) {
+                try await jobs(f.config).first.map { $0["state"] as? String == "failed" && $0["attempts"] as? Int == 1 } == true
+                    && f.exists(f.failed, "broken.mp4")
+            }
+            let job = try #require(try await jobs(f.config).first)
+            #expect(job["error"] as? String == first)
+            #expect(Self.same(job["metadata"], try Self.object(Data(#"{"id": 5}"#.utf8))))
+            #expect(await daemon.stop(SIGTERM) == 0)
+        }
+    }
+
     static func object(_ data: Data) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }

@@ -177,6 +177,9 @@ public struct SQLiteJobStore: JobStore {
                 job.nextAttemptAt = nil
                 job.masterLocation = nil  // outputLocation and manifest stay: a package already there is published, not rebuilt
                 job.released = false
+                // Sidecars stay in the failed folder: the retry is the video's alone (its metadata is kept). One the
+                // job could not use stays recorded, so the retry fails with the same reason until it is re-uploaded.
+                try db.execute(sql: "DELETE FROM sidecar WHERE job_id = ? AND error IS NULL", arguments: [id])
                 event = .queued
                 effect = restore
             }
