@@ -24,6 +24,8 @@ struct JobResource: Encodable, Sendable {
     var poster: String?
     var thumbnails: [String]?
     var timings: Timings
+    /// The video's metadata sidecar (`STEM.json`), passed through.
+    var metadata: JSONValue?
 
     struct Rendition: Encodable, Sendable {
         var name: String
@@ -57,6 +59,7 @@ struct JobResource: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case id, source, state, attempts, progress, error, encoder, output, master, speed, renditions, poster, thumbnails, timings
+        case metadata
         case masterURL = "master_url", cancelRequested = "cancel_requested", etaSeconds = "eta_seconds"
     }
 
@@ -80,6 +83,7 @@ struct JobResource: Encodable, Sendable {
         etaSeconds = live ? job.etaSeconds : nil
         timings = Timings(createdAt: payload.createdAt, startedAt: payload.startedAt, finishedAt: payload.finishedAt,
                           updatedAt: JobResource.iso(job.updatedAt), durationSeconds: payload.durationSeconds)
+        metadata = payload.metadata
         guard let manifest = ManifestView(json: job.manifest) else {
             renditions = payload.renditions?.map { Rendition(name: $0) }
             return

@@ -13,6 +13,8 @@ public struct TranscodeRequest: Sendable {
     /// place. It is removed on failure or cancellation.
     public var workDirectory: URL
     public var options: TranscodeOptions
+    /// Subtitle files uploaded beside the source, opened (``SubtitleSidecar``); the engine ignores them for now.
+    public var subtitles: [SubtitleSidecar] = []
     /// Added to every line the engine logs for this request (the daemon's `wf.job.id`).
     public var logMetadata: Logger.Metadata
 

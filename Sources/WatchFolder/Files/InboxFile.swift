@@ -8,10 +8,16 @@ public struct InboxFile: Sendable, Hashable {
     /// Relative to the inbox, `/`-separated, never starting with `/` (`shows/ep1.mp4`).
     public var relativePath: String
     public var fingerprint: Fingerprint
+    /// The video's sidecars as intake found them once the video and they had settled (`jobId` not set yet).
+    public var sidecars: [Sidecar]
+    /// The text of its `STEM.json` when that is a JSON object of at most 64 KiB: the job's `metadata`, verbatim.
+    public var metadata: String?
 
-    public init(relativePath: String, fingerprint: Fingerprint) {
+    public init(relativePath: String, fingerprint: Fingerprint, sidecars: [Sidecar] = [], metadata: String? = nil) {
         self.relativePath = relativePath
         self.fingerprint = fingerprint
+        self.sidecars = sidecars
+        self.metadata = metadata
     }
 
     /// Fingerprints `relativePath` under `root`; nil when it is gone or not a regular file.

@@ -65,7 +65,18 @@ struct InboxLayout: Sendable {
         return !extensions.contains(name[name.index(after: dot)...].lowercased())
     }
 
-    /// Every candidate file and every descended folder under `relative` (itself included), depth first.
+    /// True when a file (relative path) is a possible sidecar: a `.json`, `.srt` or `.vtt` name that is not ignored.
+    /// Intake waits for it to settle like a video, and never reports it as an upload.
+    func isSidecar(_ relative: String) -> Bool {
+        let components = relative.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        guard let name = components.last, SidecarName.hasSidecarExtension(name), !matchesIgnore(name) else { return false }
+        return components.count == 1 || !isIgnoredDirectory(components.dropLast().joined(separator: "/"))
+    }
+
+    /// True for a file intake tracks: a video candidate or a sidecar.
+    func isTracked(_ relative: String) -> Bool { !isIgnoredFile(relative) || isSidecar(relative) }
+
+    /// Every candidate file (sidecars included) and every descended folder under `relative` (itself included), depth first.
     ///
     /// - Throws: ``IntakeError`` when `relative` itself cannot be opened; sub-folders that vanish or cannot be
     ///   read during the walk are skipped.
@@ -100,13 +111,13 @@ struct InboxLayout: Sendable {
                     continue
                 }
                 guard type == Int32(DT_REG) || type == Int32(DT_UNKNOWN) else { continue }
-                if type == Int32(DT_REG) && isIgnoredFile(child) { continue }
+                if type == Int32(DT_REG) && !isTracked(child) { continue }
                 var st = stat()
                 guard lstat(absolute(child), &st) == 0 else { continue }
                 switch st.st_mode & S_IFMT {
                 case S_IFDIR where !isIgnoredDirectory(child):
                     pending.append(child)
-                case S_IFREG where !isIgnoredFile(child):
+                case S_IFREG where isTracked(child):
                     files.append(InboxFile(relativePath: child, fingerprint: Fingerprint(st)))
                 default:
                     continue

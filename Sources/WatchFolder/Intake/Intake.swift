@@ -82,7 +82,7 @@ public struct Intake: Service {
         let layout = InboxLayout(config)
         let first = try layout.scan().files
         if config.settleSeconds > 0 { Thread.sleep(forTimeInterval: config.settleSeconds) }
-        return first.filter { layout.fingerprint($0.relativePath) == $0.fingerprint }
+        return first.filter { !layout.isIgnoredFile($0.relativePath) && layout.fingerprint($0.relativePath) == $0.fingerprint }
     }
 
     /// ``rescan(config:)`` waiting with `Task.sleep` instead of blocking the thread.
@@ -90,7 +90,7 @@ public struct Intake: Service {
         let layout = InboxLayout(config)
         let first = try layout.scan().files
         if config.settleSeconds > 0 { try await Task.sleep(for: .seconds(config.settleSeconds)) }
-        return first.filter { layout.fingerprint($0.relativePath) == $0.fingerprint }
+        return first.filter { !layout.isIgnoredFile($0.relativePath) && layout.fingerprint($0.relativePath) == $0.fingerprint }
     }
 
     /// True when the intake never takes `relativePath` (`/`-separated, relative to the inbox): a name on the way

@@ -34,7 +34,7 @@ extension IntakeEngine {
                 }
                 continue
             }
-            guard !layout.isIgnoredFile(path) else { continue }
+            guard layout.isTracked(path) else { continue }
             if event.has(CInotify_IN_CLOSE_WRITE | CInotify_IN_MOVED_TO) {
                 if let fingerprint = layout.fingerprint(path) {
                     tracker.restart(path, fingerprint: fingerprint, now: now)

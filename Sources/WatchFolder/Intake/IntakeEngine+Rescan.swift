@@ -61,18 +61,28 @@ extension IntakeEngine {
                 tracker.restart(path, fingerprint: current, now: now)
                 continue
             }
-            let file = InboxFile(relativePath: path, fingerprint: current)
+            if layout.isIgnoredFile(path) {
+                // A sidecar: known once settled, never an upload of its own.
+                known[path] = current
+                batch?.waiting.remove(path)
+                continue
+            }
+            if hasUnsettledSidecar(path) {
+                // Its sidecar is still arriving: the video waits another window with it.
+                tracker.restart(path, fingerprint: current, now: now)
+                continue
+            }
             known[path] = current
             if batch?.waiting.remove(path) != nil {
-                batch?.settled.append(file)
+                batch?.settled.append(InboxFile(relativePath: path, fingerprint: current))
             } else {
                 logger.trace("file settled", metadata: ["wf.path": "\(path)"])
-                emit(.settled(file))
+                emit(.settled(withSidecars([InboxFile(relativePath: path, fingerprint: current)])[0]))
             }
         }
         if let finished = batch, finished.waiting.isEmpty || now >= finished.deadline {
             batch = nil
-            emit(.rescanned(finished.settled))
+            emit(.rescanned(withSidecars(finished.settled.filter { !layout.isIgnoredFile($0.relativePath) })))
         }
     }
 }

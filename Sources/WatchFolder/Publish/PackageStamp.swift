@@ -9,10 +9,13 @@ enum PackageStamp {
     /// Writes `job_id` into the manifest of the package folder `package` (made from `manifestJSON` when the builder
     /// wrote none) and returns the stamped manifest, compact, for the store and webhooks.
     /// - Important: Blocks (file I/O): run it off the cooperative pool.
-    static func stamp(_ package: URL, jobID: Int64, manifestJSON: String?) throws -> String {
+    ///   `metadata` (the job's `STEM.json`, an object) and `sidecars` (name, kind, format, language, bytes) are added
+    ///   when the job has them.
+    static func stamp(_ package: URL, jobID: Int64, manifestJSON: String?, metadata: String? = nil,
+                      sidecars: [Sidecar] = []) throws -> String {
         let file = package.appendingPathComponent(manifestName)
         let written = (try? Data(contentsOf: file)) ?? manifestJSON.map { Data($0.utf8) } ?? Data("{}".utf8)
-        let stamped: any Encodable
+        var stamped: any Encodable
         if var manifest = try? JSONDecoder().decode(PackageManifest.self, from: written) {
             manifest.jobID = jobID
             stamped = manifest
@@ -24,6 +27,17 @@ enum PackageStamp {
             stamped = object
         }
         let encoder = JSONEncoder()
+        if metadata != nil || !sidecars.isEmpty,
+           case var .object(object) = try JSONDecoder().decode(JSONValue.self, from: encoder.encode(stamped)) {
+            if let metadata { object["metadata"] = try JSONDecoder().decode(JSONValue.self, from: Data(metadata.utf8)) }
+            if !sidecars.isEmpty {
+                object["sidecars"] = .array(sidecars.map { s in
+                    .object(["name": .string(s.name), "kind": .string(s.kind), "format": .string(s.format),
+                             "language": s.language.map(JSONValue.string) ?? .null, "bytes": .integer(s.bytes)])
+                })
+            }
+            stamped = object
+        }
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let pretty = try encoder.encode(stamped)
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -12,6 +12,8 @@ public struct BuildRequest: Sendable, Hashable {
     /// Scratch space, removed by the builder when it stops.
     public var work: URL
     public var options: TranscodeOptions
+    /// The job's subtitle sidecars, opened beneath the inbox and checked against what intake recorded.
+    public var subtitles: [SubtitleSidecar] = []
     /// The job the package is for: the engine's log lines carry it as `wf.job.id`.
     public var jobId: Int64?
 

@@ -34,6 +34,22 @@ extension Scheduler {
                        encoder: nil, settings: settings, notBefore: settings.settleSeconds + 1)
             return
         }
+        let sidecars: [Sidecar]
+        let subtitles: [SubtitleSidecar]
+        do {
+            sidecars = try await store.sidecars(job: id)
+            if let broken = sidecars.first(where: { $0.error != nil }), let reason = broken.error {
+                // The upload itself is wrong: no attempt can succeed until it is replaced.
+                await record(job, .failed(error: reason, encoder: nil,
+                                          effect: settings.failEffect(for: job, reason: reason, encoder: nil)),
+                             "job failed", level: .error, ["wf.error": "\(reason)"])
+                return
+            }
+            subtitles = try Self.openSubtitles(sidecars, of: job, inbox: settings.inbox)
+        } catch {
+            await fail(job, reason: "\(error)", encoder: nil, settings: settings)
+            return
+        }
         if let location = job.outputLocation, await publisher.holdsPackage(at: location, package: packageInfo(job)) {
             // An earlier attempt built the package and moved it to its location; only publishing failed (S3).
             await publish(job, encoder: job.encoder, manifest: job.manifest, from: jobDir.appendingPathComponent("package"),
@@ -42,9 +58,11 @@ extension Scheduler {
         }
         // A GPU encoder that fails is replaced by libx264 inside the engine, in the same attempt (the manifest's
         // `fallbackReason` says why): every attempt asks for the configured hardware.
-        let request = BuildRequest(source: source, output: jobDir.appendingPathComponent("package"),
+        var planned = BuildRequest(source: source, output: jobDir.appendingPathComponent("package"),
                                    work: jobDir.appendingPathComponent("tmp"), options: settings.options, sourceFile: opened,
                                    jobId: job.id)
+        planned.subtitles = subtitles
+        let request = planned
         try? FileManager.default.removeItem(at: jobDir)
         try? FileManager.default.createDirectory(at: jobDir, withIntermediateDirectories: true)
 
@@ -90,7 +108,10 @@ extension Scheduler {
             let output = request.output
             let manifest: String
             do {
-                manifest = try await BlockingIO.run { try PackageStamp.stamp(output, jobID: id, manifestJSON: package.manifestJSON) }
+                manifest = try await BlockingIO.run {
+                    try PackageStamp.stamp(output, jobID: id, manifestJSON: package.manifestJSON, metadata: job.metadata,
+                                           sidecars: sidecars)
+                }
             } catch {
                 await fail(job, reason: "cannot write the package's manifest.json: \(error)", encoder: package.encoder,
                            settings: settings)
@@ -108,6 +129,23 @@ extension Scheduler {
                 return
             }
             await fail(job, reason: "\(error)", encoder: nil, settings: settings)
+        }
+    }
+
+    /// Opens the job's subtitle sidecars beside its source, beneath the inbox, each checked against what intake
+    /// recorded (a sidecar replaced or rewritten since is not read).
+    static func openSubtitles(_ sidecars: [Sidecar], of job: Job, inbox: URL) throws -> [SubtitleSidecar] {
+        let name = (job.sourcePath as NSString).lastPathComponent
+        let folder = String(job.sourcePath.dropLast(name.count))
+        return try sidecars.filter { $0.format != "json" }.map { sidecar in
+            let file = try SourceFile.open(folder + sidecar.name, beneath: inbox)
+            let s = file.status
+            guard Int64(bitPattern: s.device) == sidecar.device, Int64(bitPattern: s.inode) == sidecar.inode,
+                  s.size == sidecar.bytes, s.mtimeNanoseconds == sidecar.mtimeNs else {
+                throw PipelineError(.refusedInput, file: sidecar.name,
+                                    "the sidecar changed since it was recorded (replaced or rewritten); it was not read")
+            }
+            return SubtitleSidecar(name: sidecar.name, format: sidecar.format, language: sidecar.language, file: file)
         }
     }
 

@@ -19,11 +19,12 @@ public struct TranscoderBuilder: PackageBuilder {
             }
             group.addTask {
                 defer { continuation.finish() }
-                let manifest = try await transcoder.transcode(
-                    TranscodeRequest(input: request.source, outputDirectory: request.output,
-                                     workDirectory: request.work, options: request.options, source: request.sourceFile,
-                                     logMetadata: request.jobId.map { ["wf.job.id": "\($0)"] } ?? [:]),
-                    progress: continuation)
+                var transcode = TranscodeRequest(input: request.source, outputDirectory: request.output,
+                                                 workDirectory: request.work, options: request.options,
+                                                 source: request.sourceFile,
+                                                 logMetadata: request.jobId.map { ["wf.job.id": "\($0)"] } ?? [:])
+                transcode.subtitles = request.subtitles
+                let manifest = try await transcoder.transcode(transcode, progress: continuation)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
                 let json = try? String(decoding: encoder.encode(manifest), as: UTF8.self)

@@ -66,6 +66,8 @@ public struct Job: Codable, Sendable, Hashable, Identifiable, FetchableRecord, M
     public var cancelRequested: Bool
     /// The source has left the inbox (archived, deleted, moved to failed): the same bytes dropped again are a new job.
     public var released: Bool
+    /// The text of the video's metadata sidecar (`STEM.json`, a JSON object), passed through as `metadata`.
+    public var metadata: String?
 
     /// The file name of the source, without its folders.
     public var sourceName: String { (sourcePath as NSString).lastPathComponent }

@@ -17,9 +17,11 @@ public struct JobPayload: Codable, Sendable, Hashable {
     public var createdAt: String
     public var startedAt: String?
     public var finishedAt: String?
+    /// The video's metadata sidecar (`STEM.json`), passed through as it was uploaded.
+    public var metadata: JSONValue?
 
     enum CodingKeys: String, CodingKey {
-        case id, source, state, attempts, error, encoder, progress, output, master, renditions
+        case id, source, state, attempts, error, encoder, progress, output, master, renditions, metadata
         case durationSeconds = "duration_seconds"
         case createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at"
     }
@@ -41,6 +43,7 @@ public struct JobPayload: Codable, Sendable, Hashable {
         createdAt = Self.iso(job.createdAt)
         startedAt = job.startedAt.map(Self.iso)
         finishedAt = job.finishedAt.map(Self.iso)
+        metadata = job.metadata.flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
     }
 
     static func iso(_ date: Date) -> String {

@@ -42,6 +42,9 @@ public protocol JobStore: Sendable {
     /// Statements the store has run since it was opened (`/metrics`: an idle daemon runs none).
     var statementsExecuted: Int { get }
 
+    /// The sidecars recorded with job `id`, by name.
+    func sidecars(job id: Int64) async throws -> [Sidecar]
+
     func job(_ id: Int64) async throws -> Job?
     /// Newest first, optionally only `state`, only ids below `cursor` when given (the next page), at most `limit`.
     func list(state: Job.State?, limit: Int, before cursor: Int64?) async throws -> [Job]

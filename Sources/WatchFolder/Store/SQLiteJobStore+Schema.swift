@@ -72,6 +72,22 @@ extension SQLiteJobStore {
                 t.add(column: "eta_seconds", .double)
             }
         }
+        // A video's sidecars (STEM.json, STEM[.LANG].srt/.vtt) and its metadata, recorded with the job.
+        migrator.registerMigration("v6-sidecars") { db in
+            try db.alter(table: "job") { t in t.add(column: "metadata", .text) }
+            try db.create(table: "sidecar") { t in
+                t.column("job_id", .integer).notNull().indexed().references("job", onDelete: .cascade)
+                t.column("name", .text).notNull().check { length($0) > 0 }
+                t.column("format", .text).notNull().check(sql: "format IN ('json', 'srt', 'vtt')")
+                t.column("language", .text)
+                t.column("bytes", .integer).notNull()
+                t.column("device", .integer).notNull()
+                t.column("inode", .integer).notNull()
+                t.column("mtime_ns", .integer).notNull()
+                t.column("error", .text)
+                t.primaryKey(["job_id", "name"])
+            }
+        }
         return migrator
     }
 }

@@ -71,17 +71,21 @@ public struct SQLiteJobStore: JobStore {
                     queued.inode = inode
                     queued.size = fingerprint.size
                     queued.mtimeNs = fingerprint.mtimeNanoseconds
+                    queued.metadata = file.metadata
                     queued.updatedAt = now
                     try queued.update(db)
+                    try Self.record(file.sidecars, job: queued.id ?? 0, db)
                     continue
                 }
                 var job = Job(sourcePath: file.relativePath, device: device, inode: inode, size: fingerprint.size,
                               mtimeNs: fingerprint.mtimeNanoseconds, now: now)
+                job.metadata = file.metadata
                 do {
                     try job.insert(db)
                 } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
                     continue  // the unique fingerprint index: already recorded (only the statement is undone)
                 }
+                try Self.record(file.sidecars, job: job.id ?? 0, db)
                 var event = JobEvent.make(.queued, for: job, now: now)
                 try event.insert(db)
                 created.append(job)
@@ -180,6 +184,9 @@ public struct SQLiteJobStore: JobStore {
                 job.nextAttemptAt = nil
                 job.masterLocation = nil  // outputLocation and manifest stay: a package already there is published, not rebuilt
                 job.released = false
+                // Sidecars stay in the failed folder: the retry is the video's alone (its metadata is kept). One the
+                // job could not use stays recorded, so the retry fails with the same reason until it is re-uploaded.
+                try db.execute(sql: "DELETE FROM sidecar WHERE job_id = ? AND error IS NULL", arguments: [id])
                 event = .queued
                 effect = restore
             }
@@ -189,6 +196,10 @@ public struct SQLiteJobStore: JobStore {
                                      placed: effect.placed, device: job.device, inode: job.inode, note: effect.note,
                                      now: now)
                 try row.insert(db)
+                for sidecar in try Sidecar.filter(Column("job_id") == id).fetchAll(db) {
+                    guard var row = Self.effect(effect, for: sidecar, now: now) else { continue }
+                    try row.insert(db)
+                }
             }
             job.updatedAt = now
             try job.update(db)
@@ -198,6 +209,36 @@ public struct SQLiteJobStore: JobStore {
             }
             return job
         }
+    }
+
+    /// Replaces the sidecars recorded with job `id`.
+    static func record(_ sidecars: [Sidecar], job id: Int64, _ db: Database) throws {
+        try Sidecar.filter(Column("job_id") == id).deleteAll(db)
+        for var sidecar in sidecars {
+            sidecar.jobId = id
+            try sidecar.insert(db)
+        }
+    }
+
+    /// The move or unlink of a sidecar that follows its video's `effect`: the same folder, the sidecar's own name and
+    /// identity. A sidecar goes to the failed folder as a plain move (the video's `.error.txt` says why); a restore
+    /// leaves sidecars where they are.
+    static func effect(_ effect: PlannedEffect, for sidecar: Sidecar, now: Date) -> FileEffect? {
+        guard sidecar.device != 0 || sidecar.inode != 0 else { return nil }  // never opened
+        let source = effect.source.deletingLastPathComponent().appendingPathComponent(sidecar.name)
+        let target = effect.target?.deletingLastPathComponent().appendingPathComponent(sidecar.name)
+        let kind: FileEffect.Kind
+        switch effect.kind {
+        case .archive, .fail: kind = .archive
+        case .delete: kind = .delete
+        case .restore: return nil
+        }
+        return FileEffect(jobId: sidecar.jobId, kind: kind, source: source, target: target, device: sidecar.device,
+                          inode: sidecar.inode, now: now)
+    }
+
+    public func sidecars(job id: Int64) async throws -> [Sidecar] {
+        try await pool.read { db in try Sidecar.filter(Column("job_id") == id).order(Column("name")).fetchAll(db) }
     }
 
     /// Seconds after which progress is reported even without crossing a 10 % step.
