@@ -111,7 +111,8 @@ public struct Transcoder: Sendable {
             source: source, name: name, info: info, rungs: rungs, encoder: encoder, options: options,
             workDirectory: request.workDirectory,
             thumbnailTimes: (0..<count).map { duration * (Double($0) + 0.5) / Double(count) },
-            posterTime: duration * 0.1)
+            posterTime: duration * 0.1,
+            storyboard: Storyboard(interval: Storyboard.interval(seconds: options.storyboardSeconds, duration: duration)))
         logger.debug("transcoding", metadata: [
             "wf.encoder": "\(encoder)", "wf.rungs": "\(rungs.map(\.name).joined(separator: ","))",
         ])
@@ -175,7 +176,11 @@ public struct Transcoder: Sendable {
             source: info, renditions: package, durationSeconds: result.outputSeconds, sourceDurationSeconds: sourceDuration,
             encoder: encoder, fallbackReason: fallbackReason, segmentFormat: options.packagedSegmentFormat.rawValue,
             segmentSeconds: options.segmentSeconds, hasAudio: result.hasAudio, thumbnails: result.thumbnails,
-            poster: result.poster, decodeErrors: result.decodeErrors,
+            poster: result.poster,
+            storyboard: result.storyboard.isEmpty ? nil : .init(
+                vtt: Storyboard.vttName, sheets: result.storyboard.filter { $0 != Storyboard.vttName },
+                intervalSeconds: result.storyboardInterval),
+            decodeErrors: result.decodeErrors,
             timings: .init(probeSeconds: probed.timeIntervalSince(started), transcodeSeconds: encoded.timeIntervalSince(probed),
                            packageSeconds: done.timeIntervalSince(encoded), totalSeconds: done.timeIntervalSince(started),
                            speed: result.outputSeconds / max(encoded.timeIntervalSince(probed), 0.001)))
