@@ -32,6 +32,9 @@ struct StoryboardTests {
         #expect(cues[99] == .init(start: 495, end: 500, sheet: "storyboard_01.jpg", x: 1440, y: 810, w: 160, h: 90))
         #expect(cues[100] == .init(start: 500, end: 503.2, sheet: "storyboard_02.jpg", x: 0, y: 0, w: 160, h: 90))
         #expect(Storyboard.timestamp(3723.5) == "01:02:03.500")
+        #expect(Storyboard.tileHeight(width: 1920, height: 1080) == 90)
+        #expect(Storyboard.tileHeight(width: 720, height: 1280) == 284)
+        #expect(Storyboard.tileHeight(width: 16, height: 4320) == 640)  // a sheet stays within JPEG's 65535 lines
     }
 
     @Test("a colour-changing clip: cues every storyboard_seconds, tiles inside their sheet, each tile the picture at its cue")

@@ -31,9 +31,13 @@ struct Storyboard: Sendable, Hashable {
     /// The name of sheet `index` (0-based): `storyboard_01.jpg`.
     static func sheetName(_ index: Int) -> String { String(format: "storyboard_%02d.jpg", index + 1) }
 
-    /// The tile height for pictures of `width`x`height` (square pixels): the display aspect at ``tileWidth``, even.
+    /// Tallest tile: a stranger's 16x4320 picture must not make a sheet taller than a JPEG may be (65535).
+    static let maxTileHeight = 4 * tileWidth
+
+    /// The tile height for pictures of `width`x`height` (square pixels): the display aspect at ``tileWidth``, even,
+    /// at most ``maxTileHeight``.
     static func tileHeight(width: Int, height: Int) -> Int {
-        max(2, Int((Double(tileWidth) * Double(height) / Double(max(1, width)) / 2).rounded()) * 2)
+        min(maxTileHeight, max(2, Int((Double(tileWidth) * Double(height) / Double(max(1, width)) / 2).rounded()) * 2))
     }
 
     /// `storyboard.vtt` for `duration` seconds of tiles `tileHeight` high: cue k from k x interval to the next (the

@@ -13,7 +13,10 @@ final class SpriteSheet {
     let columns: Int
     private var tiles: [Frame] = []
 
-    /// - Parameters: tileWidth, tileHeight: even sizes (the chroma of yuvj420p is half of each).
+    /// - Parameters:
+    ///   - tileWidth: even (the chroma of yuvj420p is half the size).
+    ///   - tileHeight: even.
+    ///   - columns: tiles per row.
     init(tileWidth: Int, tileHeight: Int, columns: Int) {
         self.tileWidth = tileWidth
         self.tileHeight = tileHeight
