@@ -104,6 +104,7 @@ struct ConfigTests {
             segment_seconds = 4
             segment_format = "fmp4"
             thumbnails = 5
+            storyboard_seconds = 12
             max_attempts = 7
             audio_bitrate = "192k"
             max_audio_tracks = 3
@@ -170,6 +171,7 @@ struct ConfigTests {
         #expect(o.segmentSeconds == 4)
         #expect(o.segmentFormat == .fmp4)
         #expect(o.thumbnails == 5)
+        #expect(o.storyboardSeconds == 12)
         #expect(o.audioBitrate == 192_000)
         #expect(o.maxAudioTracks == 3)
         // Highest rung first; maxrate/bufsize default to 1.07x/1.5x.
@@ -238,6 +240,10 @@ struct ConfigTests {
                     "config.toml:12: 'max_audio_tracks' in [transcode] must be at most 32, not 500")
         expectError(minimal + "\n[[transcode.ladder]]\nheight = 721\nvideo_bitrate = \"1M\"\n",
                     "config.toml:12: 'height' in [[transcode.ladder]] #1 must be even, not 721")
+        expectError(minimal + "\n[transcode]\nstoryboard_seconds = 0\n",
+                    "config.toml:12: 'storyboard_seconds' in [transcode] must be at least 1, not 0")
+        expectError(minimal + "\n[transcode]\nstoryboard_seconds = 601\n",
+                    "config.toml:12: 'storyboard_seconds' in [transcode] must be at most 600, not 601")
         expectError(minimal + "\n[inbox]\n", "config.toml:11: TOML syntax: Error while parsing table header: cannot redefine existing table 'inbox'")
     }
 

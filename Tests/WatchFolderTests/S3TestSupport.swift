@@ -61,6 +61,8 @@ enum S3Fixtures {
                                         directory.appendingPathComponent("thumbs/poster é 1.jpg").path])
         guard poster.status == 0 else { throw ToolFailure(description: "ffmpeg jpg: \(poster.stderr)") }
         try Data(#"{"title":"test"}"#.utf8).write(to: directory.appendingPathComponent("info.json"))
+        try Data("WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nthumbs/poster%20%C3%A9%201.jpg#xywh=0,0,160,90\n".utf8)
+            .write(to: directory.appendingPathComponent("storyboard.vtt"))
     }
 
     /// Writes `size` bytes of non-repeating data, 1 MiB at a time.

@@ -85,7 +85,7 @@ struct S3UnitTests {
 
     @Test func contentTypesAndCacheControl() {
         let types = ["m3u8": "application/vnd.apple.mpegurl", "ts": "video/mp2t", "m4s": "video/iso.segment",
-                     "mp4": "video/mp4", "jpg": "image/jpeg", "json": "application/json", "bin": "application/octet-stream"]
+                     "mp4": "video/mp4", "jpg": "image/jpeg", "vtt": "text/vtt", "json": "application/json", "bin": "application/octet-stream"]
         for (ext, type) in types { #expect(S3Object.contentType(forExtension: ext) == type) }
         #expect(S3Object.cacheControl(forExtension: "m4s") == "public, max-age=31536000, immutable")
         #expect(S3Object.cacheControl(forExtension: "jpg") == "public, max-age=31536000, immutable")

@@ -40,6 +40,7 @@ struct S3UploaderTests {
             if name.hasSuffix(".m3u8") { expectedType = "application/vnd.apple.mpegurl" }
             else if name.hasSuffix(".ts") { expectedType = "video/mp2t" }
             else if name.hasSuffix(".jpg") { expectedType = "image/jpeg" }
+            else if name.hasSuffix(".vtt") { expectedType = "text/vtt" }
             else { expectedType = "application/json" }
             #expect(object.content_type == expectedType, "\(name)")
             let short = name.hasSuffix(".m3u8") || name.hasSuffix(".json")

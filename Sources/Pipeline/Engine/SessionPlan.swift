@@ -16,4 +16,5 @@ struct SessionPlan {
     /// Thumbnail times in output seconds, ascending.
     var thumbnailTimes: [Double]
     var posterTime: Double
+    var storyboard: Storyboard
 }

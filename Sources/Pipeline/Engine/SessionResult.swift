@@ -16,4 +16,7 @@ struct SessionResult {
     var closedGapSeconds: Double
     var thumbnails: [String]
     var poster: String?
+    /// `storyboard_01.jpg`... then `storyboard.vtt`, relative to the package; empty when no picture was decoded.
+    var storyboard: [String]
+    var storyboardInterval: Double
 }

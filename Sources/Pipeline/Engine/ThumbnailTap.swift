@@ -2,6 +2,7 @@ import Foundation
 
 /// The thumbnails and the poster, taken from the video graph's `[thumb]` sink (BT.709 pictures at the output rate):
 /// each target time takes the first picture at or after it; targets past the last picture take the last one.
+/// The same pictures feed the ``StoryboardTap``.
 ///
 /// Not `Sendable`: it lives and dies on the thread that runs the job.
 final class ThumbnailTap {
@@ -14,11 +15,13 @@ final class ThumbnailTap {
     /// Written so far, relative to the work directory (`thumbnails/thumb_01.jpg`).
     private(set) var thumbnails: [String] = []
     private(set) var poster: String?
+    let storyboard: StoryboardTap
 
     init(plan: SessionPlan, outputs: SessionOutputs) throws(MediaError) {
         self.plan = plan
         self.outputs = outputs
         last = try Frame()
+        storyboard = try StoryboardTap(storyboard: plan.storyboard, workDirectory: plan.workDirectory, outputs: outputs)
     }
 
     /// Takes `frame` (pts in `timeBase`): keeps a reference and writes the poster or the next thumbnail when due.
@@ -30,13 +33,16 @@ final class ThumbnailTap {
         if next < plan.thumbnailTimes.count, t >= plan.thumbnailTimes[next] {
             try writeThumbnail()
         }
+        try storyboard.take(frame, seconds: t)
     }
 
-    /// Targets past the last decoded frame (a short or damaged source) take the last frame.
-    func finish() throws(MediaError) {
+    /// Targets past the last decoded frame (a short or damaged source) take the last frame; the storyboard's cues
+    /// end at `duration` (output seconds).
+    func finish(duration: Double) throws(MediaError) {
         guard haveFrame else { return }
         if poster == nil { try writePoster() }
         while next < plan.thumbnailTimes.count { try writeThumbnail() }
+        try storyboard.finish(duration: duration)
     }
 
     private func writeThumbnail() throws(MediaError) {

@@ -115,8 +115,8 @@ final class TranscodeSession {
         try video.flushEncoders()
         for audio in audios { try audio.flushEncoder() }
         try outputs.writeTrailers()
-        try thumbnails.finish()
         let rate = Double(frameRate.num) / Double(frameRate.den)
+        try thumbnails.finish(duration: Double(video.framesEncoded) / rate)
         try outputs.checkBound(seconds: Double(video.framesEncoded) / rate)
         if video.jumps > 0 {
             logger.info("timestamp jumps closed", metadata: [
@@ -130,7 +130,8 @@ final class TranscodeSession {
             declaredVideoSeconds: input.declaredSeconds(of: videoIndex),
             decodeErrors: video.decodeErrors + audioDecodeErrors,
             closedGapSeconds: video.closedGapSeconds,
-            thumbnails: thumbnails.thumbnails, poster: thumbnails.poster)
+            thumbnails: thumbnails.thumbnails, poster: thumbnails.poster,
+            storyboard: thumbnails.storyboard.files, storyboardInterval: plan.storyboard.interval)
     }
 
     /// The streams the plan names must be the ones the probe saw: the source may have been rewritten in place.

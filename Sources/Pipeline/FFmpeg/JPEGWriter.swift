@@ -6,13 +6,25 @@ enum JPEGWriter {
     /// Scales `frame` to `width`x`height` (full-range yuvj420p) and writes a JPEG to `path`.
     /// - Throws: ``MediaError`` from swscale, the mjpeg encoder, or the file write.
     static func write(_ frame: Frame, width: Int, height: Int, to path: String) throws(MediaError) {
+        try encode(try scaled(frame, width: width, height: height), to: path)
+    }
+
+    /// `frame` scaled to `width`x`height` in full-range yuvj420p (what ``encode(_:to:)`` takes).
+    /// - Throws: ``MediaError`` from swscale.
+    static func scaled(_ frame: Frame, width: Int, height: Int) throws(MediaError) -> Frame {
         guard let sws = sws_getContext(Int32(frame.width), Int32(frame.height), frame.pixelFormat,
                                        Int32(width), Int32(height), AV_PIX_FMT_YUVJ420P, Int32(SWS_BICUBIC), nil, nil, nil)
         else { throw MediaError(stage: "thumbnail", call: "sws_getContext", code: CAV_AVERROR(EINVAL)) }
         defer { sws_freeContext(sws) }
         let out = try Frame.picture(width: width, height: height, format: AV_PIX_FMT_YUVJ420P, stage: "thumbnail")
         try MediaError.check(sws_scale_frame(sws, out.raw, frame.raw), stage: "thumbnail", "sws_scale_frame")
+        return out
+    }
 
+    /// Writes `out`, a full-range yuvj420p picture, as a JPEG to `path`.
+    /// - Throws: ``MediaError`` from the mjpeg encoder or the file write.
+    static func encode(_ out: Frame, to path: String) throws(MediaError) {
+        let width = out.width, height = out.height
         let enc = try encoder(width: width, height: height)
         out.quality = quality
         out.pts = 0

@@ -57,6 +57,8 @@ public struct TranscodeOptions: Sendable, Hashable, Codable {
     public var segmentFormat: SegmentFormat
     /// How many evenly spaced thumbnails to write.
     public var thumbnails: Int
+    /// Seconds between the storyboard's tiles (widened so that a long source has at most 400).
+    public var storyboardSeconds: Int = 5
     /// AAC bitrate, bits per second.
     public var audioBitrate: Int
     /// Most audio streams of a source that become audio renditions (`max_audio_tracks`, 1...32); the streams after
@@ -79,6 +81,7 @@ public struct TranscodeOptions: Sendable, Hashable, Codable {
         segmentSeconds: Double = 6,
         segmentFormat: SegmentFormat = .ts,
         thumbnails: Int = 10,
+        storyboardSeconds: Int = 5,
         audioBitrate: Int = 128_000,
         hardware: HardwarePreference = .auto,
         limits: Limits = Limits(),
@@ -89,6 +92,7 @@ public struct TranscodeOptions: Sendable, Hashable, Codable {
         self.segmentSeconds = segmentSeconds
         self.segmentFormat = segmentFormat
         self.thumbnails = thumbnails
+        self.storyboardSeconds = storyboardSeconds
         self.audioBitrate = audioBitrate
         self.hardware = hardware
         self.limits = limits

@@ -58,6 +58,16 @@ public struct PackageManifest: Sendable, Codable, Hashable {
         }
     }
 
+    /// The storyboard: WebVTT cues pointing into JPEG sprite sheets (`#xywh=x,y,w,h`).
+    public struct Storyboard: Sendable, Codable, Hashable {
+        /// Relative path: `storyboard.vtt`.
+        public var vtt: String
+        /// Relative paths: `storyboard_01.jpg`...
+        public var sheets: [String]
+        /// Seconds between cues (`storyboard_seconds`, widened for long sources).
+        public var intervalSeconds: Double
+    }
+
     /// Seconds spent in each phase.
     public struct Timings: Sendable, Codable, Hashable {
         public var probeSeconds: Double
@@ -97,12 +107,15 @@ public struct PackageManifest: Sendable, Codable, Hashable {
     public var thumbnails: [String]
     /// Relative path: `poster.jpg`.
     public var poster: String?
+    /// Absent in packages without a decoded picture, and in those written before storyboards.
+    public var storyboard: Storyboard?
     /// Damaged packets or frames skipped while decoding.
     public var decodeErrors: Int
     public var timings: Timings
 
     enum CodingKeys: String, CodingKey {
         case version, jobID = "job_id", source, renditions, durationSeconds, sourceDurationSeconds, encoder, fallbackReason
-        case segmentFormat, segmentSeconds, hasAudio, audioRenditions, audioStreamsIgnored, master, thumbnails, poster, decodeErrors, timings
+        case segmentFormat, segmentSeconds, hasAudio, audioRenditions, audioStreamsIgnored, master, thumbnails, poster, storyboard
+        case decodeErrors, timings
     }
 }

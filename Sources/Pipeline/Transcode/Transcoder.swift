@@ -116,7 +116,8 @@ public struct Transcoder: Sendable {
             source: source, name: name, info: info, rungs: rungs, audioTracks: audio.tracks, encoder: encoder, options: options,
             workDirectory: request.workDirectory,
             thumbnailTimes: (0..<count).map { duration * (Double($0) + 0.5) / Double(count) },
-            posterTime: duration * 0.1)
+            posterTime: duration * 0.1,
+            storyboard: Storyboard(interval: Storyboard.interval(seconds: options.storyboardSeconds, duration: duration)))
         logger.debug("transcoding", metadata: [
             "wf.encoder": "\(encoder)", "wf.rungs": "\(rungs.map(\.name).joined(separator: ","))",
         ])
@@ -182,7 +183,11 @@ public struct Transcoder: Sendable {
             segmentSeconds: options.segmentSeconds, hasAudio: result.audioTracks.isEmpty ? result.hasAudio : !package.audio.isEmpty,
             audioRenditions: result.audioTracks.isEmpty ? nil : package.audio,
             audioStreamsIgnored: audio.ignored > 0 ? audio.ignored : nil, thumbnails: result.thumbnails,
-            poster: result.poster, decodeErrors: result.decodeErrors,
+            poster: result.poster,
+            storyboard: result.storyboard.isEmpty ? nil : .init(
+                vtt: Storyboard.vttName, sheets: result.storyboard.filter { $0 != Storyboard.vttName },
+                intervalSeconds: result.storyboardInterval),
+            decodeErrors: result.decodeErrors,
             timings: .init(probeSeconds: probed.timeIntervalSince(started), transcodeSeconds: encoded.timeIntervalSince(probed),
                            packageSeconds: done.timeIntervalSince(encoded), totalSeconds: done.timeIntervalSince(started),
                            speed: result.outputSeconds / max(encoded.timeIntervalSince(probed), 0.001)))

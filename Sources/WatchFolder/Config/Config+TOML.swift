@@ -46,6 +46,7 @@ extension Config {
         line("segment_format", quoted(transcode.options.segmentFormat.rawValue))
         line("hdr", quoted(transcode.options.hdr.rawValue))
         line("thumbnails", String(transcode.options.thumbnails))
+        line("storyboard_seconds", String(transcode.options.storyboardSeconds))
         line("max_attempts", String(transcode.maxAttempts))
         line("audio_bitrate", quoted(Bitrate.format(transcode.options.audioBitrate)))
         line("max_audio_tracks", String(transcode.options.maxAudioTracks))

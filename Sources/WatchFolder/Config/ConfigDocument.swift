@@ -168,6 +168,7 @@ struct ConfigDocument {
             options.segmentFormat = segmentFormat ?? options.segmentFormat
         }
         options.thumbnails = try reader.int("thumbnails", min: 0, max: 100) ?? options.thumbnails
+        options.storyboardSeconds = try reader.int("storyboard_seconds", min: 1, max: 600) ?? options.storyboardSeconds
         options.audioBitrate = try reader.bitrate("audio_bitrate") ?? options.audioBitrate
         options.maxAudioTracks = try reader.int("max_audio_tracks", min: 1, max: 32) ?? options.maxAudioTracks
         options.ladder = try ladder(in: &reader) ?? options.ladder
