@@ -150,7 +150,8 @@ struct AudioLanguagesTests {
             #expect(master.contains(#"CODECS="avc1."#) && master.contains(#",mp4a.40.2""#))
             #expect(try await Self.streams(out.appendingPathComponent("90p/index.m3u8").path, "codec_type") == ["video", "audio"])
             let entries = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
-            #expect(entries == ["90p", "manifest.json", "master.m3u8", "poster.jpg", "thumbnails"])
+            #expect(entries == ["90p", "manifest.json", "master.m3u8", "poster.jpg", "storyboard.vtt", "storyboard_01.jpg",
+                                "thumbnails"])
             #expect(manifest.audioRenditions == nil && manifest.audioStreamsIgnored == nil && manifest.hasAudio)
         }
     }
