@@ -196,13 +196,17 @@ enum Clips {
 }
 
 extension DaemonProcess {
-    /// A counter from the daemon's `/metrics` (the status server's address is on its stdout).
-    func metric(_ name: String) async throws -> Double? {
+    /// The status server's address, as the daemon says it on stdout (`http://127.0.0.1:PORT`, no trailing slash).
+    func dashboardRoot() async throws -> String {
         try await waitUntil("the daemon says where the dashboard is", timeout: 20) { stdout.contains("dashboard at http://") }
         let line = try #require(stdout.split(separator: "\n").first { $0.contains("dashboard at ") })
-        let start = try #require(line.range(of: "http://")).lowerBound
-        let root = String(line[start...]).trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        let body = try await tool("curl", ["-s", "--max-time", "20", root + "/metrics"]).stdout
+        return String(line[try #require(line.range(of: "http://")).lowerBound...])
+            .trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+    }
+
+    /// A counter from the daemon's `/metrics`.
+    func metric(_ name: String) async throws -> Double? {
+        let body = try await tool("curl", ["-s", "--max-time", "20", try await dashboardRoot() + "/metrics"]).stdout
         return body.split(separator: "\n").first { $0.hasPrefix(name + " ") }
             .flatMap { Double($0.split(separator: " ").last ?? "") }
     }

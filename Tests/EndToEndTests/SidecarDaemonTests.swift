@@ -21,10 +21,7 @@ import Testing
             text = text.replacingOccurrences(of: "listen = \"127.0.0.1:0\"", with: "listen = \"127.0.0.1:0\"\ntoken = \"\(Self.token)\"")
             try text.write(to: f.config, atomically: true, encoding: .utf8)
             let daemon = try await DaemonProcess.start(config: f.config)
-            try await waitUntil("the daemon says where the dashboard is", timeout: 20) { daemon.stdout.contains("dashboard at http://") }
-            let line = try #require(daemon.stdout.split(separator: "\n").first { $0.contains("dashboard at ") })
-            let root = String(line[try #require(line.range(of: "http://")).lowerBound...])
-                .trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            let root = try await daemon.dashboardRoot()
 
             try Data(Self.metadata.utf8).write(to: f.inbox.appendingPathComponent("clip.json"))
             try Clips.drop(try await Clips.shared(), at: f.inbox.appendingPathComponent("clip.mp4"))

@@ -33,10 +33,7 @@ import Testing
             text = text.replacingOccurrences(of: "listen = \"127.0.0.1:0\"", with: "listen = \"127.0.0.1:0\"\ntoken = \"\(Self.token)\"")
             try text.write(to: folders.config, atomically: true, encoding: .utf8)
             let daemon = try await DaemonProcess.start(config: folders.config)
-            try await waitUntil("the daemon says where the dashboard is", timeout: 20) { daemon.stdout.contains("dashboard at http://") }
-            let line = try #require(daemon.stdout.split(separator: "\n").first { $0.contains("dashboard at ") })
-            let url = try #require(line.range(of: "http://")).lowerBound
-            let root = String(line[url...]).trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            let root = try await daemon.dashboardRoot()
             let auth = ["-H", "Authorization: Bearer \(Self.token)"]
 
             #expect(try await curl(root + "/api/health").status == 200)
@@ -92,10 +89,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let folders = try DaemonFolders(root: dir)
             let daemon = try await DaemonProcess.start(config: folders.config, openFiles: 512)
-            try await waitUntil("the daemon says where the dashboard is", timeout: 20) { daemon.stdout.contains("dashboard at http://") }
-            let line = try #require(daemon.stdout.split(separator: "\n").first { $0.contains("dashboard at ") })
-            let root = String(line[try #require(line.range(of: "http://")).lowerBound...])
-                .trimmingCharacters(in: CharacterSet(charactersIn: "/ "))
+            let root = try await daemon.dashboardRoot()
             let port = try #require(Int(root.split(separator: ":").last ?? ""))
 
             // Connected one after another; a daemon out of descriptors stops accepting, and then connecting
