@@ -135,13 +135,10 @@ extension Scheduler {
     /// Opens the job's subtitle sidecars beside its source, beneath the inbox, each checked against what intake
     /// recorded (a sidecar replaced or rewritten since is not read).
     static func openSubtitles(_ sidecars: [Sidecar], of job: Job, inbox: URL) throws -> [SubtitleSidecar] {
-        let name = (job.sourcePath as NSString).lastPathComponent
-        let folder = String(job.sourcePath.dropLast(name.count))
-        return try sidecars.filter { $0.format != "json" }.map { sidecar in
-            let file = try SourceFile.open(folder + sidecar.name, beneath: inbox)
-            let s = file.status
-            guard Int64(bitPattern: s.device) == sidecar.device, Int64(bitPattern: s.inode) == sidecar.inode,
-                  s.size == sidecar.bytes, s.mtimeNanoseconds == sidecar.mtimeNs else {
+        try sidecars.filter { $0.format != "json" }.map { sidecar in
+            let file = try SourceFile.open(SQLiteJobStore.renamed(job.sourcePath, to: sidecar.name), beneath: inbox)
+            guard isSame(file, device: sidecar.device, inode: sidecar.inode, size: sidecar.bytes,
+                         mtimeNs: sidecar.mtimeNs) else {
                 throw PipelineError(.refusedInput, file: sidecar.name,
                                     "the sidecar changed since it was recorded (replaced or rewritten); it was not read")
             }
@@ -151,9 +148,14 @@ extension Scheduler {
 
     /// True when `file` is the job's recorded file: same device, inode, size and modification time.
     static func isRecorded(_ file: SourceFile, _ job: Job) -> Bool {
+        isSame(file, device: job.device, inode: job.inode, size: job.size, mtimeNs: job.mtimeNs)
+    }
+
+    /// True when `file` is the one recorded with this device, inode, size and modification time.
+    private static func isSame(_ file: SourceFile, device: Int64, inode: Int64, size: Int64, mtimeNs: Int64) -> Bool {
         let s = file.status
-        return Int64(bitPattern: s.device) == job.device && Int64(bitPattern: s.inode) == job.inode && s.size == job.size
-            && s.mtimeNanoseconds == job.mtimeNs
+        return Int64(bitPattern: s.device) == device && Int64(bitPattern: s.inode) == inode && s.size == size
+            && s.mtimeNanoseconds == mtimeNs
     }
 
     /// Retries with backoff (at least `notBefore` seconds), or fails for good after the last attempt.
