@@ -22,7 +22,9 @@ Four things are added around moto (nothing else is changed):
    (400 XAmzContentSHA256Mismatch), so every upload path's payload hash is verified.
 4. Fault injection (`POST /_peer/faults`, JSON list of rules, added to the current ones): answer `status` (e.g. 503 SlowDown) to the next
    `count` requests matching `method` and a substring of the target, or hold them `delay` seconds first (given up
-   at once if the client goes away); with `after`, not before a request whose target contains it has arrived.
+   at once if the client goes away); with `after`, not before a request whose target contains it has arrived;
+   with `until_ended` (and `until_ended_count`, default 1), held until that many other requests whose target
+   contains it have ended (at most `delay` seconds, 60 by default).
 
 Inspection endpoints (answered from moto through boto3 with the admin keys, an oracle independent of the client
 under test): `GET /_peer/objects?bucket=B` (key, size, etag, content type, cache control),
@@ -195,7 +197,11 @@ def middleware(app):
                     break
         if rule and rule.get("after"):
             _hold(environ, 60, until=lambda: any(e["event"] == "start" and rule["after"] in e["target"] for e in list(_log)))
-        if rule and rule.get("delay"):
+        if rule and rule.get("until_ended"):
+            want, other = rule.get("until_ended_count", 1), rule["until_ended"]
+            _hold(environ, rule.get("delay") or 60, until=lambda: sum(
+                1 for e in list(_log) if e["event"] == "end" and other in e["target"] and e["target"] != target) >= want)
+        elif rule and rule.get("delay"):
             _hold(environ, rule["delay"])
         if rule and rule.get("status"):
             length = int(environ.get("CONTENT_LENGTH") or 0)

@@ -45,7 +45,8 @@ public final class MotoPeer: Sendable {
     }
     /// Answer `status` (and S3 error `code`) to the next `count` requests with `method` (any when nil) whose
     /// target contains `match`, or hold them `delay` seconds first; with `after`, not before a request whose target
-    /// contains `after` has reached the peer (an order a test needs, whatever the machine's load).
+    /// contains `after` has reached the peer (an order a test needs, whatever the machine's load); with `untilEnded`,
+    /// held until `untilEndedCount` other requests whose target contains it have ended (at most `delay`, else 60 s).
     public struct Fault: Codable, Sendable {
         public var method: String?
         public var match: String
@@ -54,9 +55,16 @@ public final class MotoPeer: Sendable {
         public var code: String?
         public var delay: Double?
         public var after: String?
+        public var untilEnded: String?
+        public var untilEndedCount: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case method, match, count, status, code, delay, after
+            case untilEnded = "until_ended", untilEndedCount = "until_ended_count"
+        }
 
         public init(method: String? = nil, match: String, count: Int, status: Int? = nil, code: String? = nil,
-                    delay: Double? = nil, after: String? = nil) {
+                    delay: Double? = nil, after: String? = nil, untilEnded: String? = nil, untilEndedCount: Int? = nil) {
             self.method = method
             self.match = match
             self.count = count
@@ -64,6 +72,8 @@ public final class MotoPeer: Sendable {
             self.code = code
             self.delay = delay
             self.after = after
+            self.untilEnded = untilEnded
+            self.untilEndedCount = untilEndedCount
         }
     }
 

@@ -229,10 +229,12 @@ struct S3UploaderTests {
         let big = package.appendingPathComponent("big.mp4")
         try S3Fixtures.bigFile(big, size: 40 << 20)
         for i in 0..<3 { try Data(repeating: UInt8(i), count: 5000).write(to: package.appendingPathComponent("s\(i).ts")) }
-        // Hold part 1 and one segment a moment: the other parts and segments must get through meanwhile.
+        // Hold part 1 until two other parts have been stored, and one segment until the two others have: an uploader
+        // that sends one at a time keeps them held for 60 s and ends them first, whatever the machine's load.
         try await peer.addFaults([
-            .init(method: "PUT", match: "/\(bucket)/m/big.mp4?partNumber=1&", count: 1, delay: 1.5),
-            .init(method: "PUT", match: "/\(bucket)/m/s0.ts", count: 1, delay: 1.5),
+            .init(method: "PUT", match: "/\(bucket)/m/big.mp4?partNumber=1&", count: 1,
+                  untilEnded: "/\(bucket)/m/big.mp4?partNumber=", untilEndedCount: 2),
+            .init(method: "PUT", match: "/\(bucket)/m/s0.ts", count: 1, untilEnded: "/\(bucket)/m/s", untilEndedCount: 2),
         ])
 
         let uploader = try S3Uploader(config: peer.config(bucket: bucket), logger: S3Fixtures.logger, environment: [:])
