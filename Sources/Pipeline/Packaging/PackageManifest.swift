@@ -58,6 +58,33 @@ public struct PackageManifest: Sendable, Codable, Hashable {
         }
     }
 
+    /// One subtitle rendition: `#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs"` in the master, an AdaptationSet in
+    /// `manifest.mpd`. Made from a text subtitle stream of the source or from a sidecar file (`clip.pt-BR.srt`).
+    public struct SubtitleRendition: Sendable, Codable, Hashable {
+        /// `subs_en`, `subs_pt-BR`, `subs_en_2`, `subs_und`: also the folder of its playlist and segments.
+        public var name: String
+        /// BCP 47 (`en`, `pt-BR`, `und`): the LANGUAGE attribute.
+        public var language: String
+        /// The NAME attribute: the stream's title, else the language's English name, else `Subtitles N`.
+        public var title: String
+        /// The DEFAULT attribute.
+        public var isDefault: Bool
+        /// The source stream it was made from; nil for a sidecar.
+        public var sourceStreamIndex: Int?
+        /// The sidecar file it was made from (`clip.en.srt`); nil for a stream of the source.
+        public var sidecar: String?
+        /// Relative path of its media playlist of WebVTT segments: `subs_en/index.m3u8`.
+        public var playlist: String
+        public var segments: Int
+        /// Relative path of the whole track as one WebVTT file (what `manifest.mpd` points at): `subs_en/subtitles.vtt`.
+        public var vtt: String
+        public var cues: Int
+
+        enum CodingKeys: String, CodingKey {
+            case name, language, title, isDefault = "default", sourceStreamIndex, sidecar, playlist, segments, vtt, cues
+        }
+    }
+
     /// The storyboard: WebVTT cues pointing into JPEG sprite sheets (`#xywh=x,y,w,h`).
     public struct Storyboard: Sendable, Codable, Hashable {
         /// Relative path: `storyboard.vtt`.
@@ -101,8 +128,15 @@ public struct PackageManifest: Sendable, Codable, Hashable {
     public var audioRenditions: [AudioRendition]?
     /// Audio streams of the source left out because it has more than `max_audio_tracks`; absent when none.
     public var audioStreamsIgnored: Int?
+    /// The subtitle renditions; absent when there are none.
+    public var subtitleRenditions: [SubtitleRendition]?
     /// Relative path of the master playlist: `master.m3u8`.
     public var master: String = "master.m3u8"
+    /// Relative path of the DASH manifest (`manifest.mpd`, fMP4 packages with `[outbox] dash` on); absent otherwise.
+    public var dash: String?
+    /// Every file of the package but `manifest.json` itself, as relative paths, sorted; absent in packages written
+    /// before it was listed.
+    public var files: [String]?
     /// Relative paths: `thumbnails/thumb_01.jpg`...
     public var thumbnails: [String]
     /// Relative path: `poster.jpg`.
@@ -115,7 +149,8 @@ public struct PackageManifest: Sendable, Codable, Hashable {
 
     enum CodingKeys: String, CodingKey {
         case version, jobID = "job_id", source, renditions, durationSeconds, sourceDurationSeconds, encoder, fallbackReason
-        case segmentFormat, segmentSeconds, hasAudio, audioRenditions, audioStreamsIgnored, master, thumbnails, poster, storyboard
+        case segmentFormat, segmentSeconds, hasAudio, audioRenditions, audioStreamsIgnored, subtitleRenditions, master, dash, files
+        case thumbnails, poster, storyboard
         case decodeErrors, timings
     }
 }
