@@ -14,7 +14,7 @@ import Testing
             let id = try #require(job.id)
             try await withStatusServer(bench.server()) { client async throws in
                 let url = "http://127.0.0.1:\(client.port)/api/events"
-                let live = try RunningProcess("curl", ["-sN", "--max-time", "30", url])
+                let live = try RunningProcess("curl", ["-sN", "--max-time", "120", url])
                 #expect(await live.waitFor(": watchfolder events after 1\n"))
                 _ = try await bench.store.claimNext(now: Date())  // event 2: job.started
                 #expect(await live.waitFor("id: 2\nevent: job.started\ndata: {"), "\(live.output)")
@@ -31,7 +31,7 @@ import Testing
                 // While nobody listens: publishing (no event) and completed (event 4).
                 _ = try await bench.store.transition(id, .publishing(location: dir.path, encoder: "libx264", manifest: nil))
                 _ = try await bench.store.transition(id, .completed(location: dir.path, master: nil, effect: nil))
-                let resumed = try RunningProcess("curl", ["-sN", "--max-time", "30", "-H", "Last-Event-ID: 2", url])
+                let resumed = try RunningProcess("curl", ["-sN", "--max-time", "120", "-H", "Last-Event-ID: 2", url])
                 #expect(await resumed.waitFor("id: 4\nevent: job.completed\n"), "\(resumed.output)")
                 let replay = resumed.output
                 let three = try #require(replay.range(of: "id: 3\n")), four = try #require(replay.range(of: "id: 4\n"))
