@@ -141,6 +141,36 @@ import Glibc
         }
     }
 
+    /// Subtitle renditions (and audio) as another builder's manifest lists them: language, NAME (title, else the
+    /// folder name) and default, in the manifest's order; a package without any has neither key.
+    @Test func subtitleTracksAreListedLikeAudio() async throws {
+        try await withTempDir { dir in
+            let bench = try StatusBench(root: dir)
+            try await bench.drop("subs.mp4")
+            try await bench.drop("plain.mp4")
+            let package = bench.config.outbox.path.appendingPathComponent("subs")
+            try FileManager.default.createDirectory(at: package, withIntermediateDirectories: true)
+            let subs = try await bench.completeByHand(package: package, manifest: """
+                {"subtitleRenditions":[{"name":"subs_pt-BR","language":"pt-BR","title":"Português","default":true,"vtt":"subs_pt-BR/subtitles.vtt"},
+                                       {"name":"subs_en","language":"en"}],
+                 "audioRenditions":[]}
+                """)
+            let plainPackage = bench.config.outbox.path.appendingPathComponent("plain")
+            try FileManager.default.createDirectory(at: plainPackage, withIntermediateDirectories: true)
+            let plain = try await bench.completeByHand(package: plainPackage, manifest: #"{"poster":"poster.jpg"}"#)
+            try await withStatusServer(bench.server()) { client async throws in
+                let body = try await client.get("/api/jobs/\(subs.id!)").json()
+                let tracks = try #require(body["subtitles"] as? [[String: Any]], "\(body)")
+                #expect(tracks.map { $0["language"] as? String } == ["pt-BR", "en"])
+                #expect(tracks.map { $0["name"] as? String } == ["Português", "subs_en"])
+                #expect(tracks.map { $0["default"] as? Bool } == [true, false])
+                #expect(body["audio"] == nil, "an empty list is not shown")
+                let other = try await client.get("/api/jobs/\(plain.id!)").json()
+                #expect(other["audio"] == nil && other["subtitles"] == nil && other["storyboard"] == nil, "\(other)")
+            }
+        }
+    }
+
     /// The storyboard file is served only up to its bound (1 MiB for a VTT).
     @Test func anOversizedStoryboardIsNotServed() async throws {
         try await withTempDir { dir in
