@@ -74,6 +74,9 @@ import Testing
             #expect(hover.last?["pos"] as? String == "-480px 0px", "the last of 4 one-second tiles: \(hover)")
             #expect(hover.map { $0["time"] as? String } == ["0:00", "0:03"])
             #expect(parsed["left"] as? String == "none", "the tile hides when the pointer leaves")
+            let keyboard = try #require(parsed["keyboard"] as? [String: Any])
+            #expect(keyboard["display"] as? String == "block", "\(keyboard)")
+            #expect((keyboard["pos"] as? String)?.hasPrefix("-640px") == true, "End shows the last tile: \(keyboard)")
             let sheet = try #require(parsed["sheet"] as? [Int], "the sheet did not load in the browser")
             #expect(sheet.first ?? 0 >= 160)
             #expect(parsed["fetches"] as? Int == 1, "storyboard.vtt is fetched once")
@@ -125,6 +128,14 @@ import Testing
     call("Input.dispatchMouseEvent", type="mouseMoved", x=2, y=2)
     time.sleep(0.2)
     out["left"] = evaluate(TILE)["display"]
+    # The keyboard: the scrub bar, focused, End moves it to the end, and the last tile shows.
+    evaluate("document.querySelector('#job-%s .scrub').focus()" % job)
+    for kind in ("keyDown", "keyUp"):
+        call("Input.dispatchKeyEvent", type=kind, key="End", code="End", windowsVirtualKeyCode=35, nativeVirtualKeyCode=35)
+    wait = time.time() + 20
+    while time.time() < wait and evaluate(TILE)["display"] != "block":
+        time.sleep(0.05)
+    out["keyboard"] = evaluate(TILE)
     sheet_url = out["hover"][-1]["bg"][5:-2] if out["hover"] and out["hover"][-1]["bg"] else ""
     out["sheet"] = call("Runtime.evaluate", awaitPromise=True, returnByValue=True, expression="""new Promise(done => {
       const i = new Image(); i.onload = () => done([i.naturalWidth, i.naturalHeight]); i.onerror = () => done(null); i.src = %s; })""" % json.dumps(sheet_url))["result"].get("value")

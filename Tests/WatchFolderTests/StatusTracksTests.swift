@@ -171,6 +171,30 @@ import Glibc
         }
     }
 
+    /// A package on S3/CloudFront: its storyboard files are redirects beside its master, like its pictures; names
+    /// the manifest does not list are still not.
+    @Test func aPublishedPackagesStoryboardIsARedirect() async throws {
+        try await withTempDir { dir in
+            let bench = try StatusBench(root: dir)
+            try await bench.drop("cdn.mp4")
+            let id = try #require(try await bench.store.claimNext(now: Date())?.id)
+            let manifest = #"{"storyboard":{"vtt":"storyboard.vtt","sheets":["storyboard_01.jpg"],"intervalSeconds":5}}"#
+            try await bench.store.transition(id, .publishing(location: "https://cdn.example/p/cdn", encoder: "libx264", manifest: manifest))
+            try await bench.store.transition(id, .completed(location: "https://cdn.example/p/cdn", master: "https://cdn.example/p/cdn/master.m3u8",
+                                                            effect: nil))
+            try await withStatusServer(bench.server()) { client async throws in
+                let body = try await client.get("/api/jobs/\(id)").json()
+                #expect((body["storyboard"] as? [String: Any])?["vtt"] as? String == "/api/jobs/\(id)/storyboard/storyboard.vtt")
+                for file in ["storyboard.vtt", "storyboard_01.jpg"] {
+                    let response = try await client.get("/api/jobs/\(id)/storyboard/\(file)")
+                    #expect(response.status == .found, "\(file)")
+                    #expect(response.headers[.location] == "https://cdn.example/p/cdn/\(file)")
+                }
+                #expect(try await client.get("/api/jobs/\(id)/storyboard/master.m3u8").status == .notFound)
+            }
+        }
+    }
+
     /// The storyboard file is served only up to its bound (1 MiB for a VTT).
     @Test func anOversizedStoryboardIsNotServed() async throws {
         try await withTempDir { dir in
