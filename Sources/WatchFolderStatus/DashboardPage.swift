@@ -47,6 +47,12 @@ enum DashboardPage {
         .poster{width:160px;max-width:40vw;border-radius:6px;border:1px solid var(--line)}
         .thumbs{display:flex;gap:4px;overflow-x:auto;max-width:100%;min-width:0;flex:1 1 200px}.thumbs img{height:54px;border-radius:4px;border:1px solid var(--line)}
         .renditions{margin:6px 0 0;padding:0;list-style:none;display:flex;flex-wrap:wrap;gap:6px}.renditions li{font-size:.85rem;border:1px solid var(--line);border-radius:6px;padding:1px 6px}
+        .tracks{display:flex;flex-wrap:wrap;gap:6px;align-items:baseline;margin-top:6px}.tracks .kind{color:var(--muted);font-size:.85rem}
+        .tracks ul{margin:0;padding:0;list-style:none;display:flex;flex-wrap:wrap;gap:6px}.tracks li{font-size:.85rem;border:1px solid var(--line);border-radius:6px;padding:1px 6px}.tracks li.default{font-weight:600}
+        .preview{position:relative;width:160px;max-width:40vw;display:flex;flex-direction:column;gap:4px}.preview .poster{width:100%;max-width:none}
+        .scrub{width:100%;margin:0;accent-color:var(--accent);cursor:col-resize}
+        .tile{position:absolute;left:0;top:0;display:none;max-width:100%;border:1px solid var(--line);border-radius:6px;background-repeat:no-repeat;box-shadow:0 2px 8px #0008;pointer-events:none;z-index:1}
+        .tile span{position:absolute;left:0;bottom:0;background:#000b;color:#fff;font-size:.8rem;padding:0 5px;border-radius:0 4px 0 0}
         .url{display:flex;gap:6px;margin-top:8px;width:100%}.url input{flex:1;min-width:0;font:inherit;font-size:.85rem;padding:6px;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg)}
         button{font:inherit;padding:6px 14px;border-radius:6px;border:1px solid var(--accent);background:var(--accent);color:#fff;cursor:pointer}
         @media (prefers-color-scheme:dark){button{color:#0b1a33}}
@@ -122,7 +128,7 @@ enum DashboardPage {
             li.append($("button", { type: "button", class: "secondary", "aria-label": "Cancel " + name(job.source), onclick: () => act(job, "cancel") }, "Cancel"));
           if (job.state === "completed") {
             const media = $("div", { class: "media" });
-            if (job.poster) media.append($("img", { class: "poster", src: job.poster, alt: "Poster of " + name(job.source), loading: "lazy" }));
+            if (job.poster || job.storyboard) media.append(preview(job));
             if (job.thumbnails && job.thumbnails.length) {
               const strip = $("div", { class: "thumbs", role: "group", "aria-label": "Thumbnails of " + name(job.source) });
               job.thumbnails.forEach((t, i) => strip.append($("img", { src: t, alt: "Thumbnail " + (i + 1), loading: "lazy" })));
@@ -134,6 +140,8 @@ enum DashboardPage {
               job.renditions.forEach(r => list.append($("li", { text: r.name + (r.width ? " " + r.width + "×" + r.height : "") + (r.bitrate ? " · " + Math.round(r.bitrate / 1000) + " kb/s" : "") })));
               li.append(list);
             }
+            if (job.audio && job.audio.length) li.append(tracks("Audio", "Audio languages", job.audio));
+            if (job.subtitles && job.subtitles.length) li.append(tracks("Subtitles", "Subtitle tracks", job.subtitles));
             const t = job.timings || {};
             li.append($("p", { class: "meta", text: [t.duration_seconds != null ? "took " + dur(t.duration_seconds) : "", job.speed ? job.speed.toFixed(2) + "× realtime" : "", t.finished_at ? "finished " + new Date(t.finished_at).toLocaleString() : ""].filter(Boolean).join(" · ") }));
             const master = job.master_url || job.master;
@@ -143,6 +151,81 @@ enum DashboardPage {
             }
           }
           return li;
+        }
+
+        // Audio languages or subtitle tracks: NAME (language), the default one marked. Names are a stranger's text:
+        // they only ever go in as textContent.
+        function tracks(kind, label, list) {
+          const ul = $("ul", { "aria-label": label });
+          for (const t of list)
+            ul.append($("li", { class: t.default ? "default" : null, text: (t.name || t.language || "?") + (t.language && t.language !== t.name ? " (" + t.language + ")" : "") + (t.default ? " · default" : "") }));
+          return $("div", { class: "tracks" }, $("span", { class: "kind", text: kind }), ul);
+        }
+
+        // storyboard.vtt: cues "start --> end" then "sheet.jpg#xywh=x,y,w,h" (sheet relative to the VTT). Only
+        // http(s) sheets of the VTT's own origin are kept.
+        function parseVTT(text, base) {
+          const origin = new URL(base).origin, cues = [];
+          const secs = s => s.split(":").reduce((a, v) => a * 60 + Number(v), 0);
+          const lines = String(text).replace(/\r\n?/g, "\n").split("\n");
+          for (let i = 0; i + 1 < lines.length; i++) {
+            const m = /^\s*((?:\d+:)?\d{1,2}:\d{2}(?:\.\d+)?)\s+-->\s+((?:\d+:)?\d{1,2}:\d{2}(?:\.\d+)?)/.exec(lines[i]);
+            if (!m) continue;
+            const ref = lines[i + 1].trim(), hash = ref.lastIndexOf("#xywh=");
+            if (hash < 0) continue;
+            const [x, y, w, h] = ref.slice(hash + 6).split(",").map(Number);
+            if (![x, y, w, h].every(n => Number.isFinite(n) && n >= 0) || !w || !h) continue;
+            let url; try { url = new URL(ref.slice(0, hash), base); } catch { continue; }
+            if (!["http:", "https:"].includes(url.protocol) || url.origin !== origin) continue;
+            cues.push({ start: secs(m[1]), end: secs(m[2]), url: url.href, x, y, w, h });
+          }
+          return cues.sort((a, b) => a.start - b.start);
+        }
+        // The cue shown at `t` seconds: the last that starts at or before it (the first before any).
+        function tileAt(cues, t) {
+          let found = cues[0] || null;
+          for (const c of cues) { if (c.start <= t) found = c; else break; }
+          return found;
+        }
+        const clock = s => { s = Math.max(0, Math.floor(s)); const h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60, r = String(s % 60).padStart(2, "0"); return h ? h + ":" + String(m).padStart(2, "0") + ":" + r : m + ":" + r; };
+        const storyboards = new Map();  // VTT URL -> promise of its cues: fetched once per page
+        function cuesOf(url) {
+          const href = new URL(url, location.href).href;
+          if (!storyboards.has(href))
+            storyboards.set(href, fetch(href, { credentials: "same-origin" }).then(r => r.ok ? r.text() : "").then(t => parseVTT(t, href)).catch(() => []));
+          return storyboards.get(href);
+        }
+        window.wfStoryboard = { parseVTT, tileAt, clock };
+
+        // The poster, and under it a scrub bar: pointing at the poster or the bar (or moving the bar with the
+        // keyboard) shows the storyboard tile for that time, with the time.
+        function preview(job) {
+          const wrap = $("div", { class: "preview" });
+          if (job.poster) wrap.append($("img", { class: "poster", src: job.poster, alt: "Poster of " + name(job.source), loading: "lazy" }));
+          if (!job.storyboard || !job.storyboard.vtt) return wrap;
+          const label = $("span"), tile = $("div", { class: "tile", "aria-hidden": "true" }, label);
+          const scrub = $("input", { type: "range", class: "scrub", min: "0", max: "1000", value: "0", "aria-label": "Storyboard of " + name(job.source) });
+          wrap.append(tile, scrub);
+          let active = false, shown = 0;
+          const show = async fraction => {
+            const turn = ++shown, cues = await cuesOf(job.storyboard.vtt);
+            if (!active || turn !== shown || !cues.length) return;
+            const t = fraction * cues[cues.length - 1].end, c = tileAt(cues, t);
+            Object.assign(tile.style, { width: c.w + "px", height: c.h + "px", backgroundImage: 'url("' + c.url + '")', backgroundPosition: -c.x + "px " + -c.y + "px", display: "block" });
+            tile.dataset.time = String(t);
+            label.textContent = clock(t);
+          };
+          const hide = () => { active = false; tile.style.display = "none"; };
+          wrap.addEventListener("pointermove", e => {
+            active = true;
+            const r = wrap.getBoundingClientRect(), f = Math.min(1, Math.max(0, (e.clientX - r.left) / r.width));
+            scrub.value = String(Math.round(f * 1000));
+            show(f);
+          });
+          wrap.addEventListener("pointerleave", hide);
+          scrub.addEventListener("input", () => { active = true; show(scrub.value / 1000); });
+          scrub.addEventListener("blur", hide);
+          return wrap;
         }
 
         async function copy(input, button) {

@@ -23,6 +23,10 @@ struct JobResource: Encodable, Sendable {
     var renditions: [Rendition]?
     var poster: String?
     var thumbnails: [String]?
+    /// Audio languages (a package with two or more audio renditions).
+    var audio: [Track]?
+    var subtitles: [Track]?
+    var storyboard: StoryboardLink?
     var timings: Timings
     /// The video's metadata sidecar (`STEM.json`), passed through.
     var metadata: JSONValue?
@@ -37,6 +41,31 @@ struct JobResource: Encodable, Sendable {
         var playlist: String?
         /// The playlist's URL (S3) or path (outbox).
         var url: String?
+    }
+
+    /// An audio or subtitle rendition: its NAME (a stranger's title, else the language's English name), BCP 47
+    /// language and whether it is the default.
+    struct Track: Encodable, Sendable {
+        var language: String?
+        var name: String?
+        var isDefault: Bool
+
+        enum CodingKeys: String, CodingKey { case language, name, isDefault = "default" }
+
+        init(_ track: ManifestView.Track) {
+            language = track.language
+            name = track.label
+            isDefault = track.isDefault ?? false
+        }
+    }
+
+    /// The storyboard's WebVTT, as served by ``StatusRoutes/storyboard(_:_:)``: its cues point at sheets relative to
+    /// it, so they are served from beside it.
+    struct StoryboardLink: Encodable, Sendable {
+        var vtt: String
+        var intervalSeconds: Double?
+
+        enum CodingKeys: String, CodingKey { case vtt, intervalSeconds = "interval_seconds" }
     }
 
     struct Timings: Encodable, Sendable {
@@ -59,7 +88,7 @@ struct JobResource: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case id, source, state, attempts, progress, error, encoder, output, master, speed, renditions, poster, thumbnails, timings
-        case metadata
+        case metadata, audio, subtitles, storyboard
         case masterURL = "master_url", cancelRequested = "cancel_requested", etaSeconds = "eta_seconds"
     }
 
@@ -97,6 +126,11 @@ struct JobResource: Encodable, Sendable {
         if manifest.poster != nil { poster = "/api/jobs/\(id)/poster" }
         if let thumbs = manifest.thumbnails, !thumbs.isEmpty {
             thumbnails = (1...thumbs.count).map { "/api/jobs/\(id)/thumbnails/\($0)" }
+        }
+        if let tracks = manifest.audioRenditions, !tracks.isEmpty { audio = tracks.map(Track.init) }
+        if let tracks = manifest.subtitleRenditions, !tracks.isEmpty { subtitles = tracks.map(Track.init) }
+        if let vtt = manifest.storyboard?.vtt, let name = StoryboardFiles.servedName(vtt) {
+            storyboard = StoryboardLink(vtt: "/api/jobs/\(id)/storyboard/\(name)", intervalSeconds: manifest.storyboard?.intervalSeconds)
         }
         timings.probeSeconds = manifest.timings?.probeSeconds
         timings.transcodeSeconds = manifest.timings?.transcodeSeconds

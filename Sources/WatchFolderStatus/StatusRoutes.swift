@@ -34,6 +34,7 @@ struct StatusRoutes: Sendable {
         route(router, "/api/jobs/:id/cancel", [.post: cancel])
         route(router, "/api/jobs/:id/poster", [.get: poster])
         route(router, "/api/jobs/:id/thumbnails/:n", [.get: thumbnail])
+        route(router, "/api/jobs/:id/storyboard/:file", [.get: storyboard])
         route(router, "/api/events", [.get: eventStream])
         route(router, "/", [.get: dashboard])
         route(router, "/login", [.post: login])
@@ -145,6 +146,16 @@ struct StatusRoutes: Sendable {
             throw APIError.notFound("job \(job.id ?? 0) has \(thumbnails.count) thumbnails (1...\(thumbnails.count)), not \"\(raw)\"")
         }
         return try await PackageFiles.response(job: job, relative: thumbnails[n - 1])
+    }
+
+    /// The storyboard's WebVTT or one of its sheets, by the name the manifest gives it (``StoryboardFiles``).
+    @Sendable func storyboard(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
+        let job = try await job(context)
+        let file = context.parameters.get("file") ?? ""
+        guard let relative = StoryboardFiles.relativePath(of: file, in: try PackageFiles.manifest(job).storyboard) else {
+            throw APIError.notFound("the storyboard of job \(job.id ?? 0) has no file \"\(file)\"")
+        }
+        return try await PackageFiles.response(job: job, relative: relative)
     }
 
     @Sendable func eventStream(_ request: Request, _ context: StatusRequestContext) async throws -> Response {

@@ -34,6 +34,50 @@ public struct ManifestView: Decodable, Sendable, Hashable {
         }
     }
 
+    /// One audio or subtitle rendition, as ``PackageManifest/AudioRendition`` and ``PackageManifest/SubtitleRendition``:
+    /// what a person picks a track by.
+    public struct Track: Decodable, Sendable, Hashable {
+        /// `audio_en`, `subs_pt-BR`: the folder of its playlist.
+        public var name: String?
+        /// BCP 47 (`en`, `pt-BR`, `und`).
+        public var language: String?
+        /// The master playlist's NAME: the stream's title, else the language's English name. A stranger's text.
+        public var title: String?
+        public var isDefault: Bool?
+
+        /// `title`, else `name`.
+        public var label: String? { title ?? name }
+
+        enum CodingKeys: String, CodingKey { case name, language, title, isDefault = "default" }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try? c.decodeIfPresent(String.self, forKey: .name)
+            language = try? c.decodeIfPresent(String.self, forKey: .language)
+            title = try? c.decodeIfPresent(String.self, forKey: .title)
+            isDefault = try? c.decodeIfPresent(Bool.self, forKey: .isDefault)
+        }
+    }
+
+    /// The storyboard, as ``PackageManifest/Storyboard``.
+    public struct Storyboard: Decodable, Sendable, Hashable {
+        /// Relative path of its WebVTT: `storyboard.vtt`.
+        public var vtt: String?
+        /// Relative paths of its sprite sheets: `storyboard_01.jpg`...
+        public var sheets: [String]?
+        /// Seconds between cues.
+        public var intervalSeconds: Double?
+
+        enum CodingKeys: String, CodingKey { case vtt, sheets, intervalSeconds }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            vtt = try? c.decodeIfPresent(String.self, forKey: .vtt)
+            sheets = try? c.decodeIfPresent([String].self, forKey: .sheets)
+            intervalSeconds = try? c.decodeIfPresent(Double.self, forKey: .intervalSeconds)
+        }
+    }
+
     /// Seconds spent in each phase, as ``PackageManifest/Timings``.
     public struct Timings: Decodable, Sendable, Hashable {
         public var probeSeconds: Double?
@@ -62,9 +106,14 @@ public struct ManifestView: Decodable, Sendable, Hashable {
     /// Output duration, seconds.
     public var durationSeconds: Double?
     public var timings: Timings?
+    /// Audio renditions (a source with two or more audio streams).
+    public var audioRenditions: [Track]?
+    public var subtitleRenditions: [Track]?
+    public var storyboard: Storyboard?
 
     enum CodingKeys: String, CodingKey {
         case jobID = "job_id", encoder, renditions, thumbnails, poster, durationSeconds, timings
+        case audioRenditions, subtitleRenditions, storyboard
     }
 
     public init(from decoder: any Decoder) throws {
@@ -77,6 +126,9 @@ public struct ManifestView: Decodable, Sendable, Hashable {
         poster = try? c.decodeIfPresent(String.self, forKey: .poster)
         durationSeconds = try? c.decodeIfPresent(Double.self, forKey: .durationSeconds)
         timings = try? c.decodeIfPresent(Timings.self, forKey: .timings)
+        audioRenditions = try? c.decodeIfPresent([Track].self, forKey: .audioRenditions)
+        subtitleRenditions = try? c.decodeIfPresent([Track].self, forKey: .subtitleRenditions)
+        storyboard = try? c.decodeIfPresent(Storyboard.self, forKey: .storyboard)
     }
 
     /// The manifest in `json`, or nil when it is not a JSON object.
