@@ -106,7 +106,7 @@ struct DashManifest {
             guard !rungs.isEmpty else { continue }
             out += "    <AdaptationSet id=\"\(setID)\" contentType=\"video\" mimeType=\"video/mp4\" segmentAlignment=\"true\" "
             out += "startWithSAP=\"1\" maxWidth=\"\(rungs.map(\.width).max() ?? 0)\" maxHeight=\"\(rungs.map(\.height).max() ?? 0)\""
-            out += (rate.map { " frameRate=\"\($0)\"" } ?? "") + " par=\"\(Self.aspect(rungs[0].width, rungs[0].height))\">\n"
+            out += (rate.map { " frameRate=\"\($0)\"" } ?? "") + ">\n"
             setID += 1
             out += Self.colourProperties(range)
             for r in rungs.sorted(by: { $0.peakBandwidth > $1.peakBandwidth }) {
@@ -185,13 +185,6 @@ struct DashManifest {
 
     /// `PT12.345S`.
     static func duration(_ seconds: Double) -> String { String(format: "PT%.3fS", max(0, seconds)) }
-
-    /// `16:9`: width and height reduced.
-    static func aspect(_ w: Int, _ h: Int) -> String {
-        func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? max(a, 1) : gcd(b, a % b) }
-        let g = gcd(w, h)
-        return "\(w / g):\(h / g)"
-    }
 
     /// `s` for an XML attribute or text node.
     static func xml(_ s: String) -> String {
