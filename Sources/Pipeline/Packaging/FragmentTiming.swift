@@ -29,7 +29,7 @@ struct FragmentTiming {
             } else if size == 0 {
                 size = end - offset
             }
-            guard size >= 8, offset + size <= end else { break }
+            guard size >= 8, size <= end - offset else { break }
             if Box.type(head, 4) == "moof", size <= 16 << 20 {
                 try handle.seek(toOffset: offset)
                 let moof = [UInt8](try handle.read(upToCount: Int(size)) ?? Data())
@@ -56,8 +56,8 @@ struct FragmentTiming {
             case "tfhd" where box.body.count >= 8:
                 guard Box.u32(b, p + 4) == track.id else { return nil }
                 let f = Box.u32(b, p) & 0xFFFFFF
-                var i = p + 8 + (f & 0x1 != 0 ? 8 : 0) + (f & 0x2 != 0 ? 4 : 0)
-                if f & 0x8 != 0, i + 4 <= box.end { defaultDuration = UInt64(Box.u32(b, i)); i += 4 }
+                let i = p + 8 + (f & 0x1 != 0 ? 8 : 0) + (f & 0x2 != 0 ? 4 : 0)
+                if f & 0x8 != 0, i + 4 <= box.end { defaultDuration = UInt64(Box.u32(b, i)) }
                 timing = FragmentTiming(start: 0, duration: 0)
             case "tfdt" where box.body.count >= 8 && timing != nil:
                 timing?.start = b[p] == 1 && box.body.count >= 12 ? Box.u64(b, p + 4) : UInt64(Box.u32(b, p + 4))
@@ -66,13 +66,13 @@ struct FragmentTiming {
                 let count = Int(Box.u32(b, p + 4))
                 var i = p + 8 + (f & 0x1 != 0 ? 4 : 0) + (f & 0x4 != 0 ? 4 : 0)
                 guard f & 0x100 != 0 else {
-                    timing?.duration += UInt64(count) * defaultDuration
+                    timing?.duration &+= UInt64(count) &* defaultDuration
                     continue
                 }
                 let stride = [0x100, 0x200, 0x400, 0x800].filter { f & UInt32($0) != 0 }.count * 4
                 guard count >= 0, i + count * stride <= box.end else { return nil }
                 for _ in 0..<count {
-                    timing?.duration += UInt64(Box.u32(b, i))
+                    timing?.duration &+= UInt64(Box.u32(b, i))
                     i += stride
                 }
             default:
