@@ -74,8 +74,8 @@ struct S3UploaderTests {
     }
 
     /// An fMP4 package with DASH: each new kind of file gets its `Content-Type` (`application/dash+xml`,
-    /// `video/iso.segment`, `video/mp4`, `text/vtt`, `image/jpeg`); `manifest.mpd` goes up with `master.m3u8`, after
-    /// every media playlist and segment, with the playlists' short cache; the master is still `master.m3u8`.
+    /// `video/iso.segment`, `video/mp4`, `text/vtt`, `image/jpeg`); `manifest.mpd` goes up with the media playlists,
+    /// after every segment and before `master.m3u8` (whose presence means "published"), with the playlists' short cache.
     @Test func dashPackageTypesAndOrder() async throws {
         let peer = try await MotoPeer.shared.value
         let bucket = try await peer.makeBucket()
@@ -105,10 +105,11 @@ struct S3UploaderTests {
         }
         let log = try await peer.log(bucket).filter { $0.method == "PUT" }
         let mpdStart = try #require(log.firstIndex { $0.event == "start" && $0.target.hasSuffix("/manifest.mpd") })
-        let lastOtherEnd = try #require(log.lastIndex {
-            $0.event == "end" && !$0.target.hasSuffix("/manifest.mpd") && !$0.target.hasSuffix("/master.m3u8")
-        })
-        #expect(lastOtherEnd < mpdStart, "manifest.mpd starts after every other object but the master is stored")
+        let mpdEnd = try #require(log.firstIndex { $0.event == "end" && $0.target.hasSuffix("/manifest.mpd") })
+        let masterStart = try #require(log.firstIndex { $0.event == "start" && $0.target.hasSuffix("/master.m3u8") })
+        let lastMediaEnd = try #require(log.lastIndex { $0.event == "end" && !$0.target.hasSuffix(".m3u8") && !$0.target.hasSuffix(".mpd") })
+        #expect(lastMediaEnd < mpdStart, "manifest.mpd starts once every segment is stored")
+        #expect(mpdEnd < masterStart, "the master starts once manifest.mpd is stored")
     }
 
     /// Virtual-hosted addressing (`path_style = false`): the bucket is in the host name (`bucket.localhost`,

@@ -6,9 +6,10 @@ struct S3Object: Sendable, Hashable {
     enum Phase: Int, Sendable, Comparable, CaseIterable {
         /// Media segments, init segments, thumbnails and any other file.
         case media
-        /// Media (variant) playlists.
+        /// Media (variant) playlists, and `manifest.mpd` at the root of the package: stored before the master, whose
+        /// presence tells that a package is published (``S3Publisher/isPublished(at:package:)``).
         case mediaPlaylist
-        /// `master.m3u8` and `manifest.mpd` at the root of the package.
+        /// `master.m3u8` at the root of the package.
         case master
 
         static func < (a: Phase, b: Phase) -> Bool { a.rawValue < b.rawValue }
@@ -76,8 +77,8 @@ struct S3Object: Sendable, Hashable {
                     try walk(rel)
                 } else if (info.st_mode & S_IFMT) == S_IFREG {
                     let ext = (name as NSString).pathExtension
-                    let phase: Phase = rel == "master.m3u8" || rel == "manifest.mpd" ? .master
-                        : ext.lowercased() == "m3u8" ? .mediaPlaylist : .media
+                    let phase: Phase = rel == "master.m3u8" ? .master
+                        : ext.lowercased() == "m3u8" || rel == "manifest.mpd" ? .mediaPlaylist : .media
                     objects.append(S3Object(
                         key: keyBase.isEmpty ? rel : "\(keyBase)/\(rel)", path: "\(root)/\(rel)",
                         size: Int64(info.st_size), phase: phase,

@@ -4,9 +4,9 @@ import Synchronization
 
 /// Uploads HLS packages to S3 or an S3-compatible store over libcurl (SigV4, multipart, retries, resume).
 ///
-/// Order: media segments, thumbnails and other files first, then the media playlists, `master.m3u8` and
-/// `manifest.mpd` last, so a player never sees a master playlist or DASH manifest that points at missing objects.
-/// Each phase completes before the next starts.
+/// Order: media segments, thumbnails and other files first, then the media playlists and `manifest.mpd`,
+/// `master.m3u8` last, so a player never sees a master playlist or DASH manifest that points at missing objects, and
+/// a package whose master is stored is whole. Each phase completes before the next starts.
 ///
 /// Resume: objects already in the bucket with the same size are skipped. An incomplete multipart upload under the
 /// package's prefix (left by a crash) is continued when its object still has to be sent: parts whose size and
@@ -68,7 +68,7 @@ public struct S3Uploader: Sendable {
                               progress: (@Sendable (Int64) -> Void)?) async throws -> S3UploadResult {
         let keyBase = keyBase(for: keyPrefix)
         let objects = try S3Object.plan(directory: directory, keyBase: keyBase)
-        guard let master = objects.first(where: { $0.phase == .master && $0.path.hasSuffix("/master.m3u8") }) else {
+        guard let master = objects.first(where: { $0.phase == .master }) else {
             throw S3Error(.localFile, target: directory.path, message: "the package has no master.m3u8")
         }
         let workers = CurlWorkers(count: config.uploadConcurrency)
