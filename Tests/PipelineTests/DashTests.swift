@@ -63,9 +63,9 @@ struct DashTests {
     }
 
     /// Checks the MPD of `out` against the package: one Representation per video and audio rendition, each timeline
-    /// against its HLS playlist's segments and their `tfdt`s; returns the document and the files it names.
+    /// against its HLS playlist's segments and their `tfdt`s; returns the `MPD` element and the files it names.
     @discardableResult
-    static func checkMPD(_ out: URL, _ manifest: PackageManifest) throws -> (XMLDocument, Set<String>) {
+    static func checkMPD(_ out: URL, _ manifest: PackageManifest) throws -> (XMLElement, Set<String>) {
         #expect(manifest.dash == "manifest.mpd")
         let doc = try XMLDocument(data: try Data(contentsOf: out.appendingPathComponent("manifest.mpd")))
         let mpd = try #require(doc.rootElement())
@@ -101,7 +101,7 @@ struct DashTests {
             let total = Double((times.last.map { $0.0 + $0.1 } ?? 0) - (times.first?.0 ?? 0)) / Double(timescale)
             #expect(abs(total - manifest.durationSeconds) < 0.05, "\(id): \(total) s of \(manifest.durationSeconds)")
         }
-        return (doc, named)
+        return (mpd, named)
     }
 
     /// The package's media files (init and media segments) are exactly those the HLS playlists name, and exactly those
@@ -121,9 +121,8 @@ struct DashTests {
             let input = dir.appendingPathComponent("three.mkv")
             try await AudioLanguagesTests.threeLanguages(input)
             let (out, manifest) = try await FidelityTests.transcode(input, in: dir, Self.options)
-            let (doc, named) = try Self.checkMPD(out, manifest)
+            let (root, named) = try Self.checkMPD(out, manifest)
             try Self.checkFiles(out, manifest, mpdNames: named)
-            let root = try #require(doc.rootElement())
             let sets = Self.elements(root, "AdaptationSet")
             let video = sets.filter { Self.attribute($0, "contentType") == "video" }
             #expect(video.count == 1 && Self.elements(video[0], "Representation").compactMap { Self.attribute($0, "codecs") }
