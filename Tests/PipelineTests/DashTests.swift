@@ -161,6 +161,21 @@ struct DashTests {
         }
     }
 
+    @Test("fMP4 without audio: manifest.mpd has the video alone and plays to the end")
+    func videoOnly() async throws {
+        try await withTempDir { dir in
+            let input = dir.appendingPathComponent("silent.mp4")
+            _ = try await FidelityTests.tool("ffmpeg", ["-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=1.5",
+                                                       "-c:v", "libx264", "-preset", "ultrafast", input.path])
+            let (out, manifest) = try await FidelityTests.transcode(input, in: dir, Self.options)
+            #expect(!manifest.hasAudio && manifest.audioRenditions == nil)
+            let (mpd, named) = try Self.checkMPD(out, manifest)
+            try Self.checkFiles(out, manifest, mpdNames: named)
+            #expect(Self.elements(mpd, "AdaptationSet").compactMap { Self.attribute($0, "contentType") } == ["video"])
+            try await offPool { try GStreamerPlayer.playToEnd(out.appendingPathComponent("manifest.mpd")) }
+        }
+    }
+
     @Test("no manifest.mpd with dash = false (audio muxed as before) nor with TS segments; files lists the folder",
           arguments: [(SegmentFormat.fmp4, false), (.ts, true)])
     func noDash(format: SegmentFormat, dash: Bool) async throws {
