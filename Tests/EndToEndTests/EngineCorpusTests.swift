@@ -87,13 +87,34 @@ func validatePackage(_ out: URL, source: URL, hasAudio: Bool, segmentSeconds: Do
 
     let variants = Variant.parse(master: text)
     #expect(!variants.isEmpty)
+    /// Measured peak (a segment's bits, the init segment's counted with the first, over its EXTINF) and average.
+    func measure(_ playlist: URL) throws -> (peak: Double, average: Double, list: MediaList, initBytes: Int64) {
+        let list = MediaList(try String(contentsOf: playlist, encoding: .utf8))
+        let dir = playlist.deletingLastPathComponent()
+        let initBytes = list.text.contains("EXT-X-MAP") ? fileSize(dir.appendingPathComponent("init.mp4")) : 0
+        var peak = 0.0
+        var total = Double(initBytes)
+        for (i, s) in list.segments.enumerated() {
+            let segmentBytes = fileSize(dir.appendingPathComponent(s.uri))
+            total += Double(segmentBytes)
+            peak = max(peak, Double(segmentBytes + (i == 0 ? initBytes : 0)) * 8 / s.duration)
+        }
+        return (peak, total * 8 / list.segments.reduce(0) { $0 + $1.duration }, list, initBytes)
+    }
+    // Audio renditions (EXT-X-MEDIA, group "audio"): a variant naming the group adds the most demanding one's rates.
+    let audioURIs = text.split(separator: "\n").filter { $0.hasPrefix("#EXT-X-MEDIA:TYPE=AUDIO,") }.compactMap { line in
+        line.range(of: "URI=\"").map { String(line[$0.upperBound...].prefix { $0 != "\"" }) }
+    }
+    let audioRates = try audioURIs.map { try measure(out.appendingPathComponent($0)) }
+    let audioPeak = audioRates.map(\.peak).max() ?? 0, audioAverage = audioRates.map(\.average).max() ?? 0
     let heights = variants.compactMap { $0.attributes["RESOLUTION"]?.split(separator: "x").last.flatMap { Int($0) } }
     #expect(heights == heights.sorted(by: >), "highest variant first")
     var segmentStarts: [[Double]] = []
     for variant in variants {
         let a = variant.attributes
         let playlist = out.appendingPathComponent(variant.uri)
-        let list = MediaList(try String(contentsOf: playlist, encoding: .utf8))
+        let measured = try measure(playlist)
+        let list = measured.list
         #expect(list.text.contains("#EXT-X-ENDLIST") && list.text.contains("#EXT-X-PLAYLIST-TYPE:VOD"))
         #expect(!list.segments.isEmpty)
         for s in list.segments {
@@ -104,16 +125,10 @@ func validatePackage(_ out: URL, source: URL, hasAudio: Bool, segmentSeconds: Do
         }
         // Measured bandwidths from segment sizes and durations.
         let dir = playlist.deletingLastPathComponent()
-        let initBytes = list.text.contains("EXT-X-MAP") ? fileSize(dir.appendingPathComponent("init.mp4")) : 0
-        var peak = 0.0
-        var total = Double(initBytes)
-        for (i, s) in list.segments.enumerated() {
-            let segmentBytes = fileSize(dir.appendingPathComponent(s.uri))
-            let bytes = Double(segmentBytes + (i == 0 ? initBytes : 0))
-            total += Double(segmentBytes)
-            peak = max(peak, bytes * 8 / s.duration)
-        }
-        let average = total * 8 / list.segments.reduce(0) { $0 + $1.duration }
+        let initBytes = measured.initBytes
+        let group = a["AUDIO"] == "audio"
+        #expect(group == !audioURIs.isEmpty, "AUDIO=\"audio\" on every variant exactly when there are audio renditions")
+        let peak = measured.peak + (group ? audioPeak : 0), average = measured.average + (group ? audioAverage : 0)
         let bandwidth = Double(a["BANDWIDTH"] ?? "") ?? 0, averageBandwidth = Double(a["AVERAGE-BANDWIDTH"] ?? "") ?? 0
         #expect(abs(bandwidth - peak) / peak < 0.01, "BANDWIDTH \(bandwidth) vs measured peak \(peak)")
         #expect(abs(averageBandwidth - average) / average < 0.01, "AVERAGE-BANDWIDTH \(averageBandwidth) vs measured \(average)")
@@ -136,8 +151,10 @@ func validatePackage(_ out: URL, source: URL, hasAudio: Bool, segmentSeconds: Do
         let level = String(format: "%02X", v["level"] as? Int ?? 0)
         let codecs = a["CODECS"] ?? ""
         #expect(codecs.hasPrefix("avc1.\(profile)") && codecs.split(separator: ",")[0].hasSuffix(level), "CODECS \(codecs) vs \(v["profile"] ?? "")@\(level)")
-        let audio = streams.contains { $0["codec_type"] as? String == "audio" }
-        if let audioStream = streams.first(where: { $0["codec_type"] as? String == "audio" }) {
+        let audioStreams = group ? try await FFprobe.streams(out.appendingPathComponent(audioURIs[0]).path) : streams
+        let audio = audioStreams.contains { $0["codec_type"] as? String == "audio" }
+        if group { #expect(!streams.contains { $0["codec_type"] as? String == "audio" }, "video-only variants with AUDIO") }
+        if let audioStream = audioStreams.first(where: { $0["codec_type"] as? String == "audio" }) {
             // In sync: audio and video start together (AAC priming aside).
             let vs = Double(v["start_time"] as? String ?? "") ?? -1, as_ = Double(audioStream["start_time"] as? String ?? "") ?? -9
             #expect(abs(vs - as_) < 0.1, "video starts at \(vs) s, audio at \(as_) s")

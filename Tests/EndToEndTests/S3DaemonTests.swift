@@ -85,6 +85,48 @@ import Testing
         }
     }
 
+    /// `segment_format = "fmp4"`: the package's `manifest.mpd` and every other file reach the bucket with their
+    /// `Content-Type`, the mpd before the master; `manifest.json` lists exactly the package's files; downloaded back
+    /// from the bucket, the DASH package plays to the end in GStreamer.
+    @Test func anFMP4PackageGoesUpWithItsDASHManifest() async throws {
+        let moto = try await MotoPeer.daemonTests.value
+        try await withTemporaryDirectory { dir in
+            let bucket = try await moto.makeBucket("wfdash")
+            let f = try DaemonFolders(root: dir, transcode: "segment_format = \"fmp4\"", extra: moto.toml(bucket: bucket))
+            let daemon = try await DaemonProcess.start(config: f.config)
+            try Clips.drop(try await Clips.shared(), at: f.inbox.appendingPathComponent("d.mp4"))
+            try await waitUntil("the job completes", timeout: 180) { try await states(f.config)["d.mp4"] == "completed" }
+            let package = try #require(f.packages().first)
+            let prefix = "vod/\(package)/"
+            let objects = try await moto.objects(bucket)
+            let names = Set(objects.map { String($0.key.dropFirst(prefix.count)) })
+            #expect(names == files(f, package))
+            #expect(names.contains("manifest.mpd") && names.contains { $0.hasSuffix(".m4s") } && names.contains { $0.hasPrefix("audio_") })
+            let types = ["mpd": "application/dash+xml", "m3u8": "application/vnd.apple.mpegurl", "m4s": "video/iso.segment",
+                         "mp4": "video/mp4", "jpg": "image/jpeg", "vtt": "text/vtt", "json": "application/json"]
+            for object in objects {
+                #expect(object.content_type == types[(object.key as NSString).pathExtension], "\(object.key)")
+            }
+            let puts = try await moto.log(bucket).filter { $0.method == "PUT" }
+            let mpdEnd = try #require(puts.firstIndex { $0.event == "end" && $0.target.hasSuffix("/manifest.mpd") })
+            let masterStart = try #require(puts.firstIndex { $0.event == "start" && $0.target.hasSuffix("/master.m3u8") })
+            #expect(mpdEnd < masterStart)
+
+            let download = dir.appendingPathComponent("download")
+            for object in objects {
+                let url = download.appendingPathComponent(String(object.key.dropFirst(prefix.count)))
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try await moto.object(bucket, key: object.key).write(to: url)
+            }
+            let manifest = try #require(try JSONSerialization.jsonObject(
+                with: Data(contentsOf: download.appendingPathComponent("manifest.json"))) as? [String: Any])
+            #expect(manifest["files"] as? [String] == names.subtracting(["manifest.json"]).sorted())
+            #expect(manifest["dash"] as? String == "manifest.mpd")
+            try await offPool { try GStreamerPlayer.playToEnd(download.appendingPathComponent("manifest.mpd")) }
+            #expect(await daemon.stop() == 0)
+        }
+    }
+
     /// Killed (-9) while the master's PUT is held (the job is `publishing`, the segments are stored): after the
     /// restart the upload resumes (no segment sent twice), the bucket holds exactly the package, no multipart
     /// upload is left, and `job.completed` is sent once with the S3 URL of the master.

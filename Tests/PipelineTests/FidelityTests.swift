@@ -323,6 +323,18 @@ struct FidelityTests {
                     .filter { $0.hasPrefix("#EXTINF:") }
             }
             #expect(cuts.count == 3 && cuts.dropFirst().allSatisfy { $0 == cuts[0] }, "\(cuts)")
+            // manifest.mpd: the HEVC rung in an AdaptationSet of its own that names its transfer (16 PQ, 18 HLG).
+            let (mpd, _) = try DashTests.checkMPD(out, manifest)
+            let videoSets = DashTests.elements(mpd, "AdaptationSet")
+                .filter { DashTests.attribute($0, "contentType") == "video" }
+            let codecs = videoSets.map { DashTests.elements($0, "Representation").compactMap { DashTests.attribute($0, "codecs") } }
+            #expect(codecs.count == 2 && codecs[0].allSatisfy { $0.hasPrefix("avc1.") }
+                    && codecs[1].count == 1 && codecs[1][0].hasPrefix("hvc1.2.4.L"), "\(codecs)")
+            let transfer = videoSets.last.flatMap { set in
+                (DashTests.elements(set, "EssentialProperty") + DashTests.elements(set, "SupplementalProperty"))
+                    .first { DashTests.attribute($0, "schemeIdUri") == "urn:mpeg:mpegB:cicp:TransferCharacteristics" }
+            }.flatMap { DashTests.attribute($0, "value") }
+            #expect(transfer == (range == "PQ" ? "16" : "18"))
 
             // The H.264 ladder is tone-mapped as with hdr = "tonemap".
             let reference = try await Self.toneMapped(input, in: dir)

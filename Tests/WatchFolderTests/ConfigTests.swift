@@ -52,6 +52,7 @@ struct ConfigTests {
         #expect(c.http.metricsToken == false)
         #expect(c.outbox.path.path == "/etc/wf/out")
         #expect(c.outbox.layout == "{stem}")
+        #expect(c.outbox.dash == true && c.transcode.options.dash == true)
         #expect(c.transcode.concurrency == 1)
         #expect(c.transcode.maxAttempts == 3)
         #expect(c.transcode.shutdownGraceSeconds == 30)
@@ -95,6 +96,7 @@ struct ConfigTests {
             [outbox]
             path = "/data/out"
             layout = "{yyyy}/{mm}/{dd}/{dir}/{stem}-{id}"
+            dash = false
 
             [transcode]
             concurrency = 3
@@ -161,6 +163,7 @@ struct ConfigTests {
         #expect(c.state.keepEventsDays == 0)
         #expect(c.http.metricsToken == true)
         #expect(c.outbox.layout == "{yyyy}/{mm}/{dd}/{dir}/{stem}-{id}")
+        #expect(c.outbox.dash == false && c.transcode.options.dash == false)  // carried to the engine
         #expect(c.transcode.concurrency == 3)
         #expect(c.transcode.gpuConcurrency == 2)
         #expect(c.transcode.maxAttempts == 7)
@@ -226,6 +229,8 @@ struct ConfigTests {
                     "config.toml:4: 'recursive' in [inbox] must be true or false, not a string")
         expectError(minimal + "\n[transcode]\nsegment_format = \"mp4\"\n",
                     "config.toml:12: 'segment_format' in [transcode] must be one of \"ts\", \"fmp4\", not \"mp4\"")
+        expectError(minimal.replacingOccurrences(of: "path = \"out\"", with: "path = \"out\"\ndash = \"no\""),
+                    "config.toml:11: 'dash' in [outbox] must be true or false, not a string")
         expectError(minimal + "\n[transcode]\nhdr = \"sdr\"\n",
                     "config.toml:12: 'hdr' in [transcode] must be one of \"tonemap\", \"keep\", not \"sdr\"")
         expectError(minimal + "\n[transcode]\nhdr = \"keep\"\nsegment_format = \"ts\"\n",

@@ -73,6 +73,45 @@ struct S3UploaderTests {
         #expect(play.status == 0, "\(play.stderr)")
     }
 
+    /// An fMP4 package with DASH: each new kind of file gets its `Content-Type` (`application/dash+xml`,
+    /// `video/iso.segment`, `video/mp4`, `text/vtt`, `image/jpeg`); `manifest.mpd` goes up with the media playlists,
+    /// after every segment and before `master.m3u8` (whose presence means "published"), with the playlists' short cache.
+    @Test func dashPackageTypesAndOrder() async throws {
+        let peer = try await MotoPeer.shared.value
+        let bucket = try await peer.makeBucket()
+        let package = try S3Fixtures.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: package) }
+        let types = [
+            "manifest.mpd": "application/dash+xml", "master.m3u8": "application/vnd.apple.mpegurl",
+            "90p/index.m3u8": "application/vnd.apple.mpegurl", "90p/init.mp4": "video/mp4",
+            "90p/seg_00000.m4s": "video/iso.segment", "subs_en/subtitles.vtt": "text/vtt", "storyboard.vtt": "text/vtt",
+            "storyboard_01.jpg": "image/jpeg", "manifest.json": "application/json",
+        ]
+        for name in types.keys {
+            let url = package.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(repeating: 7, count: 64).write(to: url)
+        }
+        var config = peer.config(bucket: bucket)
+        config.uploadConcurrency = 4
+        let result = try await S3Uploader(config: config, logger: S3Fixtures.logger, environment: [:])
+            .uploadPackage(directory: package, keyPrefix: "d", progress: nil)
+        #expect(result.masterKey == "d/master.m3u8")
+        let objects = try await peer.objects(bucket)
+        #expect(Dictionary(uniqueKeysWithValues: objects.map { (String($0.key.dropFirst(2)), $0.content_type ?? "") }) == types)
+        for object in objects {
+            let short = [".m3u8", ".mpd", ".json"].contains { object.key.hasSuffix($0) }
+            #expect(object.cache_control == (short ? "public, max-age=60" : "public, max-age=31536000, immutable"), "\(object.key)")
+        }
+        let log = try await peer.log(bucket).filter { $0.method == "PUT" }
+        let mpdStart = try #require(log.firstIndex { $0.event == "start" && $0.target.hasSuffix("/manifest.mpd") })
+        let mpdEnd = try #require(log.firstIndex { $0.event == "end" && $0.target.hasSuffix("/manifest.mpd") })
+        let masterStart = try #require(log.firstIndex { $0.event == "start" && $0.target.hasSuffix("/master.m3u8") })
+        let lastMediaEnd = try #require(log.lastIndex { $0.event == "end" && !$0.target.hasSuffix(".m3u8") && !$0.target.hasSuffix(".mpd") })
+        #expect(lastMediaEnd < mpdStart, "manifest.mpd starts once every segment is stored")
+        #expect(mpdEnd < masterStart, "the master starts once manifest.mpd is stored")
+    }
+
     /// Virtual-hosted addressing (`path_style = false`): the bucket is in the host name (`bucket.localhost`,
     /// which curl resolves to the loopback address), requests are signed for that host.
     @Test func virtualHostedAddressing() async throws {

@@ -24,13 +24,16 @@ public enum AudioTrackPlanner {
     public static let encodedChannels = 2
 
     /// The audio renditions of `info`: every decodable audio stream in stream order, at most `maxTracks`; empty when
-    /// fewer than two (the package then carries the one audio stream in every video rendition, as before).
+    /// fewer than two (the package then carries the one audio stream in every video rendition, as before), unless
+    /// `separate`.
+    /// - Parameter separate: a single audio stream becomes a rendition too (``TranscodeOptions/writesDash``: CMAF
+    ///   wants one track per file).
     /// - Returns: the tracks, and how many audio streams were left out by the cap.
-    public static func plan(_ info: MediaInfo, maxTracks: Int) -> (tracks: [PlannedAudioTrack], ignored: Int) {
+    public static func plan(_ info: MediaInfo, maxTracks: Int, separate: Bool = false) -> (tracks: [PlannedAudioTrack], ignored: Int) {
         let streams = info.audioStreams ?? []
         let kept = Array(streams.prefix(max(0, maxTracks)))
         let ignored = streams.count - kept.count
-        guard kept.count >= 2 else { return ([], ignored) }
+        guard kept.count >= (separate ? 1 : 2) else { return ([], ignored) }
         let defaultIndex = kept.firstIndex { $0.isDefault == true } ?? 0
         var folders: Set<String> = [], names: Set<String> = []
         var tracks: [PlannedAudioTrack] = []

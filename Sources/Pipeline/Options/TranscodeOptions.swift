@@ -69,6 +69,8 @@ public struct TranscodeOptions: Sendable, Hashable, Codable {
     public var hdr: HDRMode = .tonemap
     /// What one source may cost (`[limits]`).
     public var limits: Limits
+    /// Whether an fMP4 package also gets `manifest.mpd` (`[outbox] dash`, default on); a TS package never does.
+    public var dash: Bool = true
     /// Makes a package of only the first this many seconds of the source's video (output time), then stops
     /// reading; nil (the default) or not above 0: the whole source. Audio is cut at the same time. Not a config
     /// key: for harnesses that feed the engine hostile bytes (the fuzzer) and previews. Unlike
@@ -102,6 +104,10 @@ public struct TranscodeOptions: Sendable, Hashable, Codable {
     /// The segments the package is cut into: fMP4 whenever `hdr` is `keep` (whatever the source), as HEVC in HLS
     /// is carried in fMP4 and one package uses one segment format; else ``segmentFormat``.
     public var packagedSegmentFormat: SegmentFormat { hdr == .keep ? .fmp4 : segmentFormat }
+
+    /// True when the package gets `manifest.mpd`: fMP4 segments and ``dash`` on. Its audio is then always in
+    /// renditions of its own (CMAF: one track per file), even a single audio stream.
+    public var writesDash: Bool { packagedSegmentFormat == .fmp4 && dash }
 
     /// ``stopAfterSeconds`` when it cuts the source short (above 0), else nil.
     var stopAt: Double? { stopAfterSeconds.flatMap { $0 > 0 ? $0 : nil } }

@@ -28,6 +28,15 @@ struct FragmentKeyframes {
 
     /// The first video track (`hdlr` `vide`) in the `moov` of `initSegment`, with its `trex` defaults.
     static func videoTrack(initSegment b: [UInt8], file: String) throws(PipelineError) -> Track {
+        guard let track = track(initSegment: b, handler: "vide") else {
+            throw PipelineError(.media, file: file, "init segment without a video track")
+        }
+        return track
+    }
+
+    /// The first track whose `hdlr` is `handler` (`vide`, `soun`) in the `moov` of `initSegment`, with its `trex`
+    /// defaults; nil when there is none.
+    static func track(initSegment b: [UInt8], handler: String) -> Track? {
         for moov in Box.children(b, 0..<b.count) where moov.type == "moov" {
             var defaults: [UInt32: (UInt32, UInt32, UInt32)] = [:]
             for mvex in Box.children(b, moov.body) where mvex.type == "mvex" {
@@ -37,7 +46,7 @@ struct FragmentKeyframes {
                 }
             }
             for trak in Box.children(b, moov.body) where trak.type == "trak" {
-                var id: UInt32?, timescale: UInt32?, video = false
+                var id: UInt32?, timescale: UInt32?, matches = false
                 for box in Box.children(b, trak.body) {
                     if box.type == "tkhd", box.body.count >= 24 {
                         id = Box.u32(b, box.body.lowerBound + (b[box.body.lowerBound] == 1 ? 20 : 12))
@@ -46,19 +55,19 @@ struct FragmentKeyframes {
                             if m.type == "mdhd", m.body.count >= 24 {
                                 timescale = Box.u32(b, m.body.lowerBound + (b[m.body.lowerBound] == 1 ? 20 : 12))
                             } else if m.type == "hdlr", m.body.count >= 12 {
-                                video = Box.type(b, m.body.lowerBound + 8) == "vide"
+                                matches = Box.type(b, m.body.lowerBound + 8) == handler
                             }
                         }
                     }
                 }
-                if video, let id, let timescale, timescale > 0 {
+                if matches, let id, let timescale, timescale > 0 {
                     var track = Track(id: id, timescale: timescale)
                     if let d = defaults[id] { (track.defaultDuration, track.defaultSize, track.defaultFlags) = d }
                     return track
                 }
             }
         }
-        throw PipelineError(.media, file: file, "init segment without a video track")
+        return nil
     }
 
     /// Scans `b`, one whole segment (`styp`? `moof` `mdat`, possibly repeated), for `track`'s keyframes.

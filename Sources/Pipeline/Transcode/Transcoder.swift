@@ -101,7 +101,7 @@ public struct Transcoder: Sendable {
         if let colour = info.video.colour {
             info.video.colour?.ladder = LadderPlanner.colourPlan(colour, rungs: rungs, hdr: options.hdr)
         }
-        let audio = AudioTrackPlanner.plan(info, maxTracks: options.maxAudioTracks)
+        let audio = AudioTrackPlanner.plan(info, maxTracks: options.maxAudioTracks, separate: options.writesDash)
         if audio.ignored > 0 {
             logger.warning("the source has more audio streams than max_audio_tracks; the rest are ignored", metadata: [
                 "wf.audio.streams": "\(info.audioStreams?.count ?? 0)", "wf.audio.ignored": "\(audio.ignored)"])
@@ -192,6 +192,11 @@ public struct Transcoder: Sendable {
                            packageSeconds: done.timeIntervalSince(encoded), totalSeconds: done.timeIntervalSince(started),
                            speed: result.outputSeconds / max(encoded.timeIntervalSince(probed), 0.001)))
         manifest.master = "master.m3u8"
+        if options.writesDash {
+            try DashManifest.write(manifest, directory: request.workDirectory, file: name)
+            manifest.dash = DashManifest.fileName
+        }
+        manifest.files = try PackageWriter.files(in: request.workDirectory, file: name)
         try PackageWriter.writeManifest(manifest, directory: request.workDirectory, file: name)
         return manifest
     }

@@ -36,6 +36,7 @@ extension Config {
         section("outbox")
         line("path", quoted(outbox.path.path))
         line("layout", quoted(outbox.layout))
+        line("dash", String(outbox.dash))
 
         section("transcode")
         line("concurrency", String(transcode.concurrency))

@@ -57,6 +57,8 @@ public struct Config: Sendable, Hashable {
         public var path: URL
         /// Folder name of a package under the outbox; tokens {stem} {id} {yyyy} {mm} {dd} {dir}.
         public var layout: String = "{stem}"
+        /// `dash`: an fMP4 package also gets `manifest.mpd` (carried to the engine as ``TranscodeOptions/dash``).
+        public var dash: Bool = true
         public static let layoutTokens: Set<String> = ["stem", "id", "yyyy", "mm", "dd", "dir"]
     }
 

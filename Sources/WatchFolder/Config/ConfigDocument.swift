@@ -111,6 +111,7 @@ struct ConfigDocument {
             try Self.validateLayout(layout, reader: reader)
             outbox.layout = layout
         }
+        outbox.dash = try reader.bool("dash") ?? outbox.dash
         try reader.finish()
         return outbox
     }

@@ -57,7 +57,8 @@ public enum ConfigLoader {
         let inbox = try document.inbox()
         let state = try document.state()
         let outbox = try document.outbox()
-        let transcode = try document.transcode()
+        var transcode = try document.transcode()
+        transcode.options.dash = outbox.dash
         let s3 = try document.s3()
         let webhooks = try document.webhooks()
         let http = try document.http()

@@ -6,7 +6,8 @@ struct S3Object: Sendable, Hashable {
     enum Phase: Int, Sendable, Comparable, CaseIterable {
         /// Media segments, init segments, thumbnails and any other file.
         case media
-        /// Media (variant) playlists.
+        /// Media (variant) playlists, and `manifest.mpd` at the root of the package: stored before the master, whose
+        /// presence tells that a package is published (``S3Publisher/isPublished(at:package:)``).
         case mediaPlaylist
         /// `master.m3u8` at the root of the package.
         case master
@@ -30,6 +31,7 @@ struct S3Object: Sendable, Hashable {
     static func contentType(forExtension ext: String) -> String {
         switch ext.lowercased() {
         case "m3u8": "application/vnd.apple.mpegurl"
+        case "mpd": "application/dash+xml"
         case "ts": "video/mp2t"
         case "m4s": "video/iso.segment"
         case "mp4": "video/mp4"
@@ -44,10 +46,11 @@ struct S3Object: Sendable, Hashable {
         }
     }
 
-    /// Playlists and JSON may be rewritten (short cache); everything else is content-addressed by its package.
+    /// Playlists, the DASH manifest and JSON may be rewritten (short cache); everything else is content-addressed by
+    /// its package.
     static func cacheControl(forExtension ext: String) -> String {
         switch ext.lowercased() {
-        case "m3u8", "json": shortCacheControl
+        case "m3u8", "mpd", "json": shortCacheControl
         default: immutableCacheControl
         }
     }
@@ -74,7 +77,8 @@ struct S3Object: Sendable, Hashable {
                     try walk(rel)
                 } else if (info.st_mode & S_IFMT) == S_IFREG {
                     let ext = (name as NSString).pathExtension
-                    let phase: Phase = ext.lowercased() != "m3u8" ? .media : (rel == "master.m3u8" ? .master : .mediaPlaylist)
+                    let phase: Phase = rel == "master.m3u8" ? .master
+                        : ext.lowercased() == "m3u8" || rel == "manifest.mpd" ? .mediaPlaylist : .media
                     objects.append(S3Object(
                         key: keyBase.isEmpty ? rel : "\(keyBase)/\(rel)", path: "\(root)/\(rel)",
                         size: Int64(info.st_size), phase: phase,

@@ -4,8 +4,9 @@ import Synchronization
 
 /// Uploads HLS packages to S3 or an S3-compatible store over libcurl (SigV4, multipart, retries, resume).
 ///
-/// Order: media segments, thumbnails and other files first, then the media playlists, `master.m3u8` last, so a
-/// player never sees a master playlist that points at missing objects. Each phase completes before the next starts.
+/// Order: media segments, thumbnails and other files first, then the media playlists and `manifest.mpd`,
+/// `master.m3u8` last, so a player never sees a master playlist or DASH manifest that points at missing objects, and
+/// a package whose master is stored is whole. Each phase completes before the next starts.
 ///
 /// Resume: objects already in the bucket with the same size are skipped. An incomplete multipart upload under the
 /// package's prefix (left by a crash) is continued when its object still has to be sent: parts whose size and

@@ -33,12 +33,14 @@ struct Probe: AsyncParsableCommand {
         var limits = Limits()
         var hdr = HDRMode.tonemap
         var maxAudioTracks = TranscodeOptions().maxAudioTracks
+        var separateAudio = TranscodeOptions().writesDash
         if let config {
             let loaded = try ConfigLoader.load(path: config)
             ladder = loaded.transcode.options.ladder
             limits = loaded.limits
             hdr = loaded.transcode.options.hdr
             maxAudioTracks = loaded.transcode.options.maxAudioTracks
+            separateAudio = loaded.transcode.options.writesDash
         }
         var info: MediaInfo
         do {
@@ -48,7 +50,7 @@ struct Probe: AsyncParsableCommand {
         }
         let plan = LadderPlanner.plan(info, ladder: ladder, hdr: hdr)
         if let colour = info.video.colour { info.video.colour?.ladder = LadderPlanner.colourPlan(colour, rungs: plan, hdr: hdr) }
-        let audio = AudioTrackPlanner.plan(info, maxTracks: maxAudioTracks)
+        let audio = AudioTrackPlanner.plan(info, maxTracks: maxAudioTracks, separate: separateAudio)
         if json {
             try printJSON(Output(probe: info, ladder: plan, audioRenditions: audio.tracks.isEmpty ? nil : audio.tracks))
             return
