@@ -154,6 +154,15 @@ struct SubtitleTests {
                 #expect(list.segments.map(\.duration) == videoSegments.map(\.duration), "\(s.name)")
                 #expect(list.segments.map(\.uri) == (1...videoSegments.count).map { String(format: "seg_%05d.vtt", $0) })
                 #expect(s.segments == videoSegments.count)
+                // ffmpeg's HLS demuxer reads the segmented rendition: every cue at its time (a cue in two segments twice).
+                let probed = try await FidelityTests.tool("ffprobe", [
+                    "-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0", out.appendingPathComponent(s.playlist).path])
+                let times = Set(probed.split(separator: "\n").map { line -> [Int] in
+                    line.split(separator: ",").map { Int(((Double($0) ?? -1) * 1000).rounded()) }
+                }).sorted { $0.first ?? 0 < $1.first ?? 0 }
+                #expect(times.count == want.count && zip(times, want).allSatisfy {
+                    $0.count == 2 && abs($0[0] - $1.start) <= 40 && abs($0[0] + $0[1] - $1.end) <= 40
+                }, "\(s.name): ffprobe read \(times), want \(want)")
                 var start = 0
                 for (segment, extinf) in zip(list.segments, videoSegments.map(\.duration)) {
                     let end = start + Int((extinf * 1000).rounded())
@@ -229,6 +238,25 @@ struct SubtitleTests {
             }
             #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("pkg").path))
             #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("work").path))
+        }
+    }
+
+    @Test("bounds: a sidecar over 4 MiB is not read; cues whose copies in the segments pass 32 MiB fail the job")
+    func bounds() async throws {
+        try await withTempDir { dir in
+            let input = dir.appendingPathComponent("clip.mp4")
+            try PipelineFixtures.clip(input, seconds: 20, size: "160x90")
+            let large = try Self.sidecar("large.srt", String(repeating: "\n", count: 4 * 1024 * 1024 + 1), language: nil, in: dir)
+            await #expect { _ = try await Self.transcode(input, in: dir, Self.options, sidecars: [large]) } throws: { error in
+                "\(error)" == "large.srt: subtitle sidecar larger than 4 MiB (4194305 bytes); it was not read"
+            }
+            // 950 cues of 4000 characters, each over the whole 20 s: 20 copies each, 76 MB of segments.
+            let cue = "00:00:00,000 --> 00:00:20,000\n" + String(repeating: "x", count: 4000) + "\n\n"
+            let dense = try Self.sidecar("dense.srt", String(repeating: cue, count: 950), language: nil, in: dir)
+            await #expect { _ = try await Self.transcode(input, in: dir, Self.options, sidecars: [dense]) } throws: { error in
+                "\(error)" == "clip.mp4: the subtitles of dense.srt would pass 32 MiB in their segments (too many long or overlapping cues)"
+            }
+            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("pkg").path))
         }
     }
 

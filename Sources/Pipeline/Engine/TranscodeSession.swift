@@ -139,7 +139,7 @@ final class TranscodeSession {
             videoFrames: video.framesEncoded, outputSeconds: Double(video.framesEncoded) / rate,
             videoSeconds: Double(decodedVideoEnd) * videoTimeBase.value,
             declaredVideoSeconds: input.declaredSeconds(of: videoIndex),
-            decodeErrors: video.decodeErrors + audioDecodeErrors,
+            decodeErrors: video.decodeErrors + audioDecodeErrors + subtitles.values.reduce(0) { $0 + $1.decodeErrors },
             closedGapSeconds: video.closedGapSeconds,
             thumbnails: thumbnails.thumbnails, poster: thumbnails.poster,
             storyboard: thumbnails.storyboard.files, storyboardInterval: plan.storyboard.interval,

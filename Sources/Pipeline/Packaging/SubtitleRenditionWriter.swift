@@ -8,13 +8,13 @@ import Foundation
 /// that MPEG-TS timestamp (`X-TIMESTAMP-MAP=MPEGTS:<90 kHz>,LOCAL:00:00:00.000`, RFC 8216 3.5), the one the video's
 /// first frame carries in the TS segments.
 enum SubtitleRenditionWriter {
-    /// Most (cue, segment) pairs one track may write: cues that each span the whole package cost one copy per segment.
-    static let maxCueCopies = 2_000_000
+    /// Most bytes of cues one track's segments may hold: cues that each span the whole package cost a copy per segment.
+    static let maxSegmentBytes = 32 * 1024 * 1024
 
     /// - Parameters:
     ///   - cues: the track's cues, fitted to the package (``SubtitleCue/fitted(_:durationMilliseconds:)``).
     ///   - segmentDurations: the video rendition's EXTINFs, seconds.
-    /// - Throws: ``PipelineError`` when a file cannot be written, or the track would pass ``maxCueCopies``.
+    /// - Throws: ``PipelineError`` when a file cannot be written, or the track would pass ``maxSegmentBytes``.
     static func write(_ track: PlannedSubtitleTrack, cues: [SubtitleCue], segmentDurations: [Double], timestampMap: Int64?,
                       version: Int, directory: URL, file: String) throws -> PackageManifest.SubtitleRendition {
         var bounds: [Int64] = [0]
@@ -24,15 +24,15 @@ enum SubtitleRenditionWriter {
             bounds.append(Int64((total * 1000).rounded()))
         }
         var perSegment = [[Int]](repeating: [], count: segmentDurations.count)
-        var copies = 0
+        var bytes = 0
         for (c, cue) in cues.enumerated() where !perSegment.isEmpty {
             // Segment s covers [bounds[s], bounds[s + 1]); the last one runs on (the cues end with the package).
             let first = Swift.max(0, Swift.min(perSegment.count - 1, bounds.partitionIndex { $0 > cue.start } - 1))
             let last = Swift.max(first, Swift.min(perSegment.count - 1, bounds.partitionIndex { $0 >= cue.end } - 1))
             for s in first...last { perSegment[s].append(c) }
-            copies += last - first + 1
-            if copies > maxCueCopies {
-                throw PipelineError(.limit, file: file, "subtitle track \(track.folder) has too many overlapping cues (more than \(maxCueCopies) cue copies in its segments)")
+            bytes += (last - first + 1) * (cue.text.utf8.count + 32)  // 32: the timing line and blank line
+            if bytes > maxSegmentBytes {
+                throw PipelineError(.limit, file: file, "the subtitles of \(track.sidecarName ?? "stream \(track.streamIndex ?? 0)") would pass 32 MiB in their segments (too many long or overlapping cues)")
             }
         }
         let folder = directory.appendingPathComponent(track.folder)
