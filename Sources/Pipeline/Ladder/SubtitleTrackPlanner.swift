@@ -35,11 +35,11 @@ enum SubtitleTrackPlanner {
         var folders: Set<String> = [], names: Set<String> = []
         var tracks: [PlannedSubtitleTrack] = []
         func add(_ origin: PlannedSubtitleTrack.Origin, language: String, title: String?, isDefault: Bool) {
-            let folder = unique("subs_" + language, in: &folders) { "\($0)_\($1)" }
+            let folder = AudioTrackPlanner.unique("subs_" + language, in: &folders) { "\($0)_\($1)" }
             let title = title.map(AudioTrackPlanner.attributeText).flatMap { $0.isEmpty ? nil : $0 }
             let base = title ?? LanguageCodes.name(of: language) ?? "Subtitles \(tracks.count + 1)"
             tracks.append(PlannedSubtitleTrack(origin: origin, folder: folder, language: language,
-                                               name: unique(base, in: &names) { "\($0) (\($1))" }, isDefault: isDefault))
+                                               name: AudioTrackPlanner.unique(base, in: &names) { "\($0) (\($1))" }, isDefault: isDefault))
         }
         for stream in kept {
             add(.stream(stream.streamIndex), language: LanguageCodes.bcp47(stream.languageTag), title: stream.title,
@@ -57,12 +57,5 @@ enum SubtitleTrackPlanner {
         let tag = String((sidecar.language ?? "").unicodeScalars.filter { $0.isASCII && ($0 == "-" || CharacterSet.alphanumerics.contains($0)) }
             .prefix(35).map(Character.init))
         return tag.isEmpty ? "und" : tag
-    }
-
-    private static func unique(_ base: String, in taken: inout Set<String>, suffix: (String, Int) -> String) -> String {
-        var candidate = base, n = 1
-        while taken.contains(candidate) { n += 1; candidate = suffix(base, n) }
-        taken.insert(candidate)
-        return candidate
     }
 }
