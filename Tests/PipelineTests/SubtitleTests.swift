@@ -205,6 +205,22 @@ struct SubtitleTests {
         }
     }
 
+    @Test("with audio renditions too: audio EXT-X-MEDIA first, then subtitles; every variant names both groups")
+    func withAudioRenditions() async throws {
+        try await withTempDir { dir in
+            let input = dir.appendingPathComponent("three.mkv")
+            try await AudioLanguagesTests.threeLanguages(input)
+            let vtt = try Self.sidecar("three.en.vtt", "WEBVTT\n\n00:00.500 --> 00:01.000\nHi\n", language: "en", in: dir)
+            let (out, _) = try await Self.transcode(input, in: dir, Self.options, sidecars: [vtt])
+            let lines = try String(contentsOf: out.appendingPathComponent("master.m3u8"), encoding: .utf8).split(separator: "\n")
+            #expect(lines.filter { $0.hasPrefix("#EXT-X-MEDIA:") }.map { $0.prefix(24) }
+                    == Array(repeating: "#EXT-X-MEDIA:TYPE=AUDIO,", count: 3) + ["#EXT-X-MEDIA:TYPE=SUBTIT"])
+            let variants = lines.filter { $0.hasPrefix("#EXT-X-STREAM-INF:") }
+            #expect(!variants.isEmpty && variants.allSatisfy { $0.hasSuffix(#",AUDIO="audio",SUBTITLES="subs""#) }, "\(variants)")
+            try await offPool { try GStreamerPlayer.playToEnd(out.appendingPathComponent("master.m3u8")) }
+        }
+    }
+
     @Test("a timestamp bomb (a cue to 99:00:00, one at 50:00:00) is clamped and dropped: no more segments than the video")
     func timestampBomb() async throws {
         try await withTempDir { dir in
