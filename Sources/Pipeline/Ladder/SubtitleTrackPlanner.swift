@@ -5,7 +5,7 @@ struct PlannedSubtitleTrack: Sendable, Hashable {
     enum Origin: Sendable, Hashable {
         /// A stream of the source, decoded in the pass.
         case stream(Int)
-        /// The sidecar at this place of ``TranscodeRequest/subtitles``.
+        /// The sidecar at this place of the planner's `sidecars` (``TranscodeRequest/subtitles``).
         case sidecar(Int, name: String)
     }
 
@@ -28,7 +28,8 @@ struct PlannedSubtitleTrack: Sendable, Hashable {
 /// streams in stream order (at most ``SubtitleCue/Bounds/maxStreams``), then the sidecars in name order.
 enum SubtitleTrackPlanner {
     /// - Returns: the tracks, and how many streams of the source were left out by the cap.
-    static func plan(_ info: MediaInfo, sidecars: [SubtitleSidecar]) -> (tracks: [PlannedSubtitleTrack], ignored: Int) {
+    /// - Parameter sidecars: each subtitle sidecar's file name and BCP 47 tag (nil for `STEM.srt` / `STEM.vtt`).
+    static func plan(_ info: MediaInfo, sidecars: [(name: String, language: String?)]) -> (tracks: [PlannedSubtitleTrack], ignored: Int) {
         let streams = info.subtitleStreams ?? []
         let kept = streams.prefix(SubtitleCue.Bounds.maxStreams)
         let defaultIndex = kept.first { $0.isDefault }?.streamIndex
@@ -46,15 +47,15 @@ enum SubtitleTrackPlanner {
                 isDefault: stream.streamIndex == defaultIndex)
         }
         for (i, sidecar) in sidecars.enumerated().sorted(by: { $0.element.name < $1.element.name }) {
-            add(.sidecar(i, name: sidecar.name), language: language(of: sidecar), title: nil, isDefault: false)
+            add(.sidecar(i, name: sidecar.name), language: language(sidecar.language), title: nil, isDefault: false)
         }
         return (tracks, streams.count - kept.count)
     }
 
     /// A sidecar's BCP 47 tag as intake read it from its name (`pt-BR`), limited to letters, digits and dashes (it
     /// names a folder and fills an attribute); `und` for `STEM.srt` / `STEM.vtt`.
-    static func language(of sidecar: SubtitleSidecar) -> String {
-        let tag = String((sidecar.language ?? "").unicodeScalars.filter { $0.isASCII && ($0 == "-" || CharacterSet.alphanumerics.contains($0)) }
+    static func language(_ tag: String?) -> String {
+        let tag = String((tag ?? "").unicodeScalars.filter { $0.isASCII && ($0 == "-" || CharacterSet.alphanumerics.contains($0)) }
             .prefix(35).map(Character.init))
         return tag.isEmpty ? "und" : tag
     }

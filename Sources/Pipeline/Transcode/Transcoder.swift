@@ -108,7 +108,7 @@ public struct Transcoder: Sendable {
         }
         // Sidecars are read before the pass: one that does not parse fails the job at once, with its file and line.
         let sidecarCues = try request.subtitles.map { sidecar throws(PipelineError) in try sidecar.readCues() }
-        let subtitles = SubtitleTrackPlanner.plan(info, sidecars: request.subtitles)
+        let subtitles = SubtitleTrackPlanner.plan(info, sidecars: request.subtitles.map { ($0.name, $0.language) })
         if subtitles.ignored > 0 {
             logger.warning("the source has more than 32 subtitle streams; the rest are ignored", metadata: [
                 "wf.subtitle.streams": "\(info.subtitleStreams?.count ?? 0)", "wf.subtitle.ignored": "\(subtitles.ignored)"])
