@@ -286,6 +286,8 @@ struct SubtitleTests {
         #expect(try srt.parse(Array("1\r123:00:00,000 --> 123:00:01,000\rLong\r".utf8)) == [SubtitleCue(start: 442_800_000, end: 442_801_000, text: "Long")])
         #expect(try vtt.parse(Array("WEBVTT - title\nKind: captions\n\nSTYLE\n::cue { color: red }\n\n01:02.003 --> 01:03.000\na --> b\n".utf8))
                 == [SubtitleCue(start: 62_003, end: 63_000, text: "a --&gt; b")])
+        // A cue right under the WEBVTT line (no blank line): read as a cue, not as the header.
+        #expect(try vtt.parse(Array("\u{FEFF}WEBVTT\n00:00.000 --> 00:00.500\nTop\n".utf8)) == [SubtitleCue(start: 0, end: 500, text: "Top")])
 
         func failure(_ parser: SubtitleFileParser, _ text: [UInt8]) -> SubtitleFileParser.Failure? {
             do { _ = try parser.parse(text); return nil } catch { return error }

@@ -39,7 +39,8 @@ struct SubtitleFileParser {
                   first.count == 6 || first.dropFirst(6).first == " " || first.dropFirst(6).first == "\t" else {
                 throw Failure(line: 1, reason: "expected \"WEBVTT\" as the first line, found \(Self.quoted(lines.first ?? ""))")
             }
-            while i < lines.count, !lines[i].isBlank { i += 1 }  // the header
+            i = 1
+            while i < lines.count, !lines[i].isBlank, lines[i].arrow == nil { i += 1 }  // the header, if any
         }
         while i < lines.count {
             if lines[i].isBlank { i += 1; continue }
