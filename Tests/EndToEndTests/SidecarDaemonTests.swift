@@ -144,7 +144,7 @@ import Testing
             try await waitUntil("the job failed", timeout: 120) { try await states(f.config) == ["bad.mp4": "failed"] }
             let job = try #require(try await jobs(f.config).first)
             let error = try #require(job["error"] as? String)
-            #expect(error.hasSuffix(#"bad.fr.srt:6: expected a timing line like "00:00:01,000 --> 00:00:02,000", found "0:00:01 -> 0:00:02""#),
+            #expect(error == #"bad.fr.srt:6: expected a timing line like "00:00:01,000 --> 00:00:02,000", found "0:00:01 -> 0:00:02""#,
                     "\(error)")
             #expect(!error.contains("\n"))
             #expect(job["attempts"] as? Int == 1)
