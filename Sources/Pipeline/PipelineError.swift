@@ -7,7 +7,7 @@ public struct PipelineError: Error, Sendable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
             case badInput, unreadableInput, missingInput, refusedInput, changedInput, noVideo, media, duration, cancelled, hardware,
-                 output, stalled, deadline, limit
+                 output, stalled, deadline, limit, badSidecar
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -39,6 +39,8 @@ public struct PipelineError: Error, Sendable, CustomStringConvertible {
         public static let cancelled = Code(.cancelled)
         /// A named GPU encoder is not available (a configuration error).
         public static let hardware = Code(.hardware)
+        /// A subtitle sidecar does not parse, or is too large: no attempt can succeed until it is replaced.
+        public static let badSidecar = Code(.badSidecar)
         /// The package could not be written or moved into place.
         public static let output = Code(.output)
 

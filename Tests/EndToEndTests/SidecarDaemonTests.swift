@@ -87,6 +87,76 @@ import Testing
         }
     }
 
+    /// A source with an embedded SubRip stream and sidecars in two languages, one sent before the video and one after:
+    /// the package has three subtitle renditions in the master, their cues where they were put, and GStreamer plays it.
+    @Test func embeddedSubtitlesAndSidecarsBecomeRenditions() async throws {
+        try await withTemporaryDirectory { dir in
+            let f = try DaemonFolders(root: dir, settle: 2)
+            let daemon = try await DaemonProcess.start(config: f.config)
+            let srt = dir.appendingPathComponent("in.srt")
+            try Data("1\n00:00:00,200 --> 00:00:00,800\nEmbedded\n".utf8).write(to: srt)
+            let source = dir.appendingPathComponent("source.mkv")
+            let made = try await tool("ffmpeg", [
+                "-hide_banner", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=2",
+                "-f", "lavfi", "-i", "sine=duration=2", "-i", srt.path, "-map", "0", "-map", "1", "-map", "2",
+                "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-c:s", "srt", "-metadata:s:s:0", "language=eng",
+                "-disposition:s:0", "0", source.path])
+            #expect(made.status == 0, "\(made.stderr)")
+
+            try Data("1\n00:00:00,500 --> 00:00:01,500\nBonjour\n".utf8).write(to: f.inbox.appendingPathComponent("film.fr.srt"))
+            try Clips.drop(source, at: f.inbox.appendingPathComponent("film.mkv"))
+            try await Task.sleep(for: .seconds(1))  // the uploader sends the second sidecar within the settle window
+            try Data("WEBVTT\n\n00:01.000 --> 00:01.900\nOlá\n".utf8).write(to: f.inbox.appendingPathComponent("film.pt-BR.vtt"))
+
+            try await waitUntil("the job completed", timeout: 120) { try await states(f.config) == ["film.mkv": "completed"] }
+            let package = f.outbox.appendingPathComponent("film")
+            let master = try String(contentsOf: package.appendingPathComponent("master.m3u8"), encoding: .utf8)
+            #expect(master.split(separator: "\n").filter { $0.hasPrefix("#EXT-X-MEDIA:TYPE=SUBTITLES") } == [
+                #"#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",LANGUAGE="en",NAME="English",DEFAULT=NO,AUTOSELECT=YES,URI="subs_en/index.m3u8""#,
+                #"#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",LANGUAGE="fr",NAME="French",DEFAULT=NO,AUTOSELECT=YES,URI="subs_fr/index.m3u8""#,
+                #"#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",LANGUAGE="pt-BR",NAME="Portuguese",DEFAULT=NO,AUTOSELECT=YES,URI="subs_pt-BR/index.m3u8""#,
+            ], "\(master)")
+            #expect(master.split(separator: "\n").filter { $0.hasPrefix("#EXT-X-STREAM-INF:") }.allSatisfy { $0.hasSuffix(#",SUBTITLES="subs""#) })
+            for (folder, cue) in [("subs_en", "00:00:00.2"), ("subs_fr", "00:00:00.500 --> 00:00:01.500\nBonjour"),
+                                  ("subs_pt-BR", "00:00:01.000 --> 00:00:01.900\nOlá")] {
+                let vtt = try String(contentsOf: package.appendingPathComponent("\(folder)/subtitles.vtt"), encoding: .utf8)
+                #expect(vtt.hasPrefix("WEBVTT\n\n") && vtt.contains(cue), "\(folder): \(vtt)")
+            }
+            try await offPool { try GStreamerPlayer.playToEnd(package.appendingPathComponent("master.m3u8")) }
+            try await waitUntil("the sidecars followed the video to the archive", timeout: 20) {
+                f.tree(f.archive) == ["film.fr.srt", "film.mkv", "film.pt-BR.vtt"]
+            }
+            #expect(await daemon.stop(SIGTERM) == 0)
+        }
+    }
+
+    /// A subtitle sidecar that does not parse fails the job for good with one line naming the file and the line; the
+    /// video and every sidecar land in the failed folder, nothing is published.
+    @Test func aBrokenSubtitleSidecarFailsTheJobWithItsFileAndLine() async throws {
+        try await withTemporaryDirectory { dir in
+            let f = try DaemonFolders(root: dir)
+            let daemon = try await DaemonProcess.start(config: f.config)
+            try Data("WEBVTT\n\n00:00.000 --> 00:00.500\nFine\n".utf8).write(to: f.inbox.appendingPathComponent("bad.en.vtt"))
+            try Data("1\n00:00:00,000 --> 00:00:00,500\nFine\n\n2\n0:00:01 -> 0:00:02\nBroken\n".utf8)
+                .write(to: f.inbox.appendingPathComponent("bad.fr.srt"))
+            try Clips.drop(try await Clips.shared(), at: f.inbox.appendingPathComponent("bad.mp4"))
+
+            try await waitUntil("the job failed", timeout: 120) { try await states(f.config) == ["bad.mp4": "failed"] }
+            let job = try #require(try await jobs(f.config).first)
+            let error = try #require(job["error"] as? String)
+            #expect(error == #"bad.fr.srt:6: expected a timing line like "00:00:01,000 --> 00:00:02,000", found "0:00:01 -> 0:00:02""#,
+                    "\(error)")
+            #expect(!error.contains("\n"))
+            #expect(job["attempts"] as? Int == 1)
+            try await waitUntil("the video and its sidecars are in the failed folder", timeout: 20) {
+                f.tree(f.failed) == ["bad.en.vtt", "bad.fr.srt", "bad.mp4", "bad.mp4.error.txt"]
+            }
+            #expect(f.tree(f.inbox).isEmpty)
+            #expect(f.packages().isEmpty)
+            #expect(await daemon.stop(SIGTERM) == 0)
+        }
+    }
+
     /// Sidecars without their video are no job and stay where they are; once the video arrives, they are its.
     @Test func aSidecarWithoutAVideoIsLeftAloneUntilItsVideoArrives() async throws {
         try await withTemporaryDirectory { dir in

@@ -10,6 +10,8 @@ struct SessionPlan {
     /// The audio renditions (two or more, each in its own folder), or empty: the one audio stream
     /// (``MediaInfo/audio``) is muxed into every rung.
     var audioTracks: [PlannedAudioTrack] = []
+    /// The source's text subtitle streams to read in the pass (``PlannedSubtitleTrack/streamIndex``).
+    var subtitleStreams: [Int] = []
     var encoder: String
     var options: TranscodeOptions
     var workDirectory: URL

@@ -19,4 +19,6 @@ struct SessionResult {
     /// `storyboard_01.jpg`... then `storyboard.vtt`, relative to the package; empty when no picture was decoded.
     var storyboard: [String]
     var storyboardInterval: Double
+    /// The cues of each subtitle stream read (its decoder opened), by stream index.
+    var subtitleCues: [Int: [SubtitleCue]] = [:]
 }

@@ -52,8 +52,17 @@ final class TranscodeSession {
             }
         }
         let tracks = audioDecoders.compactMap(\.track)
-        input.discardAll(except: Set([videoIndex] + audioDecoders.map(\.index)))
         let origin = input.startTime
+        var subtitles: [Int: SubtitlePath] = [:]
+        for index in plan.subtitleStreams {
+            do {
+                subtitles[index] = try SubtitlePath(input: input, streamIndex: index, origin: origin, logger: logger)
+            } catch {
+                logger.warning("subtitle stream not decodable; its rendition is left out", metadata: [
+                    "wf.stream": "\(index)", "wf.error": "\(error)"])
+            }
+        }
+        input.discardAll(except: Set([videoIndex] + audioDecoders.map(\.index) + subtitles.keys))
 
         let outputs = try SessionOutputs(plan: plan, audioTracks: tracks, interrupter: interrupter)
         let thumbnails = try ThumbnailTap(plan: plan, outputs: outputs)
@@ -84,6 +93,8 @@ final class TranscodeSession {
                 try video.decode(packet)
             } else if let audio = audioByStream[packet.streamIndex] {
                 try audio.decode(packet)
+            } else if let subtitle = subtitles[packet.streamIndex] {
+                subtitle.decode(packet)
             }
             packet.unref()
         }
@@ -128,10 +139,11 @@ final class TranscodeSession {
             videoFrames: video.framesEncoded, outputSeconds: Double(video.framesEncoded) / rate,
             videoSeconds: Double(decodedVideoEnd) * videoTimeBase.value,
             declaredVideoSeconds: input.declaredSeconds(of: videoIndex),
-            decodeErrors: video.decodeErrors + audioDecodeErrors,
+            decodeErrors: video.decodeErrors + audioDecodeErrors + subtitles.values.reduce(0) { $0 + $1.decodeErrors },
             closedGapSeconds: video.closedGapSeconds,
             thumbnails: thumbnails.thumbnails, poster: thumbnails.poster,
-            storyboard: thumbnails.storyboard.files, storyboardInterval: plan.storyboard.interval)
+            storyboard: thumbnails.storyboard.files, storyboardInterval: plan.storyboard.interval,
+            subtitleCues: subtitles.mapValues(\.cues))
     }
 
     /// The streams the plan names must be the ones the probe saw: the source may have been rewritten in place.
@@ -141,6 +153,9 @@ final class TranscodeSession {
         let audio = plan.audioTracks.isEmpty ? plan.info.audio.map { [$0] } ?? []
             : (plan.info.audioStreams ?? []).filter { a in plan.audioTracks.contains { $0.streamIndex == a.streamIndex } }
         for a in audio where !input.streamMatches(a.streamIndex, type: .audio, codec: a.codec) { matches = false }
+        for s in plan.info.subtitleStreams ?? [] where plan.subtitleStreams.contains(s.streamIndex) {
+            if !input.streamMatches(s.streamIndex, type: .subtitle, codec: s.codec) { matches = false }
+        }
         if !matches {
             throw MediaError(stage: "changed", call: "avformat_find_stream_info", code: AVStatus.invalidData,
                              message: "the file changed while it was being read (its streams differ from the probe); it was not transcoded")

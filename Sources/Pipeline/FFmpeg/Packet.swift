@@ -36,6 +36,9 @@ final class Packet {
         return t != AVStatus.noPTS ? t : nil
     }
 
+    /// The packet's duration in its stream's time base (0 when unknown).
+    var duration: Int64 { raw.pointee.duration }
+
     /// Appends the packet's payload to `bytes`.
     func append(to bytes: inout Data) { bytes.append(raw.pointee.data, count: Int(raw.pointee.size)) }
 }

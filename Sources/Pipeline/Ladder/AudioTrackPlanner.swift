@@ -50,7 +50,7 @@ public enum AudioTrackPlanner {
     }
 
     /// `base`, or `base` with 2, 3... appended by `suffix`, whichever is not yet in `taken` (then taken).
-    private static func unique(_ base: String, in taken: inout Set<String>, suffix: (String, Int) -> String) -> String {
+    static func unique(_ base: String, in taken: inout Set<String>, suffix: (String, Int) -> String) -> String {
         var candidate = base, n = 1
         while taken.contains(candidate) { n += 1; candidate = suffix(base, n) }
         taken.insert(candidate)

@@ -3,14 +3,20 @@ import Foundation
 /// Writes the playlists (our own, from what the muxer cut) and `manifest.json` into a package directory.
 enum PackageWriter {
     /// Rewrites each rendition's `index.m3u8` (video, and audio renditions), writes each video rendition's
-    /// `iframes.m3u8` and `master.m3u8`, and returns the renditions measured. An audio rendition that got no segment
+    /// `iframes.m3u8`, each subtitle rendition (``SubtitleRenditionWriter``, cut with the first video rendition's
+    /// segments) and `master.m3u8`, and returns the renditions measured. An audio rendition that got no segment
     /// (its audio could not be converted) is left out.
+    /// - Parameter subtitles: each subtitle rendition and its cues, fitted to the package.
     static func write(directory: URL, rungs: [PlannedRung], result: SessionResult, options: TranscodeOptions,
-                      frameRate: Double, file: String) throws -> (video: [PackageManifest.Rendition], audio: [PackageManifest.AudioRendition]) {
+                      frameRate: Double, subtitles: [(track: PlannedSubtitleTrack, cues: [SubtitleCue])] = [],
+                      file: String) throws -> (video: [PackageManifest.Rendition], audio: [PackageManifest.AudioRendition],
+                                               subtitles: [PackageManifest.SubtitleRendition]) {
         let version = options.packagedSegmentFormat == .fmp4 ? 7 : 3
         var renditions: [PackageManifest.Rendition] = []
         var variants: [MasterPlaylist.Variant] = []
         var audio: [PackageManifest.AudioRendition] = []
+        var subs: [PackageManifest.SubtitleRendition] = []
+        var cut: (list: MediaPlaylist, directory: URL)?  // the first video rendition's segments
         do {
             for track in result.audioTracks {
                 let dir = directory.appendingPathComponent(track.folder)
@@ -41,6 +47,7 @@ enum PackageWriter {
                     throw PipelineError(.media, file: file, "the \(rung.name) rendition has no segments")
                 }
                 try list.render(version: version).write(to: url, atomically: true, encoding: .utf8)
+                if cut == nil { cut = (list, url.deletingLastPathComponent()) }
                 let iFrames = try IFramePlaylist(list: list, directory: url.deletingLastPathComponent(), version: version,
                                                  file: file)
                 let iFramePath = "\(rung.name)/iframes.m3u8"
@@ -62,14 +69,34 @@ enum PackageWriter {
                 MasterPlaylist.Audio(language: $0.language, name: $0.title, isDefault: $0.isDefault, channels: $0.channels,
                                      uri: $0.playlist)
             }
-            let master = MasterPlaylist(version: version, variants: variants, audio: media).render()
+            if let cut, !subtitles.isEmpty {
+                let map = try options.packagedSegmentFormat == .ts ? firstVideoPTS(cut.list, in: cut.directory, file: file) : nil
+                for (track, cues) in subtitles {
+                    subs.append(try SubtitleRenditionWriter.write(
+                        track, cues: cues, segmentDurations: cut.list.segments.map(\.duration), timestampMap: map,
+                        version: version, directory: directory, file: file))
+                }
+            }
+            let captions = subs.map { MasterPlaylist.Subtitles(language: $0.language, name: $0.title, isDefault: $0.isDefault, uri: $0.playlist) }
+            let master = MasterPlaylist(version: version, variants: variants, audio: media, subtitles: captions).render()
             try master.write(to: directory.appendingPathComponent("master.m3u8"), atomically: true, encoding: .utf8)
         } catch let error as PipelineError {
             throw error
         } catch {
             throw PipelineError(.output, file: file, "cannot write the playlists: \(error.localizedDescription)")
         }
-        return (renditions, audio)
+        return (renditions, audio, subs)
+    }
+
+    /// The presentation time (90 kHz) the `mpegts` muxer gave the video's first frame (it offsets every timestamp):
+    /// the first keyframe of the first segment, which opens with an IDR.
+    private static func firstVideoPTS(_ list: MediaPlaylist, in directory: URL, file: String) throws -> Int64 {
+        guard let first = list.segments.first else { return 0 }
+        let bytes = try [UInt8](Data(contentsOf: directory.appendingPathComponent(first.uri)))
+        guard let pts = try TransportStreamKeyframes(bytes: bytes, file: file).keyframes.first?.pts else {
+            throw PipelineError(.media, file: file, "the first video segment has no keyframe to line the subtitles up with")
+        }
+        return pts
     }
 
     static func writeManifest(_ manifest: PackageManifest, directory: URL, file: String) throws {

@@ -18,6 +18,9 @@ public struct MediaInfo: Sendable, Codable, Hashable {
     /// Every decodable audio stream, in stream order: each becomes an audio rendition (up to `max_audio_tracks`)
     /// when there are two or more. Absent in manifests written before audio languages.
     public var audioStreams: [Audio]?
+    /// Every text subtitle stream (mov_text, SubRip, ASS/SSA, WebVTT) with a decoder, in stream order: each becomes a
+    /// subtitle rendition (up to 32). Absent when there is none, and in manifests written before subtitles.
+    public var subtitleStreams: [Subtitle]?
 
     /// One stream of the container.
     public struct Stream: Sendable, Codable, Hashable {
@@ -117,4 +120,22 @@ public struct MediaInfo: Sendable, Codable, Hashable {
         /// True when the container marks it as the default audio stream.
         public var isDefault: Bool?
     }
+
+    /// A text subtitle stream.
+    public struct Subtitle: Sendable, Codable, Hashable {
+        public var streamIndex: Int
+        /// `mov_text`, `subrip`, `ass`, `ssa`, `webvtt`, `text`.
+        public var codec: String
+        /// The stream's `language` tag as written (`eng`), if any.
+        public var languageTag: String?
+        /// The stream's `title` tag, if any.
+        public var title: String?
+        /// True when the container marks it as the default subtitle stream.
+        public var isDefault: Bool
+    }
+}
+
+extension MediaInfo.Subtitle {
+    /// The text subtitle codecs that become renditions (picture subtitles, DVD and PGS, do not).
+    static let textCodecs: Set<String> = ["mov_text", "subrip", "srt", "ass", "ssa", "webvtt", "text"]
 }

@@ -49,6 +49,15 @@ enum ProbeReader {
             let st = input.stream($0)
             return st.type == .audio && st.hasDecoder
         }.map { audioInfo(input, index: $0) }
+        let subtitles = (0..<input.streamCount).filter {
+            let st = input.stream($0)
+            return st.type == .subtitle && st.hasDecoder && MediaInfo.Subtitle.textCodecs.contains(st.codecName)
+        }.map { i in
+            let st = input.stream(i)
+            return MediaInfo.Subtitle(streamIndex: i, codec: st.codecName, languageTag: st.tag("language").map { String($0.prefix(64)) },
+                                      title: st.tag("title").map { String($0.prefix(200)) }, isDefault: st.isDefault)
+        }
+        info.subtitleStreams = subtitles.isEmpty ? nil : subtitles
         scanFrameTiming(input, info: &info)
         return info
     }

@@ -1,7 +1,6 @@
 /// A subtitle file uploaded beside the source (`clip.srt`, `clip.pt-BR.vtt`), already opened by the daemon beneath
 /// the inbox (no symbolic link, a regular file) and checked against what intake recorded: the engine reads ``file``.
-///
-/// - Important: The engine does not render subtitle renditions yet; it receives them so that it can.
+/// Each becomes a WebVTT subtitle rendition; one that does not parse fails the job with its file and line.
 public struct SubtitleSidecar: Sendable, Hashable {
     /// The file name (no folder), for messages.
     public var name: String

@@ -13,7 +13,7 @@ public struct TranscodeRequest: Sendable {
     /// place. It is removed on failure or cancellation.
     public var workDirectory: URL
     public var options: TranscodeOptions
-    /// Subtitle files uploaded beside the source, opened (``SubtitleSidecar``); the engine ignores them for now.
+    /// Subtitle files uploaded beside the source, opened (``SubtitleSidecar``): each becomes a subtitle rendition.
     public var subtitles: [SubtitleSidecar] = []
     /// Added to every line the engine logs for this request (the daemon's `wf.job.id`).
     public var logMetadata: Logger.Metadata

@@ -106,6 +106,13 @@ public struct Transcoder: Sendable {
             logger.warning("the source has more audio streams than max_audio_tracks; the rest are ignored", metadata: [
                 "wf.audio.streams": "\(info.audioStreams?.count ?? 0)", "wf.audio.ignored": "\(audio.ignored)"])
         }
+        // Sidecars are read before the pass: one that does not parse fails the job at once, with its file and line.
+        let sidecarCues = try request.subtitles.map { sidecar throws(PipelineError) in try sidecar.readCues() }
+        let subtitles = SubtitleTrackPlanner.plan(info, sidecars: request.subtitles.map { ($0.name, $0.language) })
+        if subtitles.ignored > 0 {
+            logger.warning("the source has more than 32 subtitle streams; the rest are ignored", metadata: [
+                "wf.subtitle.streams": "\(info.subtitleStreams?.count ?? 0)", "wf.subtitle.ignored": "\(subtitles.ignored)"])
+        }
         let available = assumedGPUEncoders ?? (options.hardware == .cpu ? [] : HardwareProbe.available)
         var encoder = try HardwareProbe.select(options.hardware, available: available)
         let sourceDuration = info.video.durationSeconds > 0 ? info.video.durationSeconds : info.durationSeconds
@@ -113,7 +120,8 @@ public struct Transcoder: Sendable {
         let duration = options.stopAt.map { sourceDuration > 0 ? min(sourceDuration, $0) : $0 } ?? sourceDuration
         let count = max(0, options.thumbnails)
         var plan = SessionPlan(
-            source: source, name: name, info: info, rungs: rungs, audioTracks: audio.tracks, encoder: encoder, options: options,
+            source: source, name: name, info: info, rungs: rungs, audioTracks: audio.tracks,
+            subtitleStreams: subtitles.tracks.compactMap(\.streamIndex), encoder: encoder, options: options,
             workDirectory: request.workDirectory,
             thumbnailTimes: (0..<count).map { duration * (Double($0) + 0.5) / Double(count) },
             posterTime: duration * 0.1,
@@ -171,9 +179,17 @@ public struct Transcoder: Sendable {
             throw PipelineError(.duration, file: name, String(
                 format: "only %.2f s of %.2f s could be decoded (the file is truncated or damaged)", decoded, expected))
         }
+        let milliseconds = Int64((result.outputSeconds * 1000).rounded())
+        let subtitleCues = subtitles.tracks.compactMap { track -> (track: PlannedSubtitleTrack, cues: [SubtitleCue])? in
+            let cues: [SubtitleCue]? = switch track.origin {
+            case .stream(let index): result.subtitleCues[index]  // nil: its decoder did not open
+            case .sidecar(let i, _): sidecarCues[i]
+            }
+            return cues.map { (track, SubtitleCue.fitted($0, durationMilliseconds: milliseconds)) }
+        }
         let package = try PackageWriter.write(
             directory: request.workDirectory, rungs: rungs, result: result, options: options,
-            frameRate: info.video.frameRate, file: name)
+            frameRate: info.video.frameRate, subtitles: subtitleCues, file: name)
         let done = Date()
         progress?.yield(TranscodeProgress(fraction: 1, mediaSeconds: result.outputSeconds,
                                           speed: result.outputSeconds / max(encoded.timeIntervalSince(probed), 0.001), eta: 0))
@@ -192,6 +208,7 @@ public struct Transcoder: Sendable {
                            packageSeconds: done.timeIntervalSince(encoded), totalSeconds: done.timeIntervalSince(started),
                            speed: result.outputSeconds / max(encoded.timeIntervalSince(probed), 0.001)))
         manifest.master = "master.m3u8"
+        manifest.subtitleRenditions = package.subtitles.isEmpty ? nil : package.subtitles
         if options.writesDash {
             try DashManifest.write(manifest, directory: request.workDirectory, file: name)
             manifest.dash = DashManifest.fileName

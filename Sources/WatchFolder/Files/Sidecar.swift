@@ -4,8 +4,8 @@
 public struct Sidecar: Codable, Sendable, Hashable {
     /// The largest metadata sidecar (`STEM.json`): 64 KiB.
     public static let maxMetadataBytes = 64 * 1024
-    /// The largest subtitle sidecar (`.srt`, `.vtt`): 16 MiB.
-    public static let maxSubtitleBytes: Int64 = 16 * 1024 * 1024
+    /// The largest subtitle sidecar (`.srt`, `.vtt`): 4 MiB, what the engine reads (a feature film's SubRip is ~100 KB).
+    public static let maxSubtitleBytes: Int64 = 4 * 1024 * 1024
 
     public var jobId: Int64
     /// The file name, beside the video (no folder).

@@ -66,7 +66,7 @@ extension IntakeEngine {
                               mtimeNs: s.mtimeNanoseconds)
         guard format == "json" else {
             if s.size > Sidecar.maxSubtitleBytes {
-                sidecar.error = "subtitle sidecar \(name) is larger than 16 MiB (\(s.size) bytes)"
+                sidecar.error = "subtitle sidecar \(name) is larger than 4 MiB (\(s.size) bytes)"
             }
             return (sidecar, nil)
         }

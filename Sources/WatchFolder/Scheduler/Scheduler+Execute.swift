@@ -128,6 +128,14 @@ extension Scheduler {
                 await record(job, .requeued(refund: true), "job requeued (stopped)")
                 return
             }
+            if let error = error as? PipelineError, error.code == .badSidecar {
+                // A subtitle sidecar that does not parse: no attempt can succeed until it is replaced.
+                let reason = error.description
+                await record(job, .failed(error: reason, encoder: nil,
+                                          effect: settings.failEffect(for: job, reason: reason, encoder: nil)),
+                             "job failed", level: .error, ["wf.error": "\(reason)"])
+                return
+            }
             await fail(job, reason: "\(error)", encoder: nil, settings: settings)
         }
     }
