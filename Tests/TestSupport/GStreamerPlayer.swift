@@ -15,7 +15,9 @@ public enum GStreamerPlayer {
             "gst-launch-1.0", "playbin", "uri=\(master.absoluteURL.absoluteString)",
             "video-sink=fakesink sync=false", "audio-sink=fakesink sync=false",
         ], timeout: deadline)
-        guard !r.timedOut else { throw ToolFailure(description: "gst-launch-1.0 ran past \(deadline) s on \(master.path)") }
+        guard !r.timedOut else {
+            throw ToolFailure(description: "gst-launch-1.0 ran past \(deadline) s on \(master.path): \(r.output.suffix(3000))")
+        }
         guard r.status == 0, r.stdout.contains("Got EOS from element"), !r.output.contains("ERROR:") else {
             throw ToolFailure(description: "gst-launch-1.0 did not play \(master.path) to the end (status \(r.status)): \(r.output)")
         }
