@@ -143,7 +143,7 @@ struct AudioLanguagesTests {
     func oneTrack() async throws {
         try await withTempDir { dir in
             let input = dir.appendingPathComponent("one.mp4")
-            try PipelineFixtures.clip(input, seconds: 2, size: "160x90")
+            try await PipelineFixtures.clip(input, seconds: 2, size: "160x90")
             let (out, manifest) = try await FidelityTests.transcode(input, in: dir, Self.options)
             let master = try String(contentsOf: out.appendingPathComponent("master.m3u8"), encoding: .utf8)
             #expect(!master.contains("#EXT-X-MEDIA") && !master.contains("AUDIO="), "\(master)")

@@ -144,7 +144,7 @@ struct DashTests {
     func oneTrack() async throws {
         try await withTempDir { dir in
             let input = dir.appendingPathComponent("one.mp4")
-            try PipelineFixtures.clip(input, seconds: 2.5, size: "160x90")
+            try await PipelineFixtures.clip(input, seconds: 2.5, size: "160x90")
             let (out, manifest) = try await FidelityTests.transcode(input, in: dir, Self.options)
             let master = try String(contentsOf: out.appendingPathComponent("master.m3u8"), encoding: .utf8)
             #expect(master.contains(#"#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",LANGUAGE="und",NAME="Track 1",DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2",URI="audio_und/index.m3u8""#), "\(master)")
@@ -181,7 +181,7 @@ struct DashTests {
     func noDash(format: SegmentFormat, dash: Bool) async throws {
         try await withTempDir { dir in
             let input = dir.appendingPathComponent("one.mp4")
-            try PipelineFixtures.clip(input, seconds: 1.5, size: "160x90")
+            try await PipelineFixtures.clip(input, seconds: 1.5, size: "160x90")
             var options = Self.options
             options.segmentFormat = format
             options.dash = dash

@@ -349,7 +349,7 @@ struct FidelityTests {
     func keepSDRSource() async throws {
         try await withTempDir { dir in
             let input = dir.appendingPathComponent("sdr.mp4")
-            try PipelineFixtures.clip(input, seconds: 1, size: "1280x720")
+            try await PipelineFixtures.clip(input, seconds: 1, size: "1280x720")
             var options = Self.options([Rung(height: 720, videoBitrate: 1_000_000)], segmentSeconds: 1)
             options.hdr = .keep
             let (out, manifest) = try await Self.transcode(input, in: dir, options)

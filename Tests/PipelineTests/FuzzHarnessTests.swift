@@ -19,7 +19,7 @@ struct FuzzHarnessTests {
     func stopAfter() async throws {
         try await withTempDir { dir in
             let input = dir.appendingPathComponent("in.mp4")
-            try PipelineFixtures.clip(input, seconds: 6)
+            try await PipelineFixtures.clip(input, seconds: 6)
             var options = TranscodeOptions(ladder: [Rung(height: 180, videoBitrate: 300_000)], preset: "ultrafast",
                                            segmentSeconds: 1, thumbnails: 3, hardware: .cpu)
             options.stopAfterSeconds = 2
@@ -40,7 +40,7 @@ struct FuzzHarnessTests {
     func harness() async throws {
         try await withTempDir { dir in
             let clip = dir.appendingPathComponent("in.ts")
-            try PipelineFixtures.clip(clip, seconds: 3, size: "128x72")
+            try await PipelineFixtures.clip(clip, seconds: 3, size: "128x72")
             let bytes = try Data(contentsOf: clip)
             let packaged = await onThread { bytes.withUnsafeBytes { UntrustedInput.run($0, name: "in.ts") } }
             guard case .packaged(let seconds) = packaged else { Issue.record("\(packaged)"); return }

@@ -60,7 +60,7 @@ struct IFramePlaylistTests {
         try await withTempDir { dir in
             let input = dir.appendingPathComponent("in.mp4")
             // 4.5 s in 1 s segments: the last half second is folded into the fourth, which then holds two keyframes.
-            try PipelineFixtures.clip(input, seconds: 4.5)
+            try await PipelineFixtures.clip(input, seconds: 4.5)
             var options = FidelityTests.options([Rung(height: 180, videoBitrate: 300_000), Rung(height: 120, videoBitrate: 150_000)],
                                                 segmentSeconds: 1)
             options.segmentFormat = format
@@ -127,7 +127,7 @@ struct IFramePlaylistTests {
     func scannersStayInBounds() async throws {
         try await withTempDir { dir in
             for (type, ext) in [("mpegts", "ts"), ("fmp4", "m4s")] {
-                try PipelineFixtures.ffmpeg([
+                try await PipelineFixtures.ffmpeg([
                     "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=2", "-f", "lavfi", "-i", "sine=duration=2",
                     "-c:v", "libx264", "-preset", "ultrafast", "-g", "12", "-c:a", "aac", "-f", "hls", "-hls_time", "10",
                     "-hls_segment_type", type, "-hls_fmp4_init_filename", "init.mp4",

@@ -42,7 +42,7 @@ struct StoryboardTests {
         try await withTempDir { dir in
             let input = dir.appendingPathComponent("colours.mp4")
             // red 0-2 s, green 2-4 s, blue 4-5.5 s
-            try PipelineFixtures.ffmpeg([
+            try await PipelineFixtures.ffmpeg([
                 "-filter_complex", "color=c=red:s=320x180:r=25:d=2[a];color=c=lime:s=320x180:r=25:d=2[b];"
                     + "color=c=blue:s=320x180:r=25:d=1.5[c];[a][b][c]concat=n=3:v=1:a=0,scale=out_color_matrix=bt709,format=yuv420p",
                 "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", input.path])
@@ -64,7 +64,7 @@ struct StoryboardTests {
                 #expect(cue.w == 160 && cue.h == 90)
                 #expect(cue.x >= 0 && cue.y >= 0 && cue.x + cue.w <= 480 && cue.y + cue.h <= 90)
                 let rgb = dir.appendingPathComponent("tile-\(cue.x).rgb")
-                try PipelineFixtures.ffmpeg(["-i", out.appendingPathComponent(cue.sheet).path, "-vf",
+                try await PipelineFixtures.ffmpeg(["-i", out.appendingPathComponent(cue.sheet).path, "-vf",
                                              "crop=\(cue.w):\(cue.h):\(cue.x):\(cue.y),scale=1:1:flags=area",
                                              "-f", "rawvideo", "-pix_fmt", "rgb24", rgb.path])
                 let pixel = Array(try Data(contentsOf: rgb))

@@ -237,7 +237,7 @@ struct SubtitleTests {
     func timestampBomb() async throws {
         try await withTempDir { dir in
             let input = dir.appendingPathComponent("short.mp4")
-            try PipelineFixtures.clip(input, seconds: 2, size: "160x90")
+            try await PipelineFixtures.clip(input, seconds: 2, size: "160x90")
             let bomb = try Self.sidecar("short.srt", "1\n00:00:01,000 --> 99:00:00,000\nForever\n\n2\n50:00:00,000 --> 51:00:00,000\nNever\n\n"
                                         + "3\n00:00:01,500 --> 00:00:01,500\nEmpty\n", language: nil, in: dir)
             let (out, manifest) = try await Self.transcode(input, in: dir, Self.options, sidecars: [bomb])
@@ -256,7 +256,7 @@ struct SubtitleTests {
     func brokenSidecar() async throws {
         try await withTempDir { dir in
             let input = dir.appendingPathComponent("clip.mp4")
-            try PipelineFixtures.clip(input, seconds: 1, size: "160x90")
+            try await PipelineFixtures.clip(input, seconds: 1, size: "160x90")
             let broken = try Self.sidecar("clip.en.srt", "1\n00:00:00,000 --> 00:00:00,500\nFine\n\n2\n00:00:01 --> 00:00:02,000\nBad\n",
                                           language: "en", in: dir)
             await #expect {
@@ -273,7 +273,7 @@ struct SubtitleTests {
     func bounds() async throws {
         try await withTempDir { dir in
             let input = dir.appendingPathComponent("clip.mp4")
-            try PipelineFixtures.clip(input, seconds: 20, size: "160x90")
+            try await PipelineFixtures.clip(input, seconds: 20, size: "160x90")
             let large = try Self.sidecar("large.srt", String(repeating: "\n", count: 4 * 1024 * 1024 + 1), language: nil, in: dir)
             await #expect { _ = try await Self.transcode(input, in: dir, Self.options, sidecars: [large]) } throws: { error in
                 "\(error)" == "large.srt: subtitle sidecar larger than 4 MiB (4194305 bytes); it was not read"
@@ -289,31 +289,34 @@ struct SubtitleTests {
     }
 
     @Test("SubRip and WebVTT parsing: what players accept passes, the rest fails at its line")
-    func parser() throws {
-        let srt = SubtitleFileParser(format: .srt), vtt = SubtitleFileParser(format: .vtt)
-        // Missing blank line before the next cue, a dot for the comma, extra text after the times, tags.
-        let loose = try srt.parse(Array("1\n00:00:01.000 --> 00:00:02,000 X1:10\n<font color=red>Red</font> <I>it</I>\n2\n00:00:03,000 --> 00:00:04,000\n{\\an8}Top & <3\n".utf8))
-        #expect(loose == [SubtitleCue(start: 1000, end: 2000, text: "Red <i>it</i>"), SubtitleCue(start: 3000, end: 4000, text: "Top &amp; &lt;3")])
-        // CR-only line ends, hours past 99.
-        #expect(try srt.parse(Array("1\r123:00:00,000 --> 123:00:01,000\rLong\r".utf8)) == [SubtitleCue(start: 442_800_000, end: 442_801_000, text: "Long")])
-        #expect(try vtt.parse(Array("WEBVTT - title\nKind: captions\n\nSTYLE\n::cue { color: red }\n\n01:02.003 --> 01:03.000\na --> b\n".utf8))
-                == [SubtitleCue(start: 62_003, end: 63_000, text: "a --&gt; b")])
-        // A cue right under the WEBVTT line (no blank line): read as a cue, not as the header.
-        #expect(try vtt.parse(Array("\u{FEFF}WEBVTT\n00:00.000 --> 00:00.500\nTop\n".utf8)) == [SubtitleCue(start: 0, end: 500, text: "Top")])
+    func parser() async throws {
+        // Off the cooperative pool: 100,001 cues take seconds to parse in a debug build.
+        try await offPool {
+            let srt = SubtitleFileParser(format: .srt), vtt = SubtitleFileParser(format: .vtt)
+            // Missing blank line before the next cue, a dot for the comma, extra text after the times, tags.
+            let loose = try srt.parse(Array("1\n00:00:01.000 --> 00:00:02,000 X1:10\n<font color=red>Red</font> <I>it</I>\n2\n00:00:03,000 --> 00:00:04,000\n{\\an8}Top & <3\n".utf8))
+            #expect(loose == [SubtitleCue(start: 1000, end: 2000, text: "Red <i>it</i>"), SubtitleCue(start: 3000, end: 4000, text: "Top &amp; &lt;3")])
+            // CR-only line ends, hours past 99.
+            #expect(try srt.parse(Array("1\r123:00:00,000 --> 123:00:01,000\rLong\r".utf8)) == [SubtitleCue(start: 442_800_000, end: 442_801_000, text: "Long")])
+            #expect(try vtt.parse(Array("WEBVTT - title\nKind: captions\n\nSTYLE\n::cue { color: red }\n\n01:02.003 --> 01:03.000\na --> b\n".utf8))
+                    == [SubtitleCue(start: 62_003, end: 63_000, text: "a --&gt; b")])
+            // A cue right under the WEBVTT line (no blank line): read as a cue, not as the header.
+            #expect(try vtt.parse(Array("\u{FEFF}WEBVTT\n00:00.000 --> 00:00.500\nTop\n".utf8)) == [SubtitleCue(start: 0, end: 500, text: "Top")])
 
-        func failure(_ parser: SubtitleFileParser, _ text: [UInt8]) -> SubtitleFileParser.Failure? {
-            do { _ = try parser.parse(text); return nil } catch { return error }
+            func failure(_ parser: SubtitleFileParser, _ text: [UInt8]) -> SubtitleFileParser.Failure? {
+                do { _ = try parser.parse(text); return nil } catch { return error }
+            }
+            #expect(failure(vtt, Array("1\n00:00:01.000 --> 00:00:02.000\nx\n".utf8))
+                    == .init(line: 1, reason: #"expected "WEBVTT" as the first line, found "1""#))
+            #expect(failure(srt, Array("1\n00:00:01,000 --> 00:00:02,000\nok\n\nhello\tworld\u{1B}\n".utf8))
+                    == .init(line: 5, reason: #"expected a cue number or a timing line like "00:00:01,000 --> 00:00:02,000", found "hello\u{09}world\u{1B}""#))
+            #expect(failure(srt, Array("1\n00:00:01,000 --> 00:61:02,000\nx\n".utf8))
+                    == .init(line: 2, reason: #"expected a timing line like "00:00:01,000 --> 00:00:02,000", found "00:00:01,000 --> 00:61:02,000""#))
+            #expect(failure(srt, Array("1\n00:00:01,000 --> 00:00:02,000\nok\n".utf8) + [0xC3, 0x28, 0x0A]) == .init(line: 4, reason: "not UTF-8 text (save the file as UTF-8)"))
+            #expect(failure(srt, Array("1\n".utf8))?.reason == #"expected a timing line like "00:00:01,000 --> 00:00:02,000" after it, found the end of the file"#)
+            let many = (0...SubtitleCue.Bounds.maxCues).map { _ in "00:00:01,000 --> 00:00:02,000\nx\n" }.joined(separator: "\n")
+            #expect(failure(srt, Array(many.utf8)) == .init(line: 3 * SubtitleCue.Bounds.maxCues + 1, reason: "more than 100000 cues"))
         }
-        #expect(failure(vtt, Array("1\n00:00:01.000 --> 00:00:02.000\nx\n".utf8))
-                == .init(line: 1, reason: #"expected "WEBVTT" as the first line, found "1""#))
-        #expect(failure(srt, Array("1\n00:00:01,000 --> 00:00:02,000\nok\n\nhello\tworld\u{1B}\n".utf8))
-                == .init(line: 5, reason: #"expected a cue number or a timing line like "00:00:01,000 --> 00:00:02,000", found "hello\u{09}world\u{1B}""#))
-        #expect(failure(srt, Array("1\n00:00:01,000 --> 00:61:02,000\nx\n".utf8))
-                == .init(line: 2, reason: #"expected a timing line like "00:00:01,000 --> 00:00:02,000", found "00:00:01,000 --> 00:61:02,000""#))
-        #expect(failure(srt, Array("1\n00:00:01,000 --> 00:00:02,000\nok\n".utf8) + [0xC3, 0x28, 0x0A]) == .init(line: 4, reason: "not UTF-8 text (save the file as UTF-8)"))
-        #expect(failure(srt, Array("1\n".utf8))?.reason == #"expected a timing line like "00:00:01,000 --> 00:00:02,000" after it, found the end of the file"#)
-        let many = (0...SubtitleCue.Bounds.maxCues).map { _ in "00:00:01,000 --> 00:00:02,000\nx\n" }.joined(separator: "\n")
-        #expect(failure(srt, Array(many.utf8)) == .init(line: 3 * SubtitleCue.Bounds.maxCues + 1, reason: "more than 100000 cues"))
     }
 
     @Test("ASS events become plain WebVTT text; long text is cut at a character boundary")

@@ -13,7 +13,7 @@ struct TranscoderTests {
     func gpuFallback(gpu: String) async throws {
         try await withTempDir { dir in
             let input = dir.appendingPathComponent("in.mp4")
-            try PipelineFixtures.clip(input, seconds: 1)
+            try await PipelineFixtures.clip(input, seconds: 1)
             // Selection believes the GPU probed fine; the real encoder cannot open here, so the job must fall back.
             let transcoder = Transcoder(logger: Logger(label: "test"), assumingGPUEncoders: [gpu])
             let out = dir.appendingPathComponent("pkg")
@@ -36,7 +36,7 @@ struct TranscoderTests {
     func progress() async throws {
         try await withTempDir { dir in
             let input = dir.appendingPathComponent("in.mp4")
-            try PipelineFixtures.clip(input, seconds: 3, size: "640x360")
+            try await PipelineFixtures.clip(input, seconds: 3, size: "640x360")
             let (stream, continuation) = AsyncStream<TranscodeProgress>.makeStream()
             let request = TranscodeRequest(input: input, outputDirectory: dir.appendingPathComponent("pkg"),
                                            workDirectory: dir.appendingPathComponent("work"), options: Self.small)
@@ -57,7 +57,7 @@ struct TranscoderTests {
     func cancellation() async throws {
         try await withTempDir { dir in
             let input = dir.appendingPathComponent("long.mp4")
-            try PipelineFixtures.clip(input, seconds: 20, size: "1280x720")
+            try await PipelineFixtures.clip(input, seconds: 20, size: "1280x720")
             var options = Self.small
             options.preset = "medium"
             options.ladder = [Rung(height: 720, videoBitrate: 2_000_000), Rung(height: 360, videoBitrate: 800_000)]
@@ -87,7 +87,7 @@ struct TranscoderTests {
     func atomicPublish() async throws {
         try await withTempDir { dir in
             let input = dir.appendingPathComponent("in.mp4")
-            try PipelineFixtures.clip(input, seconds: 1)
+            try await PipelineFixtures.clip(input, seconds: 1)
             let out = dir.appendingPathComponent("pkg")
             try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
             try Data("keep".utf8).write(to: out.appendingPathComponent("other.txt"))
@@ -103,7 +103,7 @@ struct TranscoderTests {
     func probe() async throws {
         try await withTempDir { dir in
             let vfr = dir.appendingPathComponent("vfr.mp4")
-            try PipelineFixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=2",
+            try await PipelineFixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=2",
                                          "-f", "lavfi", "-i", "sine=sample_rate=48000:duration=2",
                                          "-vf", "select='not(eq(mod(n\\,4)\\,1))'", "-fps_mode", "vfr",
                                          "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-ac", "6", "-shortest", vfr.path])
@@ -115,14 +115,14 @@ struct TranscoderTests {
             #expect(info.audio?.layout.hasPrefix("5.1") == true)
 
             let cfr = dir.appendingPathComponent("cfr.mp4")
-            try PipelineFixtures.clip(cfr, seconds: 1)
+            try await PipelineFixtures.clip(cfr, seconds: 1)
             let c = try Prober.probe(cfr)
             #expect(!c.video.variableFrameRate)
             #expect(c.video.frameRate == 25)
             #expect(c.video.rotation == 0 && c.video.bitDepth == 8 && c.video.chroma == "4:2:0")
 
             let song = dir.appendingPathComponent("song.m4a")
-            try PipelineFixtures.ffmpeg(["-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac", song.path])
+            try await PipelineFixtures.ffmpeg(["-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac", song.path])
             #expect { try Prober.probe(song) } throws: { error in
                 (error as? PipelineError)?.code == .noVideo && "\(error)".contains("audio-only")
             }

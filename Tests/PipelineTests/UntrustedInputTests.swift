@@ -31,7 +31,7 @@ struct UntrustedInputTests {
     func cancelReachesABlockedRead() async throws {
         try await withTempDir { dir in
             let clip = dir.appendingPathComponent("in.ts")
-            try PipelineFixtures.clip(clip, seconds: 1)
+            try await PipelineFixtures.clip(clip, seconds: 1)
             let fifo = try SilentFIFO(in: dir, prefix: try Data(contentsOf: clip).prefix(4096))
             defer { fifo.close() }
             let source = try SourceFile(adopting: fifo.reader, name: "stalled.ts")
@@ -83,7 +83,7 @@ struct UntrustedInputTests {
     func outputBound() async throws {
         try await withTempDir { dir in
             let input = dir.appendingPathComponent("in.mp4")
-            try PipelineFixtures.clip(input, seconds: 2, size: "640x360")
+            try await PipelineFixtures.clip(input, seconds: 2, size: "640x360")
             var options = Self.small
             // A maxrate the encoder cannot meet, and no slack: the bound is passed within the first segment.
             options.ladder = [Rung(height: 360, videoBitrate: 2_000_000, maxrate: 1_000, bufsize: 2_000_000)]
@@ -108,7 +108,7 @@ struct UntrustedInputTests {
     func outOfMemory() async throws {
         try await withTempDir { dir in
             let input = dir.appendingPathComponent("in.mp4")
-            try PipelineFixtures.clip(input, seconds: 1, size: "1920x1080")
+            try await PipelineFixtures.clip(input, seconds: 1, size: "1920x1080")
             var options = Self.small
             options.ladder = [Rung(height: 180, videoBitrate: 300_000)]
             func run(_ name: String) async throws -> PackageManifest {
@@ -126,10 +126,10 @@ struct UntrustedInputTests {
     }
 
     @Test("frames over max_pixels are refused at probe, before any decode")
-    func pixelBound() throws {
-        try withTempDirSync { dir in
+    func pixelBound() async throws {
+        try await withTempDir { dir in
             let input = dir.appendingPathComponent("in.mp4")
-            try PipelineFixtures.clip(input, seconds: 1, size: "640x360")
+            try await PipelineFixtures.clip(input, seconds: 1, size: "640x360")
             #expect { try Prober.probe(input, limits: Limits(maxPixels: 640 * 360 - 1)) } throws: { error in
                 (error as? PipelineError)?.code == .limit
                     && "\(error)" == "in.mp4: refused: frames of 640x360 pixels are larger than max_pixels (230399)"
@@ -139,10 +139,10 @@ struct UntrustedInputTests {
     }
 
     @Test("a file declaring more streams than max_streams is refused with the count")
-    func streamBound() throws {
-        try withTempDirSync { dir in
+    func streamBound() async throws {
+        try await withTempDir { dir in
             let input = dir.appendingPathComponent("many.mkv")
-            try PipelineFixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=1", "-f", "lavfi", "-i", "sine=duration=1",
+            try await PipelineFixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=1", "-f", "lavfi", "-i", "sine=duration=1",
                                          "-map", "0:v", "-map", "1:a", "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast",
                                          "-c:a", "aac", input.path])
             #expect { try Prober.probe(input, limits: Limits(maxStreams: 2)) } throws: { error in
