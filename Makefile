@@ -45,7 +45,7 @@ run: release $(CONFIG)
 # parallel (and then the fuzz pass) at nice 10 in a second process: the timed suites get a core whenever they ask
 # for one, and the idle time between their steps goes to the rest. StatusMetricsTests are here too: swift-metrics has
 # one backend per process, so its gauges (queue depth, speed) would be set by every job a parallel test runs.
-SERIAL_TESTS := PipelineTests.TranscoderTests|PipelineTests.UntrustedInputTests|EndToEndTests.DaemonUntrustedTests|EndToEndTests.EngineCLITests|PackagingTests.SystemdNotifierTests|WatchFolderTests.Intake|WatchFolderTests.SchedulerTests|EndToEndTests.DaemonTests|EndToEndTests.SidecarDaemonTests|WatchFolderTests.StatusDashboardTests|WatchFolderTests.StatusTracksDashboardTests|PipelineTests.FuzzHarnessTests|WatchFolderTests.StatusLoadTests|WatchFolderTests.StatusMetricsTests
+SERIAL_TESTS := PipelineTests.TranscoderTests|PipelineTests.UntrustedInputTests|EndToEndTests.DaemonUntrustedTests|EndToEndTests.EngineCLITests|PackagingTests.SystemdNotifierTests|WatchFolderTests.Intake|WatchFolderTests.SchedulerTests|EndToEndTests.DaemonTests|EndToEndTests.SidecarDaemonTests|WatchFolderTests.StatusDashboardTests|WatchFolderTests.StatusTracksDashboardTests|PipelineTests.FuzzHarnessTests|PipelineTests.DashTests|PipelineTests.IFramePlaylistTests|PipelineTests.AudioLanguagesTests|PipelineTests.SubtitleTests|WatchFolderTests.StatusLoadTests|WatchFolderTests.StatusMetricsTests
 
 # Each run is bounded (normally 2-4 minutes): a hung test fails `make test` with a message, it never stalls CI.
 # The test binary is run directly (`swift test` would make the second run wait for the first one's lock on .build);
