@@ -3,9 +3,6 @@ import Hummingbird
 import NIOPosix
 import Pipeline
 import WatchFolder
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Serves files a completed job's manifest names (its poster, thumbnails, storyboard) from its package: read
 /// from the outbox folder, or a redirect to the package's URL when it was published to S3/CloudFront.
@@ -49,19 +46,12 @@ enum PackageFiles {
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    /// The `status.size` bytes of `file` seen at open (`pread`, so bytes appended since are not read); nil on a
-    /// read error or when the file shrank.
+    /// The `status.size` bytes of `file` seen at open (so bytes appended since are not read); nil on a read error
+    /// or when the file shrank.
     private static func read(_ file: SourceFile) -> [UInt8]? {
         let size = Int(file.status.size)
-        var bytes = [UInt8](repeating: 0, count: size)
-        var done = 0
-        while done < size {
-            let n = bytes.withUnsafeMutableBytes { pread(file.descriptor, $0.baseAddress! + done, size - done, off_t(done)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return nil }
-            done += n
-        }
-        return bytes
+        let (bytes, failure) = file.read(upTo: size)
+        return failure == nil && bytes.count == size ? bytes : nil
     }
 
     /// The manifest of a job that has a package (publishing or completed).

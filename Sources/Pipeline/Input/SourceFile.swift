@@ -133,6 +133,25 @@ public final class SourceFile: Sendable, Hashable {
         return file
     }
 
+    /// Reads up to `limit` bytes from the start of a regular file with `pread` (a small file read whole: a
+    /// sidecar, a package's picture), stopping early at its end.
+    /// - Returns: The bytes read, and the `strerror` text of the read that failed, if one did (the bytes are those
+    ///   read before it).
+    public func read(upTo limit: Int) -> (bytes: [UInt8], failure: String?) {
+        var bytes = [UInt8](repeating: 0, count: max(0, limit))
+        var done = 0
+        var failure: String?
+        while done < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, $0.count - done, off_t(done)) }
+            if n < 0, errno == EINTR { continue }
+            if n < 0 { failure = String(cString: strerror(errno)) }
+            guard n > 0 else { break }
+            done += n
+        }
+        bytes.removeSubrange(done...)
+        return (bytes, failure)
+    }
+
     /// The same open file (identity).
     public static func == (a: SourceFile, b: SourceFile) -> Bool { a === b }
     public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }

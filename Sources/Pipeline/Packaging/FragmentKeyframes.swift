@@ -100,7 +100,7 @@ struct FragmentKeyframes {
                 if f & 0x10 != 0 { size = Box.u32(b, i); i += 4 }
                 if f & 0x20 != 0 { flags = Box.u32(b, i) }
             case "tfdt" where box.body.count >= 8:
-                time = b[p] == 1 && box.body.count >= 12 ? Box.u64(b, p + 4) : UInt64(Box.u32(b, p + 4))
+                time = Box.decodeTime(b, tfdt: box)
             case "trun" where matched && box.body.count >= 8:
                 let f = Box.u32(b, p) & 0xFFFFFF
                 let fields = [0x1, 0x4, 0x100, 0x200, 0x400, 0x800].filter { f & UInt32($0) != 0 }.count
@@ -158,6 +158,12 @@ struct Box {
     }
 
     static func u64(_ b: [UInt8], _ p: Int) -> UInt64 { UInt64(u32(b, p)) << 32 | UInt64(u32(b, p + 4)) }
+
+    /// A `tfdt`'s base media decode time (version 1: 64 bits, else 32); the caller checked its body holds 8 bytes.
+    static func decodeTime(_ b: [UInt8], tfdt box: Box) -> UInt64 {
+        let p = box.body.lowerBound
+        return b[p] == 1 && box.body.count >= 12 ? u64(b, p + 4) : UInt64(u32(b, p + 4))
+    }
 
     static func type(_ b: [UInt8], _ p: Int) -> String { String(decoding: b[p..<(p + 4)], as: UTF8.self) }
 }

@@ -60,7 +60,7 @@ struct FragmentTiming {
                 if f & 0x8 != 0, i + 4 <= box.end { defaultDuration = UInt64(Box.u32(b, i)) }
                 timing = FragmentTiming(start: 0, duration: 0)
             case "tfdt" where box.body.count >= 8 && timing != nil:
-                timing?.start = b[p] == 1 && box.body.count >= 12 ? Box.u64(b, p + 4) : UInt64(Box.u32(b, p + 4))
+                timing?.start = Box.decodeTime(b, tfdt: box)
             case "trun" where box.body.count >= 8 && timing != nil:
                 let f = Box.u32(b, p) & 0xFFFFFF
                 let count = Int(Box.u32(b, p + 4))

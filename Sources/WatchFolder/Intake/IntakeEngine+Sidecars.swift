@@ -1,8 +1,5 @@
 import Foundation
 import Pipeline
-#if canImport(Glibc)
-import Glibc
-#endif
 
 extension IntakeEngine {
     /// True while a sidecar of the video at `path` (same folder, same stem) is still settling.
@@ -74,16 +71,8 @@ extension IntakeEngine {
             sidecar.error = "metadata sidecar \(name) is larger than 64 KiB (\(s.size) bytes)"
             return (sidecar, nil)
         }
-        var bytes = [UInt8](repeating: 0, count: Sidecar.maxMetadataBytes + 1)
-        var count = 0
-        while count < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { pread(opened.descriptor, $0.baseAddress! + count, $0.count - count, off_t(count)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            count += n
-        }
-        let data = Data(bytes[..<count])
-        if count > Sidecar.maxMetadataBytes {
+        let data = Data(opened.read(upTo: Sidecar.maxMetadataBytes + 1).bytes)
+        if data.count > Sidecar.maxMetadataBytes {
             sidecar.error = "metadata sidecar \(name) is larger than 64 KiB"
         } else if let reason = invalidJSONObject(data) {
             sidecar.error = "metadata sidecar \(name) \(reason)"
