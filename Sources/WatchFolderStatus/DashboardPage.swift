@@ -36,7 +36,7 @@ enum DashboardPage {
         .counters b{display:block;font-size:1.2rem}.counters span{color:var(--muted);font-size:.85rem}
         #conn{font-size:.85rem;color:var(--muted)}
         ul.jobs{list-style:none;margin:0;padding:0;display:grid;grid-template-columns:minmax(0,1fr);gap:10px}
-        .job{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px;min-width:0;overflow-wrap:anywhere}
+        .job,.node{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px;min-width:0;overflow-wrap:anywhere}
         .row{display:flex;flex-wrap:wrap;gap:6px 12px;align-items:baseline}
         .name{font-weight:600;word-break:break-all;margin-right:auto}
         .state{font-size:.8rem;font-weight:700;text-transform:uppercase;letter-spacing:.04em;padding:2px 8px;border-radius:99px;border:1px solid currentColor}
@@ -76,6 +76,7 @@ enum DashboardPage {
         <section aria-labelledby="h-next"><h2 id="h-next">Next</h2><ul class="jobs" id="next"></ul></section>
         <section aria-labelledby="h-failed"><h2 id="h-failed">Failed recently</h2><ul class="jobs" id="failed"></ul></section>
         <section aria-labelledby="h-done"><h2 id="h-done">Completed recently</h2><ul class="jobs" id="done"></ul></section>
+        <section aria-labelledby="h-nodes"><h2 id="h-nodes">Nodes</h2><ul class="jobs" id="nodes"></ul></section>
         </main>
         <script>
         \(script)
@@ -113,7 +114,7 @@ enum DashboardPage {
           li.append($("div", { class: "row" },
             $("span", { class: "name", id: "name-" + job.id, title: job.source, text: job.source }),
             $("span", { class: "state s-" + job.state, text: job.state }),
-            $("span", { class: "meta", text: "#" + job.id + (job.attempts ? " · attempt " + job.attempts : "") + (job.encoder ? " · " + job.encoder : "") })));
+            $("span", { class: "meta", text: "#" + job.id + (job.attempts ? " · attempt " + job.attempts : "") + (job.encoder ? " · " + job.encoder : "") + (job.node ? " · on " + job.node : "") })));
           if (job.state === "running" || job.state === "publishing") {
             li.append($("progress", { id: "progress-" + job.id, max: "100", value: String(Math.round(job.progress * 100)), "aria-label": "Progress of " + name(job.source) }));
             li.append($("div", { class: "row meta" }, $("span", { class: "pct", id: "pct-" + job.id, text: pct(job.progress) }),
@@ -247,6 +248,10 @@ enum DashboardPage {
             if (id === "next" && view.more_queued > 0) items.push($("li", { class: "empty", id: "more-queued", text: "and " + view.more_queued + " more" }));
             document.getElementById(id).replaceChildren(...items);
           }
+          const nodes = (view.nodes || []).map(n => $("li", { class: "node", "data-state": n.state },
+            $("div", { class: "row" }, $("span", { class: "name", text: n.name }), $("span", { class: "state s-" + (n.state === "up" ? "running" : "cancelled"), text: n.state }),
+              $("span", { class: "meta", text: (n.running.length ? "running " + n.running.map(id => "#" + id).join(", ") : "idle") + (n.encoder ? " · " + n.encoder : "") + " · " + n.version + " · heartbeat " + n.heartbeat_at }))));
+          document.getElementById("nodes").replaceChildren(...(nodes.length ? nodes : [$("li", { class: "empty", text: "None." })]));
         }
 
         async function reload() {

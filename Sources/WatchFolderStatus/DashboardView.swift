@@ -17,6 +17,8 @@ struct DashboardView: Encodable, Sendable {
     var completed: [JobResource]
     /// The latest failed or cancelled jobs, most recent first.
     var failed: [JobResource]
+    /// Every node of the job store (`GET /api/nodes`).
+    var nodes: [NodeStatus]
 
-    enum CodingKeys: String, CodingKey { case running, next, moreQueued = "more_queued", completed, failed }
+    enum CodingKeys: String, CodingKey { case running, next, moreQueued = "more_queued", completed, failed, nodes }
 }

@@ -30,6 +30,8 @@ struct JobResource: Encodable, Sendable {
     var timings: Timings
     /// The video's metadata sidecar (`STEM.json`), passed through.
     var metadata: JSONValue?
+    /// The node that runs (or ran) the job: null while it is queued.
+    var node: JSONValue
 
     struct Rendition: Encodable, Sendable {
         var name: String
@@ -88,7 +90,7 @@ struct JobResource: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case id, source, state, attempts, progress, error, encoder, output, master, speed, renditions, poster, thumbnails, timings
-        case metadata, audio, subtitles, storyboard
+        case metadata, audio, subtitles, storyboard, node
         case masterURL = "master_url", cancelRequested = "cancel_requested", etaSeconds = "eta_seconds"
     }
 
@@ -113,6 +115,7 @@ struct JobResource: Encodable, Sendable {
         timings = Timings(createdAt: payload.createdAt, startedAt: payload.startedAt, finishedAt: payload.finishedAt,
                           updatedAt: JobResource.iso(job.updatedAt), durationSeconds: payload.durationSeconds)
         metadata = payload.metadata
+        node = job.node.map(JSONValue.string) ?? .null
         guard let manifest = ManifestView(json: job.manifest) else {
             renditions = payload.renditions?.map { Rendition(name: $0) }
             return

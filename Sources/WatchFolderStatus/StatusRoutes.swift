@@ -29,6 +29,7 @@ struct StatusRoutes: Sendable {
         route(router, "/metrics", [.get: metrics])
         route(router, "/api/dashboard", [.get: dashboardData])
         route(router, "/api/jobs", [.get: list])
+        route(router, "/api/nodes", [.get: nodes])
         route(router, "/api/jobs/:id", [.get: detail])
         route(router, "/api/jobs/:id/retry", [.post: retry])
         route(router, "/api/jobs/:id/cancel", [.post: cancel])
@@ -99,6 +100,12 @@ struct StatusRoutes: Sendable {
         return JSON.response(JobPage(jobs: shown.map(JobResource.init), nextCursor: next))
     }
 
+    /// Every node of this job store (`watchfolder nodes --json`): name, heartbeat, running job ids, encoder, version,
+    /// up or gone.
+    @Sendable func nodes(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
+        JSON.response(try await store.nodes(now: Date()))  // the array `watchfolder nodes --json` prints
+    }
+
     /// The dashboard's sections, each its own bounded query: running (all, with progress), next in run order
     /// then how many more, and the latest completed and failed.
     @Sendable func dashboardData(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
@@ -109,7 +116,8 @@ struct StatusRoutes: Sendable {
             next: next.map(JobResource.init),
             moreQueued: max(0, (counts[.queued] ?? 0) - next.count),
             completed: try await store.recentlyFinished([.completed], limit: DashboardView.recentLimit).map(JobResource.init),
-            failed: try await store.recentlyFinished([.failed, .cancelled], limit: DashboardView.recentLimit).map(JobResource.init)))
+            failed: try await store.recentlyFinished([.failed, .cancelled], limit: DashboardView.recentLimit).map(JobResource.init),
+            nodes: try await store.nodes(now: Date())))
     }
 
     @Sendable func detail(_ request: Request, _ context: StatusRequestContext) async throws -> Response {

@@ -16,7 +16,7 @@ struct WatchFolderCommand: AsyncParsableCommand {
             """,
         version: WatchFolderVersion.string,
         subcommands: [
-            Run.self, Transcode.self, Probe.self, CheckConfig.self, Status.self, Jobs.self, Retry.self, Cancel.self,
+            Run.self, Transcode.self, Probe.self, CheckConfig.self, Status.self, Jobs.self, Nodes.self, Retry.self, Cancel.self,
             WebhookSecret.self, Webhooks.self, S3Upload.self,
         ]
     )

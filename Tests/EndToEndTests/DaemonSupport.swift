@@ -104,12 +104,15 @@ func states(_ config: URL) async throws -> [String: String] {
     return out
 }
 
-/// Runs one SQL query on the job database with Python's sqlite3 (an independent reader), rows as strings.
+/// Runs one SQL statement on the job database with Python's sqlite3 (an independent reader, and writer: a write is
+/// committed), rows as strings.
 func sql(_ database: URL, _ query: String) async throws -> [[String]] {
     let script = """
         import sqlite3, sys, json
         con = sqlite3.connect(sys.argv[1], timeout=10)
-        print(json.dumps([[str(v) for v in row] for row in con.execute(sys.argv[2])]))
+        rows = [[str(v) for v in row] for row in con.execute(sys.argv[2])]
+        con.commit()
+        print(json.dumps(rows))
         """
     let result = try await tool("python3", ["-c", script, database.path, query])
     guard result.status == 0 else { throw Timeout(description: "sqlite: \(result.stderr)") }
@@ -127,10 +130,10 @@ struct DaemonFolders {
     var work: URL { root.appendingPathComponent("state/work") }
     var database: URL { root.appendingPathComponent("state/watchfolder.sqlite") }
 
-    init(root: URL, settle: Double = 0.5, inbox extraInbox: String = "", transcode: String = "", preset: String = "ultrafast", ladderHeight: Int = 144,
-         extra: String = "") throws {
+    init(root: URL, settle: Double = 0.5, inbox extraInbox: String = "", state: String = "", transcode: String = "", preset: String = "ultrafast",
+         ladderHeight: Int = 144, extra: String = "") throws {
         self.root = root
-        config = try writeConfig(in: root, inbox: "settle_seconds = \(settle)\n\(extraInbox)", extra: """
+        config = try writeConfig(in: root, inbox: "settle_seconds = \(settle)\n\(extraInbox)", state: state, extra: """
             [http]
             listen = "127.0.0.1:0"
 

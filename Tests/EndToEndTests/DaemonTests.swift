@@ -149,6 +149,56 @@ import Testing
         }
     }
 
+    /// A node frozen mid-transcode (SIGSTOP) for longer than its lease, whose job another node took over meanwhile
+    /// (here the test, through the store, as `node-b`): woken (SIGCONT), it stops the job at its next heartbeat and
+    /// writes nothing for it: no progress, no package, no `job.completed`. It keeps working on other files.
+    @Test func aFrozenNodeWhoseLeaseMovedPublishesNothingWhenItWakes() async throws {
+        try await withTemporaryDirectory { dir in
+            let f = try DaemonFolders(root: dir, state: "node = \"node-a\"\nlease_seconds = 3", preset: "medium", ladderHeight: 360)
+            let daemon = try await DaemonProcess.start(config: f.config)
+            try Clips.drop(await Clips.long(), at: f.inbox.appendingPathComponent("long.mp4"))
+            try await waitUntil("the transcode is under way", timeout: 60) {
+                try await jobs(f.config).first.map { $0["state"] as? String == "running" && ($0["progress"] as? Double ?? 0) > 0 } ?? false
+            }
+            let first = try #require(try await jobs(f.config).first)
+            #expect(first["node"] as? String == "node-a")
+            let nodes = try await watchfolder("nodes", "--json", "--config", f.config.path)
+            let listed = try #require(try JSONSerialization.jsonObject(with: Data(nodes.stdout.utf8)) as? [[String: Any]])
+            #expect(listed.count == 1 && listed.first?["name"] as? String == "node-a" && listed.first?["state"] as? String == "up")
+            #expect(listed.first?["running"] as? [Int] == [first["id"] as? Int ?? 0])
+
+            daemon.process.signal(SIGSTOP)
+            let id = first["id"] as? Int ?? 0
+            // Another node takes the job over once node-a's lease has run out (what `takeOver` does, in SQL: only while
+            // the lease is the one that ran out), with a lease that outlives the test.
+            let takeOver = """
+                UPDATE job SET node = 'node-b', lease_token = 4242,
+                  lease_expires_at = strftime('%Y-%m-%d %H:%M:%f', 'now', '+1 hour')
+                WHERE id = \(id) AND state = 'running' AND node = 'node-a'
+                  AND lease_expires_at < strftime('%Y-%m-%d %H:%M:%f', 'now') RETURNING id
+                """
+            try await waitUntil("node-a's lease runs out and node-b takes the job", timeout: 30) {
+                try await sql(f.database, takeOver) == [["\(id)"]]
+            }
+            let events = try await sql(f.database, "SELECT COUNT(*) FROM event")
+            daemon.process.signal(SIGCONT)
+            try await waitUntil("node-a stops the job", timeout: 30) { (daemon.stdout + daemon.stderr).contains("its lease moved to another node") }
+            // Time for a build that was not stopped to reach publishing (the preset makes this one take longer).
+            try await Task.sleep(for: .seconds(2))
+            #expect(try await sql(f.database, "SELECT state, node, lease_token FROM job WHERE id = \(id)") == [["running", "node-b", "4242"]])
+            #expect(try await sql(f.database, "SELECT COUNT(*) FROM event") == events, "node-a wrote no event after SIGCONT")
+            #expect(f.packages().isEmpty)
+
+            // Still at work on other files.
+            try Clips.drop(await Clips.shared(), at: f.inbox.appendingPathComponent("next.mp4"))
+            try await waitUntil("the next file completes", timeout: 120) { try await states(f.config)["next.mp4"] == "completed" }
+            #expect(f.packages() == ["next"])
+            #expect(await daemon.stop() == 0)
+            let gone = try await watchfolder("nodes", "--json", "--config", f.config.path)
+            #expect(gone.stdout.contains(#""state" : "gone""#), "\(gone.stdout)")
+        }
+    }
+
     @Test func cancelStopsARunningJobAndSIGTERMRequeuesOne() async throws {
         try await withTemporaryDirectory { dir in
             let f = try DaemonFolders(root: dir, preset: "medium", ladderHeight: 360)
@@ -179,11 +229,12 @@ import Testing
         }
     }
 
-    /// Nothing polls the store: an idle daemon runs no statement on it (`watchfolder_store_statements_total` moves
-    /// only by the scrape's own reads), and `watchfolder retry` from another process still wakes it at once.
+    /// Nothing polls the store: an idle daemon runs no statement on it but its heartbeat, once every third of
+    /// `lease_seconds` (here an hour: `watchfolder_store_statements_total` moves only by the scrape's own reads), and
+    /// `watchfolder retry` from another process still wakes it at once.
     @Test func anIdleDaemonRunsNoStoreStatementsAndStillSeesTheCLI() async throws {
         try await withTemporaryDirectory { dir in
-            let f = try DaemonFolders(root: dir)
+            let f = try DaemonFolders(root: dir, state: "lease_seconds = 3600")
             let daemon = try await DaemonProcess.start(config: f.config)
             try Clips.drop(await Clips.shared(), at: f.inbox.appendingPathComponent("a.mp4"))
             try Data((0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }).write(to: f.inbox.appendingPathComponent("broken.mp4"))

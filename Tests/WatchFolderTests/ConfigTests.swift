@@ -49,6 +49,7 @@ struct ConfigTests {
         #expect(c.state.path.path == "/etc/wf/st")
         #expect(c.state.databaseURL.path == "/etc/wf/st/watchfolder.sqlite")
         #expect(c.state.keepEventsDays == 30)
+        #expect(c.state.node == NodeIdentity.hostName && c.state.leaseSeconds == 30)
         #expect(c.http.metricsToken == false)
         #expect(c.outbox.path.path == "/etc/wf/out")
         #expect(c.outbox.layout == "{stem}")
@@ -222,6 +223,10 @@ struct ConfigTests {
                     "config.toml:12: 'concurrency' in [transcode] must be an integer, not a string")
         expectError(minimal.replacingOccurrences(of: "path = \"st\"", with: "path = \"st\"\nkeep_events_days = -1"),
                     "config.toml:8: 'keep_events_days' in [state] must be at least 0, not -1")
+        expectError(minimal.replacingOccurrences(of: "path = \"st\"", with: "path = \"st\"\nnode = \"a b\\u0007\""),
+                    "config.toml:8: 'node' in [state] must be 1 to 64 letters, digits, '.', '-' or '_' (a host name), not \"a b?\"")
+        expectError(minimal.replacingOccurrences(of: "path = \"st\"", with: "path = \"st\"\nlease_seconds = 1"),
+                    "config.toml:8: 'lease_seconds' in [state] must be a finite number of seconds between 3 and 3600, not 1")
         expectError(minimal + "\n[transcode]\nconcurrency = 0\n",
                     "config.toml:12: 'concurrency' in [transcode] must be at least 1, not 0")
         expectError(minimal + "\n[inbox.x]\n", "config.toml:11: unknown key 'x' in [inbox]")

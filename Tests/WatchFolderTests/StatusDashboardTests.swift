@@ -83,6 +83,10 @@ import Testing
             let counters = last["counters"] as? [String: Int] ?? [:]
             #expect(counters["completed"] == 2 && counters["failed"] == 1 && counters["running"] == 0, "\(counters)")
 
+            // The nodes panel: this scheduler's node, up, named as the host is.
+            let nodes = last["nodes"] as? [[String: Any]] ?? []
+            #expect(nodes.count == 1 && nodes.first?["state"] as? String == "up", "\(nodes)")
+            #expect((nodes.first?["text"] as? String ?? "").hasPrefix(NodeIdentity.hostName), "\(nodes)")
             // Accessible names everywhere; no sideways scrolling on a phone.
             #expect((last["unlabelled"] as? [String] ?? ["?"]).isEmpty, "\(last["unlabelled"] ?? "")")
             let phone = try #require(snapshots.last { $0["phone"] as? Bool == true })
@@ -156,6 +160,7 @@ finally:
       marker: window.__wfMarker === 1,
       conn: (document.getElementById('conn') || {}).textContent,
       counters: Object.fromEntries([...document.querySelectorAll('#counters li')].map(li => [li.id.replace('count-',''), +li.querySelector('b').textContent])),
+      nodes: [...document.querySelectorAll('#nodes li.node')].map(li => ({state: li.dataset.state, text: li.textContent})),
       jobs: [...document.querySelectorAll('li.job')].map(li => ({
         id: +li.id.replace('job-',''), state: li.dataset.state, name: li.querySelector('.name').textContent,
         pct: (li.querySelector('.pct') || {}).textContent || null, live: (li.querySelector('.live') || {}).textContent || null,

@@ -44,14 +44,14 @@ func readWhileWriting(reader: DatabasePool, writer: DatabasePool) throws -> (Int
             let applied = try await store.pool.read { db in
                 try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
             }
-            #expect(applied == ["v1-jobs-events-effects", "v3-effect-placed", "v5-job-speed-eta", "v6-sidecars"])
+            #expect(applied == ["v1-jobs-events-effects", "v3-effect-placed", "v5-job-speed-eta", "v6-sidecars", "v7-nodes-leases"])
             // The webhook tables are Notify's, added through the store's migrator when first opened.
             _ = try WebhookQueue(store: store)
             let withWebhooks = try await store.pool.read { db in
                 try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier")
             }
             #expect(withWebhooks == ["v1-jobs-events-effects", "v2-webhook-deliveries", "v3-effect-placed",
-                                     "v4-webhook-pending-keeps-event", "v5-job-speed-eta", "v6-sidecars"])
+                                     "v4-webhook-pending-keeps-event", "v5-job-speed-eta", "v6-sidecars", "v7-nodes-leases"])
             // Reopening migrates nothing twice.
             _ = try SQLiteJobStore(url: url)
             // The schema refuses an unknown state.

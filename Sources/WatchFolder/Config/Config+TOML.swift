@@ -32,6 +32,8 @@ extension Config {
         section("state")
         line("path", quoted(state.path.path))
         line("keep_events_days", String(state.keepEventsDays))
+        line("node", quoted(state.node))
+        line("lease_seconds", num(state.leaseSeconds))
 
         section("outbox")
         line("path", quoted(outbox.path.path))

@@ -99,6 +99,17 @@ struct ConfigDocument {
         if let days = try reader.int("keep_events_days", min: 0, max: ConfigLoader.Ceilings.keepEventsDays) {
             state.keepEventsDays = days
         }
+        if let node = try reader.string("node") {
+            guard (1...64).contains(node.utf8.count),
+                  node.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || "0123456789.-_".unicodeScalars.contains($0)) })
+            else {
+                // Shown as printable ASCII: the value goes into one line of a terminal or a log.
+                let shown = String(node.unicodeScalars.prefix(64).map { $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "?" })
+                throw reader.error("node", "'node' in [state] must be 1 to 64 letters, digits, '.', '-' or '_' (a host name), not \"\(shown)\"")
+            }
+            state.node = node
+        }
+        state.leaseSeconds = try reader.seconds("lease_seconds", min: 3, max: 3600) ?? state.leaseSeconds
         try reader.finish()
         return state
     }

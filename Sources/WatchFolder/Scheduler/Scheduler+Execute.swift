@@ -84,7 +84,8 @@ extension Scheduler {
                 var last = ContinuousClock.now - .seconds(10)
                 for await update in progressStream where ContinuousClock.now - last > .seconds(1) {
                     last = .now
-                    try? await self.store.updateProgress(id, fraction: update.fraction, speed: update.speed, eta: update.eta)
+                    try? await self.store.updateProgress(id, fraction: update.fraction, speed: update.speed, eta: update.eta,
+                                                         lease: job.leaseToken)
                 }
                 return nil
             }
@@ -121,6 +122,8 @@ extension Scheduler {
                           from: output)
         case let .stopped(reason) where reason == .cancelRequested:
             await record(job, .cancelled(reason: "cancelled by request"), "job cancelled")
+        case let .stopped(reason) where reason == .leaseLost:
+            return  // another node has the job now (or will, once the lease ends): nothing of this run is kept
         case .stopped:
             await record(job, .requeued(refund: true), "job requeued (shutdown)")
         case let .failed(error):
@@ -195,13 +198,17 @@ extension Scheduler {
         do {
             let location: String
             if let resumed { location = resumed } else { location = try await publisher.reserve(info) }
-            let publishing = try await store.transition(id, .publishing(location: location, encoder: encoder, manifest: manifest))
+            let publishing = try await store.transition(id, .publishing(location: location, encoder: encoder, manifest: manifest),
+                                                        lease: job.leaseToken)
             log(publishing, resumed == nil ? "job publishing" : "job publishing resumed (the package is not built again)",
                 ["wf.output": "\(location)"])
             let published = try await publisher.publish(directory, to: location, package: info, relocate: relocation(publishing))
             await complete(job, published)
+        } catch let error as StoreError where error.code == .leaseLost {
+            log(job, "job not published: \(error)", level: .warning)
         } catch {
-            let current = (try? await store.job(id)) ?? job
+            var current = (try? await store.job(id)) ?? job
+            current.leaseToken = job.leaseToken  // this run's lease, whatever the store holds now
             await fail(current, reason: "publishing failed: \(error)", encoder: encoder, settings: settings)
         }
     }
@@ -209,7 +216,7 @@ extension Scheduler {
     /// Records a job's new output location (its name was another job's) before the publisher claims it.
     func relocation(_ job: Job) -> @Sendable (String) async throws -> Void {
         { [store] location in
-            try await store.relocate(job.id ?? 0, to: location)
+            try await store.relocate(job.id ?? 0, to: location, lease: job.leaseToken)
             self.log(job, "the name is another package's: publishing under the next free one", ["wf.output": "\(location)"])
         }
     }
@@ -226,13 +233,15 @@ extension Scheduler {
                 _ metadata: Logger.Metadata = [:]) async {
         guard let id = job.id else { return }
         do {
-            let updated = try await store.transition(id, change)
+            let updated = try await store.transition(id, change, lease: job.leaseToken)
             var meta = metadata
             meta["wf.job.state"] = "\(updated.state.rawValue)"
             meta["wf.job.attempts"] = "\(updated.attempts)"
             if let encoder = updated.encoder { meta["wf.job.encoder"] = "\(encoder)" }
             log(updated, message, level: level, meta)
             await effects.runPending(job: id)
+        } catch let error as StoreError where error.code == .leaseLost {
+            log(job, "transition not recorded: \(error)", level: .warning)
         } catch {
             log(job, "cannot record transition: \(error)", level: .error)
         }

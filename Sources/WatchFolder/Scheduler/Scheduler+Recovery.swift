@@ -2,48 +2,113 @@ import Foundation
 import Logging
 
 extension Scheduler {
-    /// Brings back jobs a previous life left running or publishing (kill -9, power loss), removes their work
-    /// folders, then carries out pending file effects.
+    /// Brings back the jobs a previous life of this node left running or publishing (kill -9, power loss), and other
+    /// nodes' jobs whose lease ran out; never a job whose lease a live node holds. Then removes work folders of jobs
+    /// that are not running any more and carries out pending file effects.
     func recover() async throws {
-        let settings = self.settings
         for job in try await store.jobs(in: .publishing) + store.jobs(in: .running) {
-            guard let id = job.id else { continue }
-            let jobDir = settings.workDirectory(id)
-            defer { try? FileManager.default.removeItem(at: jobDir) }
-            if job.cancelRequested {
-                await record(job, .cancelled(reason: "cancelled by request"), "job cancelled")
-                continue
-            }
-            if job.state == .publishing, let location = job.outputLocation {
-                let info = packageInfo(job)
-                if let published = try? await publisher.isPublished(at: location, package: info) {
-                    log(job, "job was already published before the restart")
-                    await complete(job, published)
-                    continue
-                }
-                // The package is still in the work folder, or already moved to `location` (S3: the upload then
-                // resumes from the outbox copy); the publisher fails when it is in neither.
-                let package = jobDir.appendingPathComponent("package")
-                if let published = try? await publisher.publish(package, to: location, package: info,
-                                                                relocate: relocation(job)) {
-                    log(job, "job publishing resumed after the restart")
-                    await complete(job, published)
-                    continue
-                }
-            }
-            if job.attempts >= settings.maxAttempts {
-                let reason = "the daemon stopped \(job.attempts) time(s) while processing this file"
-                await record(job, .failed(error: reason, encoder: nil,
-                                          effect: settings.failEffect(for: job, reason: reason, encoder: nil)),
-                             "job failed", level: .error, ["wf.error": "\(reason)"])
-            } else {
-                await record(job, .requeued(refund: false), "job requeued after a restart")
-            }
+            await takeOver(job, previousLife: true)
         }
         // Work folders of jobs that are not running any more (a crash between steps).
-        if let leftovers = try? FileManager.default.contentsOfDirectory(atPath: settings.workRoot.path) {
-            for name in leftovers { try? FileManager.default.removeItem(at: settings.workRoot.appendingPathComponent(name)) }
+        let workRoot = settings.workRoot
+        if let leftovers = try? FileManager.default.contentsOfDirectory(atPath: workRoot.path) {
+            for name in leftovers { try? FileManager.default.removeItem(at: workRoot.appendingPathComponent(name)) }
         }
         await effects.runPending()
+    }
+
+    /// Takes `job` over under a lease of this node when the store lets it (its lease ran out, or, at start, it was
+    /// this node's), then finishes it where it can: a cancelled job is cancelled, a package already published
+    /// completes, a package still in this node's work folder or at its location is published, anything else is
+    /// requeued (the attempt counts) or fails once it has used all its attempts.
+    func takeOver(_ stale: Job, previousLife: Bool) async {
+        let settings = self.settings
+        let job: Job
+        do {
+            guard let taken = try await store.takeOver(stale, now: Date(), node: settings.node, previousLife: previousLife)
+            else { return }  // a live node's
+            job = taken
+        } catch {
+            log(stale, "cannot take over the job: \(error)", level: .error)
+            return
+        }
+        guard let id = job.id else { return }
+        if stale.node != settings.node.name || !previousLife {
+            log(job, "job taken over: the lease of \(stale.node ?? "its node") ran out", level: .warning,
+                ["wf.node.previous": "\(stale.node ?? "")"])
+        }
+        let jobDir = settings.workDirectory(id)
+        defer { try? FileManager.default.removeItem(at: jobDir) }
+        if job.cancelRequested {
+            await record(job, .cancelled(reason: "cancelled by request"), "job cancelled")
+            return
+        }
+        if job.state == .publishing, let location = job.outputLocation {
+            let info = packageInfo(job)
+            if let published = try? await publisher.isPublished(at: location, package: info) {
+                log(job, "job was already published before the restart")
+                await complete(job, published)
+                return
+            }
+            // The package is still in the work folder, or already moved to `location` (S3: the upload then
+            // resumes from the outbox copy); the publisher fails when it is in neither.
+            let package = jobDir.appendingPathComponent("package")
+            if let published = try? await publisher.publish(package, to: location, package: info,
+                                                            relocate: relocation(job)) {
+                log(job, "job publishing resumed after the restart")
+                await complete(job, published)
+                return
+            }
+        }
+        if job.attempts >= settings.maxAttempts {
+            let reason = "the daemon stopped \(job.attempts) time(s) while processing this file"
+            await record(job, .failed(error: reason, encoder: nil,
+                                      effect: settings.failEffect(for: job, reason: reason, encoder: nil)),
+                         "job failed", level: .error, ["wf.error": "\(reason)"])
+        } else {
+            await record(job, .requeued(refund: false),
+                         previousLife ? "job requeued after a restart" : "job requeued: its node's lease ran out")
+        }
+    }
+
+    /// Every third of `lease_seconds`: one heartbeat (this node is up; the leases of its running jobs renewed). Jobs
+    /// whose lease moved to another node stop at once and write nothing more; other nodes' jobs whose lease ran out
+    /// are taken over. When the store cannot be reached, the running jobs stop before their leases end, so that
+    /// the node that takes them over is the only one to publish them. An idle node makes this one query.
+    func heartbeatLoop() async {
+        var renewed = ContinuousClock.now
+        var failing = false
+        while !Task.isCancelled {
+            let node = settings.node
+            let interval = Duration.milliseconds(Int64(node.leaseSeconds * 1000 / 3))
+            let started = ContinuousClock.now
+            do {
+                let beat = try await store.heartbeat(node: node, leases: heldLeases, encoder: encoderInUse, now: Date())
+                renewed = started
+                if failing {
+                    failing = false
+                    logger.notice("the job store answers again: leases renewed")
+                }
+                for id in beat.lost {
+                    logger.warning("job stopped: its lease moved to another node; this node writes nothing more for it",
+                                   metadata: ["wf.job.id": "\(id)"])
+                    stop(id, .leaseLost)
+                }
+                for job in beat.expired { await takeOver(job, previousLife: false) }
+            } catch {
+                if !failing {
+                    failing = true
+                    logger.error("cannot renew this node's leases in the job store: \(error); retrying every \(interval)")
+                }
+                // The next heartbeat would come after the leases end: stop now, write nothing more.
+                if ContinuousClock.now + interval >= renewed + .milliseconds(Int64(node.leaseSeconds * 1000)) {
+                    for id in heldLeases.keys {
+                        logger.error("job stopped: its lease could not be renewed before it ended", metadata: ["wf.job.id": "\(id)"])
+                        stop(id, .leaseLost)
+                    }
+                }
+            }
+            try? await Task.sleep(until: started + interval, clock: .continuous)
+        }
     }
 }

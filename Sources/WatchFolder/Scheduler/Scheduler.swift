@@ -13,7 +13,13 @@ import Synchronization
 /// finish for `shutdown_grace_seconds`, then stops and requeues them.
 public final class Scheduler: Service, Sendable {
     /// Why a running job is stopped from outside.
-    enum StopReason: Sendable { case cancelRequested, shutdown }
+    enum StopReason: Sendable { case cancelRequested, shutdown, leaseLost }
+
+    /// A job this node runs: the way to stop it, and the lease it runs under.
+    struct RunningJob: Sendable {
+        var stop: AsyncStream<StopReason>.Continuation
+        var lease: Int64?
+    }
 
     public let store: any JobStore
     let builder: any PackageBuilder
@@ -25,8 +31,10 @@ public final class Scheduler: Service, Sendable {
     private let wakeContinuation: AsyncStream<Void>.Continuation
     /// A GPU encoder produced the last package: `gpu_concurrency` more jobs may run.
     private let gpuInUse = Mutex(false)
-    /// Running jobs and the way to stop each.
-    private let running = Mutex<[Int64: AsyncStream<StopReason>.Continuation]>([:])
+    /// Running jobs, the way to stop each and its lease.
+    private let running = Mutex<[Int64: RunningJob]>([:])
+    /// The video encoder of the last package built here (the heartbeat tells `watchfolder nodes`).
+    private let lastEncoder = Mutex<String?>(nil)
 
     public init(store: any JobStore, builder: any PackageBuilder, publisher: any Publisher,
                 settings: SchedulerSettings, logger: Logger) {
@@ -58,6 +66,7 @@ public final class Scheduler: Service, Sendable {
     func noteEncoder(_ encoder: String?) {
         guard let encoder else { return }
         gpuInUse.withLock { $0 = encoder != "libx264" }
+        lastEncoder.withLock { $0 = encoder }
     }
 
     /// Asks the pool to look at the queue (new jobs, a finished job).
@@ -70,10 +79,12 @@ public final class Scheduler: Service, Sendable {
         try await recover()
         await withTaskGroup(of: Void.self) { outer in
             outer.addTask { await self.watchLoop() }
+            outer.addTask { await self.heartbeatLoop() }
             outer.addTask { await self.shutdownWatcher() }
             await self.pool()
             outer.cancelAll()
         }
+        try? await store.leave(node: settings.node, now: Date())
         logger.debug("scheduler stopped")
     }
 
@@ -84,13 +95,13 @@ public final class Scheduler: Service, Sendable {
             for await _ in wakeStream {
                 while running.withLock({ $0.count }) < limit {
                     let job: Job?
-                    do { job = try await store.claimNext(now: Date()) } catch {
+                    do { job = try await store.claimNext(now: Date(), node: settings.node) } catch {
                         logger.error("cannot claim a job: \(error)")
                         break
                     }
                     guard let job, let id = job.id else { break }
                     let (stops, stop) = AsyncStream.makeStream(of: StopReason.self, bufferingPolicy: .bufferingNewest(1))
-                    running.withLock { $0[id] = stop }
+                    running.withLock { $0[id] = RunningJob(stop: stop, lease: job.leaseToken) }
                     log(job, "job started", ["wf.job.attempt": "\(job.attempts)"])
                     group.addTask {
                         await self.execute(job, stops: stops)
@@ -141,8 +152,16 @@ public final class Scheduler: Service, Sendable {
         for id in runningJobs { stop(id, .shutdown) }
     }
 
-    private func stop(_ id: Int64, _ reason: StopReason) {
-        running.withLock { $0[id] }?.yield(reason)
+    func stop(_ id: Int64, _ reason: StopReason) {
+        running.withLock { $0[id] }?.stop.yield(reason)
+    }
+
+    /// The leases of the jobs running here, by job id.
+    var heldLeases: [Int64: Int64] { running.withLock { $0.compactMapValues(\.lease) } }
+
+    /// The encoder to show for this node: that of its last package, else the configured kind's CPU default.
+    var encoderInUse: String? {
+        lastEncoder.withLock { $0 } ?? (settings.options.hardware == .cpu ? "libx264" : settings.options.hardware.rawValue)
     }
 
     /// Logs one transition line with the job id and file name.

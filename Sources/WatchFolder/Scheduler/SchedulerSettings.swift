@@ -21,6 +21,8 @@ public struct SchedulerSettings: Sendable, Hashable {
     public var workRoot: URL
     /// `state/effects.lock`: the daemon and the CLI lock an effect's slot there while they carry it out.
     public var effectLockFile: URL
+    /// `[state] node` and `lease_seconds`: who claims jobs, and how long a claim lasts without a heartbeat.
+    public var node: NodeIdentity
 
     public init(config: Config) {
         concurrency = config.transcode.concurrency
@@ -37,6 +39,7 @@ public struct SchedulerSettings: Sendable, Hashable {
         onSuccess = config.inbox.onSuccess
         workRoot = config.state.workURL
         effectLockFile = config.state.path.appendingPathComponent("effects.lock")
+        node = config.state.identity
     }
 
     /// The retry delay after `attempts` failed attempts.

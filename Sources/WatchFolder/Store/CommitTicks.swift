@@ -97,18 +97,18 @@ extension CommitTicks {
     }
 }
 
-/// Sees commits only (GRDB tells every observer of a commit, whatever it observes), and ticks for those that changed
-/// rows: a claim that found nothing commits an empty transaction, which must not wake the scheduler that made it.
+/// Ticks for commits that changed rows other than the `node` table's: a claim that found nothing commits an empty
+/// transaction, and an idle node's heartbeat changes only its own row; neither must wake the scheduler that made it.
 private final class CommitObserver: TransactionObserver {
     let ticks: CommitTicks
-    private let lastTotal = Atomic<Int>(0)
+    private let changed = Atomic<Bool>(false)
     init(ticks: CommitTicks) { self.ticks = ticks }
-    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { false }
-    func databaseDidChange(with event: DatabaseEvent) {}
+    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { eventKind.tableName != "node" }
+    func databaseDidChange(with event: DatabaseEvent) { changed.store(true, ordering: .relaxed) }
     func databaseDidCommit(_ db: Database) {
-        if lastTotal.exchange(db.totalChangesCount, ordering: .relaxed) != db.totalChangesCount { ticks.tick() }
+        if changed.exchange(false, ordering: .relaxed) { ticks.tick() }
     }
-    func databaseDidRollback(_ db: Database) {}
+    func databaseDidRollback(_ db: Database) { changed.store(false, ordering: .relaxed) }
 }
 
 /// Statements run on the store's connections, for `/metrics` (`watchfolder_store_statements_total`): an idle daemon

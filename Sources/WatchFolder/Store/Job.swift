@@ -68,6 +68,13 @@ public struct Job: Codable, Sendable, Hashable, Identifiable, FetchableRecord, M
     public var released: Bool
     /// The text of the video's metadata sidecar (`STEM.json`, a JSON object), passed through as `metadata`.
     public var metadata: String?
+    /// The node that runs (or last ran) the job; nil while it is queued.
+    public var node: String?
+    /// While running or publishing: the token of the lease its node holds. Every write the node makes for the job
+    /// carries it, and the store refuses it once the lease has moved (another node took the job over).
+    public var leaseToken: Int64?
+    /// While running or publishing: when the lease ends unless its node renews it.
+    public var leaseExpiresAt: Date?
 
     /// The file name of the source, without its folders.
     public var sourceName: String { (sourcePath as NSString).lastPathComponent }

@@ -12,17 +12,36 @@ public protocol JobStore: Sendable {
     func enqueue(_ files: [InboxFile]) async throws -> [Job]
 
     /// Takes the oldest queued job that is due and has no pending file effect: `running`, attempts + 1,
-    /// `job.started`. Nil when nothing is due.
-    func claimNext(now: Date) async throws -> Job?
+    /// `job.started`, run by `node` under a new lease (``Job/leaseToken``) that ends after its `leaseSeconds`
+    /// unless renewed (``heartbeat(node:leases:encoder:now:)``). Nil when nothing is due.
+    func claimNext(now: Date, node: NodeIdentity) async throws -> Job?
 
-    /// Applies `change` to job `id` if its current state allows it.
-    /// - Throws: ``StoreError`` `invalidTransition` or `noSuchJob`.
+    /// Applies `change` to job `id` if its current state allows it. With a `lease` (the token the job was claimed or
+    /// taken over with), only while that lease is the job's: a node whose lease has moved writes nothing.
+    /// - Throws: ``StoreError`` `invalidTransition`, `noSuchJob` or `leaseLost`.
     @discardableResult
-    func transition(_ id: Int64, _ change: JobTransition) async throws -> Job
+    func transition(_ id: Int64, _ change: JobTransition, lease: Int64?) async throws -> Job
 
     /// Records progress of a running job, with the engine's speed (x realtime) and ETA (seconds) when known;
-    /// a `job.progress` event at each 10 % step, or after 30 s without one if it moved.
-    func updateProgress(_ id: Int64, fraction: Double, speed: Double?, eta: Double?) async throws
+    /// a `job.progress` event at each 10 % step, or after 30 s without one if it moved. Nothing is written once
+    /// `lease` (when given) is not the job's any more.
+    func updateProgress(_ id: Int64, fraction: Double, speed: Double?, eta: Double?, lease: Int64?) async throws
+
+    /// Takes over a running or publishing `job` under a new lease for `node`: only when its lease is still the one
+    /// in `job` and has run out, or, when `previousLife` is set (the node's start-up), when it was this node's own
+    /// (the flock on `[state] path` says no other process of this node lives). Nil when another node holds it.
+    func takeOver(_ job: Job, now: Date, node: NodeIdentity, previousLife: Bool) async throws -> Job?
+
+    /// One heartbeat of `node`, in one transaction: records that it is up (with the `encoder` it uses), renews the
+    /// leases it holds (`leases`: job id to token) until `now` + its lease, and reports those it lost and the
+    /// other jobs whose lease ran out.
+    func heartbeat(node: NodeIdentity, leases: [Int64: Int64], encoder: String?, now: Date) async throws -> Heartbeat
+
+    /// Records that `node` stopped (graceful shutdown): `watchfolder nodes` shows it `gone` at once.
+    func leave(node: NodeIdentity, now: Date) async throws
+
+    /// Every node that ever ran here, by name, with the jobs it runs now.
+    func nodes(now: Date) async throws -> [NodeStatus]
 
     /// `watchfolder cancel`: a queued job is cancelled at once; a running or publishing one is flagged and
     /// the daemon stops it.
@@ -80,17 +99,38 @@ public protocol JobStore: Sendable {
 
     /// Records a new output location for a job in `publishing`, before the publisher claims it (the one recorded
     /// was taken by another job's package).
-    /// - Throws: ``StoreError`` when the job is not publishing.
-    func relocate(_ id: Int64, to location: String) async throws
+    /// - Throws: ``StoreError`` when the job is not publishing, or `lease` (when given) is not its lease any more.
+    func relocate(_ id: Int64, to location: String, lease: Int64?) async throws
 
     /// Events after `id`, oldest first (the status server's event stream).
     func events(after id: Int64, limit: Int) async throws -> [JobEvent]
 }
 
 extension JobStore {
+    /// Claims as this host (``NodeIdentity/standalone``).
+    public func claimNext(now: Date) async throws -> Job? {
+        try await claimNext(now: now, node: .standalone)
+    }
+
+    /// A transition made without a lease: the CLI's (`retry`, `cancel`) and the store's own callers.
+    @discardableResult
+    public func transition(_ id: Int64, _ change: JobTransition) async throws -> Job {
+        try await transition(id, change, lease: nil)
+    }
+
+    /// Progress without a lease.
+    public func updateProgress(_ id: Int64, fraction: Double, speed: Double?, eta: Double?) async throws {
+        try await updateProgress(id, fraction: fraction, speed: speed, eta: eta, lease: nil)
+    }
+
     /// Progress without speed or ETA.
     public func updateProgress(_ id: Int64, fraction: Double) async throws {
-        try await updateProgress(id, fraction: fraction, speed: nil, eta: nil)
+        try await updateProgress(id, fraction: fraction, speed: nil, eta: nil, lease: nil)
+    }
+
+    /// A new location without a lease.
+    public func relocate(_ id: Int64, to location: String) async throws {
+        try await relocate(id, to: location, lease: nil)
     }
 
     /// The first page: newest first, optionally only `state`.

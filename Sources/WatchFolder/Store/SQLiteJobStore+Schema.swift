@@ -88,6 +88,24 @@ extension SQLiteJobStore {
                 t.primaryKey(["job_id", "name"])
             }
         }
+        // Nodes and leases (README "Several nodes"): who runs a job, under which lease token, until when; and each
+        // node's heartbeat.
+        migrator.registerMigration("v7-nodes-leases") { db in
+            try db.alter(table: "job") { t in
+                t.add(column: "node", .text)
+                t.add(column: "lease_token", .integer)
+                t.add(column: "lease_expires_at", .datetime)
+            }
+            try db.create(table: "node") { t in
+                t.column("name", .text).primaryKey().check { length($0) > 0 }
+                t.column("version", .text).notNull()
+                t.column("encoder", .text)
+                t.column("lease_seconds", .double).notNull()
+                t.column("started_at", .datetime).notNull()
+                t.column("heartbeat_at", .datetime).notNull()
+                t.column("stopped_at", .datetime)
+            }
+        }
         return migrator
     }
 }

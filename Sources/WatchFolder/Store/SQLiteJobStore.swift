@@ -94,7 +94,7 @@ public struct SQLiteJobStore: JobStore {
         }
     }
 
-    public func claimNext(now: Date) async throws -> Job? {
+    public func claimNext(now: Date, node: NodeIdentity) async throws -> Job? {
         try await pool.write { db in
             guard var job = try Job.fetchOne(db, sql: """
                 SELECT * FROM job
@@ -109,6 +109,9 @@ public struct SQLiteJobStore: JobStore {
             job.finishedAt = nil
             job.nextAttemptAt = nil
             job.updatedAt = now
+            job.node = node.name
+            job.leaseToken = Self.newLeaseToken()
+            job.leaseExpiresAt = now.addingTimeInterval(node.leaseSeconds)
             try job.update(db)
             var event = JobEvent.make(.started, for: job, now: now)
             try event.insert(db)
@@ -117,9 +120,10 @@ public struct SQLiteJobStore: JobStore {
     }
 
     @discardableResult
-    public func transition(_ id: Int64, _ change: JobTransition) async throws -> Job {
+    public func transition(_ id: Int64, _ change: JobTransition, lease: Int64?) async throws -> Job {
         try await pool.write { db in
             guard var job = try Job.fetchOne(db, key: id) else { throw StoreError.noSuchJob(id) }
+            if let lease, job.leaseToken != lease { throw StoreError.leaseLost(job) }
             let now = Date()
             var event: JobEvent.Kind?
             var effect: PlannedEffect?
@@ -201,6 +205,11 @@ public struct SQLiteJobStore: JobStore {
                     try row.insert(db)
                 }
             }
+            if job.state != .running && job.state != .publishing {
+                job.leaseToken = nil  // the lease ends with the run; `node` stays: who ran it
+                job.leaseExpiresAt = nil
+                if job.state == .queued { job.node = nil }
+            }
             job.updatedAt = now
             try job.update(db)
             if let event {
@@ -244,9 +253,10 @@ public struct SQLiteJobStore: JobStore {
     /// Seconds after which progress is reported even without crossing a 10 % step.
     static let progressHeartbeat: TimeInterval = 30
 
-    public func updateProgress(_ id: Int64, fraction: Double, speed: Double?, eta: Double?) async throws {
+    public func updateProgress(_ id: Int64, fraction: Double, speed: Double?, eta: Double?, lease: Int64?) async throws {
         try await pool.write { db in
             guard var job = try Job.fetchOne(db, key: id), job.state == .running else { return }
+            if let lease, job.leaseToken != lease { throw StoreError.leaseLost(job) }
             let clamped = min(max(fraction, 0), 1)
             let crossedStep = Int(clamped * 10) > Int(job.progress * 10)
             let now = Date()
@@ -363,9 +373,10 @@ public struct SQLiteJobStore: JobStore {
         }
     }
 
-    public func relocate(_ id: Int64, to location: String) async throws {
+    public func relocate(_ id: Int64, to location: String, lease: Int64?) async throws {
         try await pool.write { db in
             guard var job = try Job.fetchOne(db, key: id) else { throw StoreError.noSuchJob(id) }
+            if let lease, job.leaseToken != lease { throw StoreError.leaseLost(job) }
             guard job.state == .publishing else { throw StoreError.invalid(job, "publish elsewhere") }
             job.outputLocation = location
             job.updatedAt = Date()

@@ -65,7 +65,8 @@ struct Jobs: AsyncParsableCommand {
         abstract: "List jobs, newest first.",
         discussion: """
             JSON fields: id, source, state, attempts, error, encoder, progress, output, master, renditions,
-            duration_seconds, created_at, started_at, finished_at.
+            duration_seconds, created_at, started_at, finished_at, metadata, node (the node that runs or ran it;
+            null while queued).
 
             Example:
               watchfolder jobs --state failed --json
@@ -88,6 +89,36 @@ struct Jobs: AsyncParsableCommand {
         for job in jobs {
             let detail = job.state == .completed ? (job.outputLocation ?? "") : (job.error ?? "")
             print("\(job.id ?? 0)\t\(job.state.rawValue)\t\(job.attempts)\t\(percent(job.progress))\t\(job.sourcePath)\t\(detail)")
+        }
+    }
+}
+
+struct Nodes: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The nodes that run jobs from this job store: heartbeat, running jobs, encoder, version, up or gone.",
+        discussion: """
+            A node is up while it renews its heartbeat within its [state] lease_seconds, gone once it stopped or
+            missed a whole lease (its running jobs are then taken over). JSON: an array of objects with name,
+            heartbeat_at, running (job ids), encoder, version and state (up or gone).
+
+            Example:
+              watchfolder nodes --json
+            """
+    )
+    @OptionGroup var options: ConfigOption
+    @Flag(help: "Print JSON instead of a table.") var json = false
+
+    func run() async throws {
+        let config = try options.load()
+        let nodes = try await openStore(config).nodes(now: Date())
+        if json {
+            try printJSON(nodes)
+            return
+        }
+        print("NODE\tSTATE\tHEARTBEAT\tRUNNING\tENCODER\tVERSION")
+        for node in nodes {
+            let running = node.running.isEmpty ? "-" : node.running.map { "#\($0)" }.joined(separator: ",")
+            print("\(node.name)\t\(node.state.rawValue)\t\(node.heartbeatAt)\t\(running)\t\(node.encoder ?? "-")\t\(node.version)")
         }
     }
 }

@@ -44,7 +44,7 @@ func tool(_ name: String, _ arguments: [String], timeout: TimeInterval = 120) as
 
 /// Writes a minimal valid config under `dir` (inbox, outbox, archive, failed, state) plus `extra` TOML, and
 /// returns its path.
-func writeConfig(in dir: URL, inbox extraInbox: String = "", extra: String = "") throws -> URL {
+func writeConfig(in dir: URL, inbox extraInbox: String = "", state extraState: String = "", extra: String = "") throws -> URL {
     let config = dir.appendingPathComponent("config.toml")
     let text = """
         [inbox]
@@ -55,6 +55,7 @@ func writeConfig(in dir: URL, inbox extraInbox: String = "", extra: String = "")
 
         [state]
         path = "state"
+        \(extraState)
 
         [outbox]
         path = "outbox"
