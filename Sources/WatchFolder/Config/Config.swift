@@ -47,11 +47,9 @@ public struct Config: Sendable, Hashable {
         /// Days job events (and their webhook deliveries) are kept; 0 keeps them forever. Jobs are kept.
         public var keepEventsDays: Int = 30
         /// `node`: this node's name in the job store (`watchfolder nodes`, `node` of a job); the host name by default.
-        public var node: String = NodeIdentity.hostName
+        public var node: String = HostName.current
         /// `lease_seconds`: how long a running job stays this node's without a heartbeat (renewed every third of it).
         public var leaseSeconds: Double = 30
-        /// The node as the store knows it.
-        public var identity: NodeIdentity { NodeIdentity(name: node, leaseSeconds: leaseSeconds) }
         /// The job database, `state/watchfolder.sqlite`.
         public var databaseURL: URL { path.appendingPathComponent("watchfolder.sqlite") }
         /// Where packages are built before they are published, `state/work`.

@@ -25,6 +25,8 @@ struct ConfigReloader: Service {
                 settings.failedPath = current.failedPath
                 settings.archivePath = current.archivePath
                 settings.workRoot = current.workRoot
+                // So does the node: its running jobs' leases are held under its name.
+                settings.node = current.node
                 scheduler.reload(settings)
                 try webhooks.reload(fresh.webhooks)
                 LogSetup.setLevel(fresh.log.loggerLevel)

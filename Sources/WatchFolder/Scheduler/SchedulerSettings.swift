@@ -39,7 +39,7 @@ public struct SchedulerSettings: Sendable, Hashable {
         onSuccess = config.inbox.onSuccess
         workRoot = config.state.workURL
         effectLockFile = config.state.path.appendingPathComponent("effects.lock")
-        node = config.state.identity
+        node = NodeIdentity(name: config.state.node, leaseSeconds: config.state.leaseSeconds)
     }
 
     /// The retry delay after `attempts` failed attempts.

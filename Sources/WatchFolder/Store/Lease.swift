@@ -16,13 +16,8 @@ public struct NodeIdentity: Sendable, Hashable {
     /// The default node: this host's name, 30 s leases.
     public static var standalone: NodeIdentity { NodeIdentity(name: hostName, leaseSeconds: 30) }
 
-    /// The host name (`gethostname`), or `localhost` when it has none.
-    public static var hostName: String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
-        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return name.isEmpty ? "localhost" : name
-    }
+    /// The host name (``HostName/current``).
+    public static var hostName: String { HostName.current }
 }
 
 /// What one heartbeat of a node found in the store.
