@@ -344,6 +344,27 @@ extension DaemonTests {
             #expect(await next.stop() == 0)
         }
     }
+
+    /// A store migrated by a newer watchfolder (its schema version, `PRAGMA user_version`, above this binary's) is
+    /// refused by the daemon and the CLI with one line that says what to do; nothing is written to it.
+    @Test func aBinaryOlderThanTheStoresSchemaRefusesIt() async throws {
+        try await withTemporaryDirectory { dir in
+            let f = try DaemonFolders(root: dir)
+            #expect(try await watchfolder("jobs", "--config", f.config.path).status == 0)  // creates and migrates the store
+            let version = try #require(try await sql(f.database, "PRAGMA user_version").first?.first.flatMap { Int($0) })
+            #expect(version > 0)
+            _ = try await sql(f.database, "PRAGMA user_version = \(version + 1)")
+            let expected = "watchfolder: the job store \(f.database.path) has schema version \(version + 1), written by a newer "
+            for command in [["run"], ["jobs"], ["nodes"], ["webhooks"]] {
+                let result = try await runProcess(watchfolderBinary, command + ["--config", f.config.path], timeout: 60)
+                #expect(result.status == 1, "\(command)")
+                #expect(result.stderr.hasPrefix(expected) && result.stderr.hasSuffix(": upgrade it before it uses this store\n"),
+                        "\(command): \(result.stderr)")
+                #expect(result.stderr.filter { $0 == "\n" }.count == 1)
+            }
+            #expect(try await sql(f.database, "PRAGMA user_version") == [["\(version + 1)"]])
+        }
+    }
 }
 
 /// Set once a test's writer thread is done.

@@ -8,8 +8,11 @@ import Testing
 /// Leases and fencing (README "Nodes and leases"): a running job belongs to the node whose lease it holds; every write
 /// that node makes for it carries the lease's token, and the store refuses it once the lease has moved.
 @Suite struct LeaseTests {
-    static let a = NodeIdentity(name: "node-a", leaseSeconds: 3)
-    static let b = NodeIdentity(name: "node-b", leaseSeconds: 3)
+    // Leases that outlive any test, however loaded the machine: a lease ends in these tests only by ``expire(_:_:)``.
+    static let a = NodeIdentity(name: "node-a", leaseSeconds: 600)
+    static let b = NodeIdentity(name: "node-b", leaseSeconds: 600)
+    /// A node under test in a running scheduler: a heartbeat every second.
+    static let running = NodeIdentity(name: "node-a", leaseSeconds: 3)
 
     /// Makes job `id`'s lease end now, as if its node had stopped renewing it `lease_seconds` ago.
     static func expire(_ store: SQLiteJobStore, _ id: Int64) async throws {
@@ -28,7 +31,7 @@ import Testing
             let id = try #require(claimed.id)
             let lease = try #require(claimed.leaseToken)
             #expect(claimed.node == "node-a")
-            #expect(abs((claimed.leaseExpiresAt ?? .distantPast).timeIntervalSince(now) - 3) < 0.01)
+            #expect(abs((claimed.leaseExpiresAt ?? .distantPast).timeIntervalSince(now) - 600) < 0.01)
             let started = try #require(try await bench.store.events(after: 0, limit: 10).last)
             #expect(started.type == .started && started.payload.contains(#""node":"node-a""#))
 
@@ -100,14 +103,14 @@ import Testing
             #expect(beat.lost == [two.id!])
             #expect(beat.expired.map(\.id) == [other.id])
             let renewed = try #require(try await bench.store.job(one.id ?? 0))
-            #expect(abs((renewed.leaseExpiresAt ?? .distantPast).timeIntervalSince(later) - 3) < 0.01)
+            #expect(abs((renewed.leaseExpiresAt ?? .distantPast).timeIntervalSince(later) - 600) < 0.01)
 
             var nodes = try await bench.store.nodes(now: later)
             #expect(nodes.map(\.name) == ["node-a"], "a node that never beat is not listed")
             #expect(nodes.first?.state == .up && nodes.first?.running == [one.id!] && nodes.first?.encoder == "libx264")
             #expect(nodes.first?.version == WatchFolderVersion.string)
             // A missed lease, or a graceful stop: gone.
-            #expect(try await bench.store.nodes(now: later.addingTimeInterval(3.5)).first?.state == .gone)
+            #expect(try await bench.store.nodes(now: later.addingTimeInterval(601)).first?.state == .gone)
             try await bench.store.leave(node: Self.a, now: later)
             nodes = try await bench.store.nodes(now: later)
             #expect(nodes.first?.state == .gone)
@@ -124,7 +127,7 @@ import Testing
     @Test(.timeLimit(.minutes(1))) func aNodeThatLostItsLeaseStopsTheJobAndWritesNothing() async throws {
         try await withTempDir { dir in
             var configured = try Bench(root: dir)
-            configured.settings.node = Self.a
+            configured.settings.node = Self.running
             let bench = configured
             let job = try await bench.drop("slow.mp4")
             let id = try #require(job.id)
@@ -139,8 +142,7 @@ import Testing
                     try await Self.expire(bench.store, id)
                     let stale = try #require(try await bench.store.job(id))
                     // node-b's lease outlives the test: node-a must not take the job back.
-                    let mine = try await bench.store.takeOver(stale, now: Date(), node: NodeIdentity(name: "node-b", leaseSeconds: 600),
-                                                              previousLife: false)
+                    let mine = try await bench.store.takeOver(stale, now: Date(), node: Self.b, previousLife: false)
                     let count = try await bench.store.events(after: 0, limit: 100).count
                     eventsAtTakeOver.withLock { $0 = count }
                     taken.withLock { $0 = mine }
@@ -169,10 +171,11 @@ import Testing
     @Test(.timeLimit(.minutes(1))) func aDeadNodesJobIsTakenOverAfterItsLeaseAndCompletesHere() async throws {
         try await withTempDir { dir in
             var configured = try Bench(root: dir, maxAttempts: 3)
-            configured.settings.node = Self.a
+            configured.settings.node = Self.running
             let bench = configured
             try await bench.drop("a.mp4")
-            let dead = try #require(try await bench.store.claimNext(now: Date(), node: Self.b))
+            // node-b dies with the job: its 3 s lease runs out.
+            let dead = try #require(try await bench.store.claimNext(now: Date(), node: NodeIdentity(name: "node-b", leaseSeconds: 3)))
             let builder = ScriptedBuilder()
             try await bench.run(bench.scheduler(builder)) { try await bench.store.counts()[.completed] == 1 }
             let done = try #require(try await bench.store.job(dead.id ?? 0))
@@ -185,10 +188,10 @@ import Testing
     @Test(.timeLimit(.minutes(1))) func aStartingNodeLeavesALiveNodesJobAlone() async throws {
         try await withTempDir { dir in
             var configured = try Bench(root: dir)
-            configured.settings.node = Self.a
+            configured.settings.node = Self.running
             let bench = configured
             try await bench.drop("a.mp4")
-            let live = try #require(try await bench.store.claimNext(now: Date(), node: NodeIdentity(name: "node-b", leaseSeconds: 600)))
+            let live = try #require(try await bench.store.claimNext(now: Date(), node: Self.b))
             try await bench.drop("b.mp4")
             try await bench.run(bench.scheduler(ScriptedBuilder())) { try await bench.store.counts()[.completed] == 1 }
             let still = try #require(try await bench.store.job(live.id ?? 0))

@@ -1,7 +1,21 @@
 import GRDB
 
 extension SQLiteJobStore {
-    /// Versioned, string-named migrations. Never edit a released migration: add a new one.
+    /// The schema this binary writes: the number of migrations of every layer (the store's and Notify's webhook
+    /// tables). Add one with every new migration. Kept in `PRAGMA user_version`, so that a binary older than the
+    /// schema refuses the store instead of writing it without the columns a newer node relies on.
+    static let schemaVersion = 7
+
+    /// Throws ``StoreError`` `newerSchema` when a newer watchfolder has migrated the database at `path`.
+    static func checkSchema(_ pool: DatabasePool, path: String) throws {
+        let found = try pool.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0 }
+        guard found <= schemaVersion else {
+            throw StoreError(code: .newerSchema, message: "the job store \(path) has schema version \(found), written by a newer watchfolder; this one (\(WatchFolderVersion.string)) knows version \(schemaVersion): upgrade it before it uses this store")
+        }
+    }
+
+    /// Versioned, string-named migrations. Never edit a released migration: add a new one (and count it in
+    /// ``schemaVersion``).
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-jobs-events-effects") { db in

@@ -26,7 +26,11 @@ public struct SQLiteJobStore: JobStore {
         // so a 10,000-file flood costs a few syncs, not 10,000. Set on the writer connection after GRDB enabled WAL
         // (which sets NORMAL); readers never commit.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        try Self.checkSchema(pool, path: url.path)
         try Self.migrator.migrate(pool)
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA user_version = \(max(Self.schemaVersion, try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0))")
+        }
     }
 
     /// Closes every connection now, before the process exits. A process whose exit waits on a thread stuck in a

@@ -2,7 +2,7 @@ import Foundation
 
 /// Errors of the job store, with the job they concern.
 public struct StoreError: Error, CustomStringConvertible, Sendable, Equatable {
-    public enum Code: Sendable, Equatable { case noSuchJob, invalidTransition, leaseLost }
+    public enum Code: Sendable, Equatable { case noSuchJob, invalidTransition, leaseLost, newerSchema }
     public var code: Code
     public var message: String
     public var description: String { message }

@@ -33,6 +33,8 @@ struct Run: AsyncParsableCommand {
             throw CLIFailure.work(error.description)
         } catch let error as StateLockError {
             throw CLIFailure.work(error.description)
+        } catch let error as StoreError {
+            throw CLIFailure.work(error.description)
         }
     }
 }

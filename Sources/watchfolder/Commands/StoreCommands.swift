@@ -5,7 +5,9 @@ public import WatchFolder
 
 /// Opens the job store of `config` for a CLI command (same database as the running daemon, WAL).
 private func openStore(_ config: Config) throws -> SQLiteJobStore {
-    do { return try SQLiteJobStore(url: config.state.databaseURL) } catch {
+    do { return try SQLiteJobStore(url: config.state.databaseURL) } catch let error as StoreError {
+        throw CLIFailure.work(error.description)  // a newer schema: says which store and what to do
+    } catch {
         throw CLIFailure.work("cannot open the job store \(config.state.databaseURL.path): \(error)")
     }
 }
