@@ -150,8 +150,8 @@ import Testing
     }
 
     /// A node frozen mid-transcode (SIGSTOP) for longer than its lease, whose job another node took over meanwhile
-    /// (here the test, through the store, as `node-b`): woken (SIGCONT), it stops the job at its next heartbeat and
-    /// writes nothing for it: no progress, no package, no `job.completed`. It keeps working on other files.
+    /// (here the test, through the store, as `node-b`): woken (SIGCONT), it stops the job at once and writes nothing
+    /// for it: no progress, no package, no `job.completed`. It keeps working on other files.
     @Test func aFrozenNodeWhoseLeaseMovedPublishesNothingWhenItWakes() async throws {
         try await withTemporaryDirectory { dir in
             let f = try DaemonFolders(root: dir, state: "node = \"node-a\"\nlease_seconds = 3", preset: "medium", ladderHeight: 360)
@@ -182,7 +182,8 @@ import Testing
             }
             let events = try await sql(f.database, "SELECT COUNT(*) FROM event")
             daemon.process.signal(SIGCONT)
-            try await waitUntil("node-a stops the job", timeout: 30) { (daemon.stdout + daemon.stderr).contains("its lease moved to another node") }
+            // Woken, it finds its last renewal older than the lease (the watchdog), or its lease moved (the heartbeat).
+            try await waitUntil("node-a stops the job", timeout: 30) { (daemon.stdout + daemon.stderr).contains("job stopped: its lease") }
             // Time for a build that was not stopped to reach publishing (the preset makes this one take longer).
             try await Task.sleep(for: .seconds(2))
             #expect(try await sql(f.database, "SELECT state, node, lease_token FROM job WHERE id = \(id)") == [["running", "node-b", "4242"]])
@@ -342,6 +343,42 @@ extension DaemonTests {
                 try await jobs(f.config).first?["attempts"] as? Int == 2
             }
             #expect(await next.stop() == 0)
+        }
+    }
+
+    /// The job store stops answering mid-transcode (another process holds its write lock longer than a lease): the
+    /// daemon stops the job before its lease ends, says so, and once the store answers again takes the job back as
+    /// any node would (its lease ran out): one package, one `job.completed`, the attempt counted.
+    @Test func aStoreThatStopsAnsweringStopsTheJobBeforeItsLeaseEndsAndLosesNothing() async throws {
+        try await withTemporaryDirectory { dir in
+            let f = try DaemonFolders(root: dir, state: "lease_seconds = 3", preset: "medium", ladderHeight: 360)
+            let daemon = try await DaemonProcess.start(config: f.config)
+            try Clips.drop(await Clips.long(), at: f.inbox.appendingPathComponent("long.mp4"))
+            try await waitUntil("the transcode is under way", timeout: 60) {
+                try await jobs(f.config).first.map { $0["state"] as? String == "running" && ($0["progress"] as? Double ?? 0) > 0 } ?? false
+            }
+            // Python's sqlite3 takes the write lock and keeps it 8 s: every write of the daemon waits, then fails.
+            let hold = """
+                import sqlite3, sys, time
+                con = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)
+                con.execute("BEGIN EXCLUSIVE")
+                time.sleep(8)
+                con.execute("COMMIT")
+                """
+            let held = ContinuousClock.now
+            let holder = Task { try await tool("python3", ["-c", hold, f.database.path], timeout: 60) }
+            try await waitUntil("the daemon stops the job", timeout: 30) {
+                (daemon.stdout + daemon.stderr).contains("its lease could not be renewed before it ended")
+            }
+            #expect(ContinuousClock.now - held < .seconds(8), "stopped while the store was still locked")
+            #expect(try await holder.value.status == 0)
+            try await waitUntil("the job completes after the store answers again", timeout: 180) {
+                try await states(f.config) == ["long.mp4": "completed"]
+            }
+            #expect(f.packages() == ["long"])
+            #expect(try await sql(f.database, "SELECT COUNT(*) FROM event WHERE type = 'job.completed'") == [["1"]])
+            #expect(try await jobs(f.config).first?["attempts"] as? Int == 2)
+            #expect(await daemon.stop() == 0)
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 extension Scheduler {
     /// Brings back the jobs a previous life of this node left running or publishing (kill -9, power loss), and other
@@ -73,42 +74,63 @@ extension Scheduler {
 
     /// Every third of `lease_seconds`: one heartbeat (this node is up; the leases of its running jobs renewed). Jobs
     /// whose lease moved to another node stop at once and write nothing more; other nodes' jobs whose lease ran out
-    /// are taken over. When the store cannot be reached, the running jobs stop before their leases end, so that
-    /// the node that takes them over is the only one to publish them. An idle node makes this one query.
+    /// are taken over. Beside it a watchdog stops the running jobs when no heartbeat has gone through for most of a
+    /// lease, whether the store refuses the writes or does not answer at all, so that they stop before their leases
+    /// end and the node that takes them over is the only one to publish them. An idle node makes this one query.
     func heartbeatLoop() async {
-        var renewed = ContinuousClock.now
-        var failing = false
-        while !Task.isCancelled {
-            let node = settings.node
-            let interval = Duration.milliseconds(Int64(node.leaseSeconds * 1000 / 3))
-            let started = ContinuousClock.now
-            do {
-                let beat = try await store.heartbeat(node: node, leases: heldLeases, encoder: encoderInUse, now: Date())
-                renewed = started
-                if failing {
-                    failing = false
-                    logger.notice("the job store answers again: leases renewed")
-                }
-                for id in beat.lost {
-                    logger.warning("job stopped: its lease moved to another node; this node writes nothing more for it",
-                                   metadata: ["wf.job.id": "\(id)"])
-                    stop(id, .leaseLost)
-                }
-                for job in beat.expired { await takeOver(job, previousLife: false) }
-            } catch {
-                if !failing {
-                    failing = true
-                    logger.error("cannot renew this node's leases in the job store: \(error); retrying every \(interval)")
-                }
-                // The next heartbeat would come after the leases end: stop now, write nothing more.
-                if ContinuousClock.now + interval >= renewed + .milliseconds(Int64(node.leaseSeconds * 1000)) {
-                    for id in heldLeases.keys {
-                        logger.error("job stopped: its lease could not be renewed before it ended", metadata: ["wf.job.id": "\(id)"])
+        lastRenewal.withLock { $0 = .now }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.leaseWatchdog() }
+            var failing = false
+            while !Task.isCancelled {
+                let node = settings.node
+                let started = ContinuousClock.now
+                do {
+                    let beat = try await store.heartbeat(node: node, leases: heldLeases, encoder: encoderInUse, now: Date())
+                    lastRenewal.withLock { $0 = started }
+                    if failing {
+                        failing = false
+                        logger.notice("the job store answers again: leases renewed")
+                    }
+                    for id in beat.lost {
+                        logger.warning("job stopped: its lease moved to another node; this node writes nothing more for it",
+                                       metadata: ["wf.job.id": "\(id)"])
                         stop(id, .leaseLost)
                     }
+                    for job in beat.expired { await takeOver(job, previousLife: false) }
+                } catch {
+                    if !failing {
+                        failing = true
+                        logger.error("cannot renew this node's leases in the job store: \(error); retrying every \(Self.heartbeatInterval(node))")
+                    }
                 }
+                try? await Task.sleep(until: started + Self.heartbeatInterval(node), clock: .continuous)
             }
-            try? await Task.sleep(until: started + interval, clock: .continuous)
+            group.cancelAll()
+        }
+    }
+
+    /// A heartbeat every third of the lease.
+    static func heartbeatInterval(_ node: NodeIdentity) -> Duration { .milliseconds(Int64(node.leaseSeconds * 1000 / 3)) }
+
+    /// Stops every running job once the last renewal is older than two thirds of a lease (the next heartbeat would
+    /// come too late), and says so once per job.
+    private func leaseWatchdog() async {
+        while !Task.isCancelled {
+            let node = settings.node
+            let lease = Duration.milliseconds(Int64(node.leaseSeconds * 1000))
+            let limit = lastRenewal.withLock { $0 } + lease - Self.heartbeatInterval(node)
+            if ContinuousClock.now >= limit {
+                for id in heldLeases.keys {
+                    logger.error("job stopped: its lease could not be renewed before it ended (the job store does not answer)",
+                                 metadata: ["wf.job.id": "\(id)"])
+                    stop(id, .leaseLost)
+                    leaseStopped(id)
+                }
+                try? await Task.sleep(for: Self.heartbeatInterval(node) / 4)
+            } else {
+                try? await Task.sleep(until: limit, clock: .continuous)
+            }
         }
     }
 }

@@ -35,6 +35,8 @@ public final class Scheduler: Service, Sendable {
     private let running = Mutex<[Int64: RunningJob]>([:])
     /// The video encoder of the last package built here (the heartbeat tells `watchfolder nodes`).
     private let lastEncoder = Mutex<String?>(nil)
+    /// When this node's leases were last renewed (the lease watchdog's clock).
+    let lastRenewal = Mutex(ContinuousClock.now)
 
     public init(store: any JobStore, builder: any PackageBuilder, publisher: any Publisher,
                 settings: SchedulerSettings, logger: Logger) {
@@ -158,6 +160,12 @@ public final class Scheduler: Service, Sendable {
 
     /// The leases of the jobs running here, by job id.
     var heldLeases: [Int64: Int64] { running.withLock { $0.compactMapValues(\.lease) } }
+
+    /// Job `id` is stopping because its lease could not be renewed: it holds the lease no more (the heartbeat stops
+    /// renewing it, and the watchdog says so once).
+    func leaseStopped(_ id: Int64) {
+        running.withLock { $0[id]?.lease = nil }
+    }
 
     /// The encoder to show for this node: that of its last package, else the configured kind's CPU default.
     var encoderInUse: String? {
