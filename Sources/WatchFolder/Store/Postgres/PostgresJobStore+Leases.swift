@@ -59,7 +59,7 @@ extension PostgresJobStore {
 
     public func leave(node: NodeIdentity, now: Date) async throws {
         try await session.write("recording that node \(node.name) left") { db in
-            try await db.run("UPDATE node SET stopped_at = \(now) WHERE name = \(node.name)")
+            _ = try await db.run("UPDATE node SET stopped_at = \(now) WHERE name = \(node.name)")
         }
     }
 
