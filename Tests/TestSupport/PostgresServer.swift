@@ -6,7 +6,8 @@ import Glibc
 
 /// A throwaway PostgreSQL 15 cluster for the tests of this process: `initdb` into a temporary folder, `pg_ctl start`
 /// on a free loopback port (trust authentication, 127.0.0.1 only), one database per test (``makeDatabase()``), so
-/// tests run in parallel. Started on first use (``shared()``), stopped and removed when the process exits (`atexit`).
+/// tests run in parallel. Started on first use (``shared()``), stopped and removed when the process exits (`atexit`),
+/// or by a watchdog shell a second after it was killed.
 ///
 /// - Important: PostgreSQL refuses to run as root, and the tests run as root: the cluster runs as `nobody` (through
 ///   `runuser`), in folders owned by it.
@@ -82,6 +83,7 @@ public final class PostgresServer: Sendable {
             throw ToolFailure(description: "pg_ctl start (port \(port)): \(start.stdout)\(start.stderr)\(log)")
         }
         running.withLock { $0 = (root.path, port) }
+        try watch(root: root)
         atexit {
             guard let root = PostgresServer.running.withLock({ $0?.root }) else { return }
             _ = try? PostgresServer.runAsOwner(PostgresServer.bin.appendingPathComponent("pg_ctl"),
@@ -90,6 +92,30 @@ public final class PostgresServer: Sendable {
             try? FileManager.default.removeItem(atPath: root)
         }
         return PostgresServer(port: port, root: root)
+    }
+
+    /// The watchdog of the cluster (kept for the life of the process: its owner's `deinit` would kill it).
+    private static let watchdog = Mutex<ChildProcess?>(nil)
+
+    /// Starts a shell, in a process group of its own, that stops and removes the cluster once this process has ended
+    /// however it ended: `atexit` does not run when the test process is killed (`make test`'s `timeout`, a crash).
+    private static func watch(root: URL) throws {
+        let owner = getuid() == 0 ? "runuser -u nobody -- " : ""
+        let script = """
+            while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done
+            [ -d '\(root.path)/data' ] && \(owner)'\(bin.path)/pg_ctl' -D '\(root.path)/data' -m immediate -w stop
+            rm -rf '\(root.path)'
+            """
+        let shell = ChildProcess()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", script]
+        shell.currentDirectoryURL = URL(fileURLWithPath: "/")
+        // Nothing inherited: a runner reading this process's output (make) must not wait for the watchdog too.
+        shell.standardInput = FileHandle.nullDevice
+        shell.standardOutput = FileHandle.nullDevice
+        shell.standardError = FileHandle.nullDevice
+        try shell.run()
+        watchdog.withLock { $0 = shell }
     }
 
     /// Runs a PostgreSQL program as the cluster's owner: `nobody` when this process is root, else this user.
