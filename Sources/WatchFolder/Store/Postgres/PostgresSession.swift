@@ -42,7 +42,7 @@ final class PostgresSession: Sendable {
     func listen(timeout: Duration = .seconds(10)) async {
         let started = ticks.subscribe()
         defer { started.cancel() }
-        let client = client, ticks = ticks, logger = logger, where_ = location.redacted
+        let client = client, ticks = ticks, logger = logger, place = location.redacted
         let task = Task {
             while !Task.isCancelled {
                 do {
@@ -55,7 +55,7 @@ final class PostgresSession: Sendable {
                 } catch {
                     if Task.isCancelled { return }
                     logger.debug("the job store's LISTEN connection ended; opening it again",
-                                 metadata: ["wf.store": "\(where_)", "wf.error": "\(Self.describe(error))"])
+                                 metadata: ["wf.store": "\(place)", "wf.error": "\(Self.describe(error))"])
                 }
                 try? await Task.sleep(for: .seconds(1))
                 ticks.tick()
