@@ -8,7 +8,7 @@ SHELL := /bin/bash
 # for the untrusted-media tests).
 APT_BUILD := pkg-config libavcodec-dev libavformat-dev libavfilter-dev libavutil-dev libswscale-dev \
              libswresample-dev libsqlite3-dev libcurl4-openssl-dev
-APT_TEST  := ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav python3-fusepy mesa-vulkan-drivers openssh-server openssh-client samba smbclient openssl chromium lintian systemd man-db strace
+APT_TEST  := postgresql ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav python3-fusepy mesa-vulkan-drivers openssh-server openssh-client samba smbclient openssl chromium lintian systemd man-db strace
 # `make deb`: debhelper builds the package, help2man its man page from --help, chrpath drops SwiftPM's RUNPATH.
 APT_DEB   := debhelper help2man chrpath fakeroot dpkg-dev
 PIP_TEST  := moto[server]==5.2.1 awscli==1.45.11 standardwebhooks==1.1.0 prometheus_client websocket-client

@@ -15,110 +15,105 @@ import Testing
     static let running = NodeIdentity(name: "node-a", leaseSeconds: 3)
 
     /// Makes job `id`'s lease end now, as if its node had stopped renewing it `lease_seconds` ago.
-    static func expire(_ store: SQLiteJobStore, _ id: Int64) async throws {
-        try await store.pool.write { db in
-            try db.execute(sql: "UPDATE job SET lease_expires_at = ? WHERE id = ?", arguments: [Date(timeIntervalSinceNow: -1), id])
-        }
+    static func expire(_ store: any JobStore, _ id: Int64) async throws {
+        try await expireLease(store, id)
     }
 
-    @Test func aClaimIsTheNodesLeaseAndEveryWriteOfAnotherLeaseIsRefused() async throws {
-        try await withTempDir { dir in
-            let bench = try Bench(root: dir)
-            let queued = try await bench.drop("a.mp4")
+    @Test(arguments: Backend.allCases) func aClaimIsTheNodesLeaseAndEveryWriteOfAnotherLeaseIsRefused(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
+            let queued = try #require(try await store.enqueue([file("a.mp4")]).first)
             #expect(queued.node == nil && JobPayload(queued).json().contains(#""node":null"#))
             let now = Date()
-            let claimed = try #require(try await bench.store.claimNext(now: now, node: Self.a))
+            let claimed = try #require(try await store.claimNext(now: now, node: Self.a))
             let id = try #require(claimed.id)
             let lease = try #require(claimed.leaseToken)
             #expect(claimed.node == "node-a")
             #expect(abs((claimed.leaseExpiresAt ?? .distantPast).timeIntervalSince(now) - 600) < 0.01)
-            let started = try #require(try await bench.store.events(after: 0, limit: 10).last)
+            let started = try #require(try await store.events(after: 0, limit: 10).last)
             #expect(started.type == .started && started.payload.contains(#""node":"node-a""#))
 
             // node-b cannot take a job whose lease is alive; once it has run out, it can, and node-a's lease is gone.
-            #expect(try await bench.store.takeOver(claimed, now: Date(), node: Self.b, previousLife: true) == nil)
-            try await Self.expire(bench.store, id)
-            let expired = try #require(try await bench.store.job(id))
-            let taken = try #require(try await bench.store.takeOver(expired, now: Date(), node: Self.b, previousLife: false))
+            #expect(try await store.takeOver(claimed, now: Date(), node: Self.b, previousLife: true) == nil)
+            try await Self.expire(store, id)
+            let expired = try #require(try await store.job(id))
+            let taken = try #require(try await store.takeOver(expired, now: Date(), node: Self.b, previousLife: false))
             #expect(taken.node == "node-b" && taken.leaseToken != lease)
             // A second taker with the stale view gets nothing: one node wins.
-            #expect(try await bench.store.takeOver(expired, now: Date(), node: Self.a, previousLife: false) == nil)
+            #expect(try await store.takeOver(expired, now: Date(), node: Self.a, previousLife: false) == nil)
 
-            let eventsBefore = try await bench.store.events(after: 0, limit: 100).count
+            let eventsBefore = try await store.events(after: 0, limit: 100).count
             await #expect(throws: StoreError.self) {
-                try await bench.store.transition(id, .publishing(location: "a", encoder: "libx264", manifest: "{}"), lease: lease)
+                try await store.transition(id, .publishing(location: "a", encoder: "libx264", manifest: "{}"), lease: lease)
             }
             await #expect(throws: StoreError.self) {
-                try await bench.store.updateProgress(id, fraction: 0.9, speed: 1, eta: 1, lease: lease)
+                try await store.updateProgress(id, fraction: 0.9, speed: 1, eta: 1, lease: lease)
             }
-            let after = try #require(try await bench.store.job(id))
+            let after = try #require(try await store.job(id))
             #expect(after.state == .running && after.progress == 0 && after.node == "node-b")
-            #expect(try await bench.store.events(after: 0, limit: 100).count == eventsBefore, "the refused writes left no event")
+            #expect(try await store.events(after: 0, limit: 100).count == eventsBefore, "the refused writes left no event")
 
             // node-b's writes go through; the lease ends with the run, the node stays on record.
-            _ = try await bench.store.transition(id, .publishing(location: "a", encoder: "libx264", manifest: "{}"),
+            _ = try await store.transition(id, .publishing(location: "a", encoder: "libx264", manifest: "{}"),
                                                  lease: taken.leaseToken)
-            let done = try await bench.store.transition(id, .completed(location: "a", master: nil, effect: nil), lease: taken.leaseToken)
+            let done = try await store.transition(id, .completed(location: "a", master: nil, effect: nil), lease: taken.leaseToken)
             #expect(done.node == "node-b" && done.leaseToken == nil && done.leaseExpiresAt == nil)
-            let completed = try #require(try await bench.store.events(after: 0, limit: 100).last)
+            let completed = try #require(try await store.events(after: 0, limit: 100).last)
             #expect(completed.type == .completed && completed.payload.contains(#""node":"node-b""#))
         }
     }
 
-    @Test func aRequeuedJobHasNoNodeAndAStartingNodeTakesBackOnlyItsOwnOrExpiredJobs() async throws {
-        try await withTempDir { dir in
-            let bench = try Bench(root: dir)
-            for name in ["a.mp4", "b.mp4", "c.mp4"] { try await bench.drop(name) }
-            let mine = try #require(try await bench.store.claimNext(now: Date(), node: Self.a))
-            let live = try #require(try await bench.store.claimNext(now: Date(), node: Self.b))
-            let dead = try #require(try await bench.store.claimNext(now: Date(), node: Self.b))
-            try await Self.expire(bench.store, dead.id ?? 0)
-            let stale = try #require(try await bench.store.job(dead.id ?? 0))
+    @Test(arguments: Backend.allCases) func aRequeuedJobHasNoNodeAndAStartingNodeTakesBackOnlyItsOwnOrExpiredJobs(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
+            _ = try await store.enqueue([file("a.mp4", inode: 1), file("b.mp4", inode: 2), file("c.mp4", inode: 3)])
+            let mine = try #require(try await store.claimNext(now: Date(), node: Self.a))
+            let live = try #require(try await store.claimNext(now: Date(), node: Self.b))
+            let dead = try #require(try await store.claimNext(now: Date(), node: Self.b))
+            try await Self.expire(store, dead.id ?? 0)
+            let stale = try #require(try await store.job(dead.id ?? 0))
             // node-a starting again: its own previous life's job at once, node-b's only once its lease ran out.
-            #expect(try await bench.store.takeOver(mine, now: Date(), node: Self.a, previousLife: true) != nil)
-            #expect(try await bench.store.takeOver(live, now: Date(), node: Self.a, previousLife: true) == nil)
-            #expect(try await bench.store.takeOver(stale, now: Date(), node: Self.a, previousLife: true) != nil)
-            let requeued = try await bench.store.transition(live.id ?? 0, .requeued(refund: false), lease: live.leaseToken)
+            #expect(try await store.takeOver(mine, now: Date(), node: Self.a, previousLife: true) != nil)
+            #expect(try await store.takeOver(live, now: Date(), node: Self.a, previousLife: true) == nil)
+            #expect(try await store.takeOver(stale, now: Date(), node: Self.a, previousLife: true) != nil)
+            let requeued = try await store.transition(live.id ?? 0, .requeued(refund: false), lease: live.leaseToken)
             #expect(requeued.node == nil && requeued.leaseToken == nil && requeued.state == .queued)
             #expect(JobPayload(requeued).json().contains(#""node":null"#))
         }
     }
 
-    @Test func aHeartbeatRenewsTheNodesLeasesReportsLostOnesAndShowsTheNodeUpThenGone() async throws {
-        try await withTempDir { dir in
-            let bench = try Bench(root: dir)
-            for name in ["a.mp4", "b.mp4", "c.mp4"] { try await bench.drop(name) }
-            let one = try #require(try await bench.store.claimNext(now: Date(), node: Self.a))
-            let two = try #require(try await bench.store.claimNext(now: Date(), node: Self.a))
-            let other = try #require(try await bench.store.claimNext(now: Date(), node: Self.b))
+    @Test(arguments: Backend.allCases) func aHeartbeatRenewsTheNodesLeasesReportsLostOnesAndShowsTheNodeUpThenGone(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
+            _ = try await store.enqueue([file("a.mp4", inode: 1), file("b.mp4", inode: 2), file("c.mp4", inode: 3)])
+            let one = try #require(try await store.claimNext(now: Date(), node: Self.a))
+            let two = try #require(try await store.claimNext(now: Date(), node: Self.a))
+            let other = try #require(try await store.claimNext(now: Date(), node: Self.b))
             // node-b's job ran out; node-a's second job was taken over by node-b meanwhile.
-            try await Self.expire(bench.store, other.id ?? 0)
-            try await Self.expire(bench.store, two.id ?? 0)
-            let stale = try #require(try await bench.store.job(two.id ?? 0))
-            _ = try #require(try await bench.store.takeOver(stale, now: Date(), node: Self.b, previousLife: false))
+            try await Self.expire(store, other.id ?? 0)
+            try await Self.expire(store, two.id ?? 0)
+            let stale = try #require(try await store.job(two.id ?? 0))
+            _ = try #require(try await store.takeOver(stale, now: Date(), node: Self.b, previousLife: false))
 
             let later = Date(timeIntervalSinceNow: 2)
-            let beat = try await bench.store.heartbeat(node: Self.a, leases: [one.id!: one.leaseToken!, two.id!: two.leaseToken!],
+            let beat = try await store.heartbeat(node: Self.a, leases: [one.id!: one.leaseToken!, two.id!: two.leaseToken!],
                                                        encoder: "libx264", now: later)
             #expect(beat.lost == [two.id!])
             #expect(beat.expired.map(\.id) == [other.id])
-            let renewed = try #require(try await bench.store.job(one.id ?? 0))
+            let renewed = try #require(try await store.job(one.id ?? 0))
             #expect(abs((renewed.leaseExpiresAt ?? .distantPast).timeIntervalSince(later) - 600) < 0.01)
 
-            var nodes = try await bench.store.nodes(now: later)
+            var nodes = try await store.nodes(now: later)
             #expect(nodes.map(\.name) == ["node-a"], "a node that never beat is not listed")
             #expect(nodes.first?.state == .up && nodes.first?.running == [one.id!] && nodes.first?.encoder == "libx264")
             #expect(nodes.first?.version == WatchFolderVersion.string)
             // A missed lease, or a graceful stop: gone.
-            #expect(try await bench.store.nodes(now: later.addingTimeInterval(601)).first?.state == .gone)
-            try await bench.store.leave(node: Self.a, now: later)
-            nodes = try await bench.store.nodes(now: later)
+            #expect(try await store.nodes(now: later.addingTimeInterval(601)).first?.state == .gone)
+            try await store.leave(node: Self.a, now: later)
+            nodes = try await store.nodes(now: later)
             #expect(nodes.first?.state == .gone)
             let json = String(decoding: try JSONEncoder().encode(nodes), as: UTF8.self)
             for key in ["name", "heartbeat_at", "running", "encoder", "version", "state"] { #expect(json.contains("\"\(key)\"")) }
             // Beating again brings it back.
-            _ = try await bench.store.heartbeat(node: Self.a, leases: [:], encoder: nil, now: later)
-            #expect(try await bench.store.nodes(now: later).first?.state == .up)
+            _ = try await store.heartbeat(node: Self.a, leases: [:], encoder: nil, now: later)
+            #expect(try await store.nodes(now: later).first?.state == .up)
         }
     }
 

@@ -66,22 +66,20 @@ func readWhileWriting(reader: DatabasePool, writer: DatabasePool) throws -> (Int
         }
     }
 
-    @Test func theSameFileSeenTwiceIsOneJob() async throws {
-        try await withTempDir { dir in
-            let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
+    @Test(arguments: Backend.allCases) func theSameFileSeenTwiceIsOneJob(_ backend: Backend) async throws {
+        try await withStore(backend) { store, dir in
             let first = try await store.enqueue([file("a.mp4"), file("b/c.mov", inode: 2)])
             #expect(first.count == 2)
             // A rescan and a duplicate event: nothing new.
             let again = try await store.enqueue([file("a.mp4"), file("b/c.mov", inode: 2), file("a.mp4")])
             #expect(again.isEmpty)
             #expect(try await store.counts()[.queued] == 2)
-            #expect(try await eventTypes(store, job: first[0].id!) == ["job.queued"])
+            #expect(try await eventTypes(of: first[0].id!, in: store) == ["job.queued"])
         }
     }
 
-    @Test func aFileReplacedWhileQueuedIsRefingerprinted() async throws {
-        try await withTempDir { dir in
-            let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
+    @Test(arguments: Backend.allCases) func aFileReplacedWhileQueuedIsRefingerprinted(_ backend: Backend) async throws {
+        try await withStore(backend) { store, dir in
             let job = try #require(try await store.enqueue([file("a.mp4", size: 10)]).first)
             let created = try await store.enqueue([file("a.mp4", inode: 9, size: 20, mtime: 5)])
             #expect(created.isEmpty)
@@ -91,9 +89,8 @@ func readWhileWriting(reader: DatabasePool, writer: DatabasePool) throws -> (Int
         }
     }
 
-    @Test func aFileDroppedAgainAfterItsJobFinishedIsANewJob() async throws {
-        try await withTempDir { dir in
-            let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
+    @Test(arguments: Backend.allCases) func aFileDroppedAgainAfterItsJobFinishedIsANewJob(_ backend: Backend) async throws {
+        try await withStore(backend) { store, dir in
             let job = try #require(try await store.enqueue([file("a.mp4")]).first)
             _ = try await store.claimNext(now: Date())
             try await store.transition(job.id!, .publishing(location: "/out/a", encoder: "libx264", manifest: nil))
@@ -110,9 +107,8 @@ func readWhileWriting(reader: DatabasePool, writer: DatabasePool) throws -> (Int
         }
     }
 
-    @Test func aKeptSourceSeenAgainAfterCompletionIsNotANewJob() async throws {
-        try await withTempDir { dir in
-            let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
+    @Test(arguments: Backend.allCases) func aKeptSourceSeenAgainAfterCompletionIsNotANewJob(_ backend: Backend) async throws {
+        try await withStore(backend) { store, dir in
             let job = try #require(try await store.enqueue([file("a.mp4")]).first)
             _ = try await store.claimNext(now: Date())
             try await store.transition(job.id!, .publishing(location: "/out/a", encoder: nil, manifest: nil))
@@ -121,9 +117,8 @@ func readWhileWriting(reader: DatabasePool, writer: DatabasePool) throws -> (Int
         }
     }
 
-    @Test func claimIsFIFOCountsAttemptsAndRespectsBackoff() async throws {
-        try await withTempDir { dir in
-            let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
+    @Test(arguments: Backend.allCases) func claimIsFIFOCountsAttemptsAndRespectsBackoff(_ backend: Backend) async throws {
+        try await withStore(backend) { store, dir in
             _ = try await store.enqueue([file("1.mp4", inode: 1)])
             _ = try await store.enqueue([file("2.mp4", inode: 2)])
             let a = try #require(try await store.claimNext(now: Date()))
@@ -134,13 +129,12 @@ func readWhileWriting(reader: DatabasePool, writer: DatabasePool) throws -> (Int
             #expect(try await store.claimNext(now: Date()) == nil)  // 1.mp4 waits for its backoff
             let again = try #require(try await store.claimNext(now: Date().addingTimeInterval(61)))
             #expect(again.id == a.id && again.attempts == 2 && again.error == "boom")
-            #expect(try await eventTypes(store, job: a.id!) == ["job.queued", "job.started", "job.retrying", "job.started"])
+            #expect(try await eventTypes(of: a.id!, in: store) == ["job.queued", "job.started", "job.retrying", "job.started"])
         }
     }
 
-    @Test func transitionsWriteEventsAndEffectsInTheSameTransaction() async throws {
-        try await withTempDir { dir in
-            let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
+    @Test(arguments: Backend.allCases) func transitionsWriteEventsAndEffectsInTheSameTransaction(_ backend: Backend) async throws {
+        try await withStore(backend) { store, dir in
             let job = try #require(try await store.enqueue([file("x.mp4")]).first)
             let id = job.id!
             // An invalid transition changes nothing: no event, no effect.
@@ -149,7 +143,7 @@ func readWhileWriting(reader: DatabasePool, writer: DatabasePool) throws -> (Int
                                                           effect: PlannedEffect(.delete, source: dir)))
             }
             #expect(try await store.pendingEffects(job: id).isEmpty)
-            #expect(try await eventTypes(store, job: id) == ["job.queued"])
+            #expect(try await eventTypes(of: id, in: store) == ["job.queued"])
 
             _ = try await store.claimNext(now: Date())
             let fail = PlannedEffect(.fail, source: dir.appendingPathComponent("in/x.mp4"),
@@ -176,9 +170,8 @@ func readWhileWriting(reader: DatabasePool, writer: DatabasePool) throws -> (Int
         }
     }
 
-    @Test func cancelIsImmediateWhenQueuedAndFlaggedWhenRunning() async throws {
-        try await withTempDir { dir in
-            let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
+    @Test(arguments: Backend.allCases) func cancelIsImmediateWhenQueuedAndFlaggedWhenRunning(_ backend: Backend) async throws {
+        try await withStore(backend) { store, dir in
             let jobs = try await store.enqueue([file("q.mp4", inode: 1), file("r.mp4", inode: 2)])
             let running = try #require(try await store.claimNext(now: Date()))
             #expect(running.id == jobs[0].id)

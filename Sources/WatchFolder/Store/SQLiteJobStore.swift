@@ -129,94 +129,21 @@ public struct SQLiteJobStore: JobStore {
             guard var job = try Job.fetchOne(db, key: id) else { throw StoreError.noSuchJob(id) }
             if let lease, job.leaseToken != lease { throw StoreError.leaseLost(job) }
             let now = Date()
-            var event: JobEvent.Kind?
-            var effect: PlannedEffect?
-            switch change {
-            case let .publishing(location, encoder, manifest):
-                guard job.state == .running else { throw StoreError.invalid(job, "publish") }
-                job.state = .publishing
-                job.outputLocation = location
-                job.encoder = encoder ?? job.encoder
-                job.manifest = manifest
-                job.progress = 1
-            case let .completed(location, master, onSuccess):
-                guard job.state == .publishing else { throw StoreError.invalid(job, "complete") }
-                job.state = .completed
-                job.outputLocation = location
-                job.masterLocation = master
-                job.error = nil
-                job.finishedAt = now
-                job.cancelRequested = false
-                event = .completed
-                effect = onSuccess
-            case let .retry(error, encoder, delay):
-                guard job.state == .running || job.state == .publishing else { throw StoreError.invalid(job, "retry") }
-                job.state = .queued
-                job.error = error
-                job.encoder = encoder ?? job.encoder
-                job.nextAttemptAt = now.addingTimeInterval(delay)
-                job.progress = 0
-                event = .retrying
-            case let .failed(error, encoder, fail):
-                guard !job.state.isFinal else { throw StoreError.invalid(job, "fail") }
-                job.state = .failed
-                job.error = error
-                job.encoder = encoder ?? job.encoder
-                job.finishedAt = now
-                job.cancelRequested = false
-                event = .failed
-                effect = fail
-            case let .cancelled(reason):
-                guard !job.state.isFinal else { throw StoreError.invalid(job, "cancel") }
-                job.state = .cancelled
-                job.error = reason
-                job.finishedAt = now
-                job.cancelRequested = false
-                event = .cancelled
-            case let .requeued(refund):
-                guard job.state == .running || job.state == .publishing else { throw StoreError.invalid(job, "requeue") }
-                job.state = .queued
-                if refund { job.attempts = max(0, job.attempts - 1) }
-                job.progress = 0
-                job.nextAttemptAt = nil
-            case let .retried(restore):
-                guard job.state == .failed || job.state == .cancelled else { throw StoreError.invalid(job, "retry") }
-                if let placed = restore?.placed, restore?.kind == .restore {
-                    job.sourcePath = Self.renamed(job.sourcePath, to: placed.lastPathComponent)
-                }
-                job.state = .queued
-                job.attempts = 0
-                job.error = nil
-                job.progress = 0
-                job.finishedAt = nil
-                job.nextAttemptAt = nil
-                job.masterLocation = nil  // outputLocation and manifest stay: a package already there is published, not rebuilt
-                job.released = false
-                // Sidecars stay in the failed folder: the retry is the video's alone (its metadata is kept). One the
-                // job could not use stays recorded, so the retry fails with the same reason until it is re-uploaded.
+            let writes = try job.apply(change, now: now)
+            if writes.forgetSidecars {
                 try db.execute(sql: "DELETE FROM sidecar WHERE job_id = ? AND error IS NULL", arguments: [id])
-                event = .queued
-                effect = restore
             }
-            if let effect {
-                if effect.kind != .restore { job.released = true }
-                var row = FileEffect(jobId: id, kind: effect.kind, source: effect.source, target: effect.target,
-                                     placed: effect.placed, device: job.device, inode: job.inode, note: effect.note,
-                                     now: now)
+            if let effect = writes.effect {
+                var row = job.effectRow(effect, now: now)
                 try row.insert(db)
                 for sidecar in try Sidecar.filter(Column("job_id") == id).fetchAll(db) {
                     guard var row = Self.effect(effect, for: sidecar, now: now) else { continue }
                     try row.insert(db)
                 }
             }
-            if job.state != .running && job.state != .publishing {
-                job.leaseToken = nil  // the lease ends with the run; `node` stays: who ran it
-                job.leaseExpiresAt = nil
-                if job.state == .queued { job.node = nil }
-            }
             job.updatedAt = now
             try job.update(db)
-            if let event {
+            if let event = writes.event {
                 var row = JobEvent.make(event, for: job, now: now)
                 try row.insert(db)
             }

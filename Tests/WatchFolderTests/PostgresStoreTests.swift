@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import WatchFolder
+
+/// What the PostgreSQL store does beyond the protocol's suites (StoreTests, LeaseTests run on both backends): its
+/// URL, migrations under an advisory lock, claims by several nodes at once, and waking waiters through LISTEN/NOTIFY.
+@Suite struct PostgresStoreTests {
+    @Test func theURLSaysWhereAndHowAndAWrongOneIsNamedWithoutItsPassword() throws {
+        let full = try PostgresLocation(url: "postgresql://wf:s%40cret@db.example:6543/jobs?sslmode=require", password: "other")
+        #expect(full.user == "wf" && full.password == "s@cret" && full.host == "db.example" && full.port == 6543)
+        #expect(full.database == "jobs" && full.tls == .require && full.redacted == "postgresql://wf@db.example:6543/jobs")
+        let plain = try PostgresLocation(url: "postgres://wf@10.0.0.1/jobs", password: "from-file")
+        #expect(plain.password == "from-file" && plain.port == 5432 && plain.tls == .prefer)
+        for bad in ["mysql://wf@h/db", "postgresql://h:5432/db", "postgresql://wf:pw@h:5432/", "postgresql://wf:pw@h/db?sslmode=maybe",
+                    "postgresql://wf:pw@h/db?pool=3"] {
+            let error = #expect(throws: PostgresStoreError.self) { try PostgresLocation(url: bad) }
+            #expect(error?.message.contains("pw") == false, "the password stays out of the message: \(error?.message ?? "")")
+            #expect(error?.message.contains("the job store URL") == true)
+        }
+    }
+
+    @Test func migrationsAreAppliedOnceUnderALockEvenWhenNodesStartAtOnceAndANewerSchemaIsRefused() async throws {
+        let url = try await PostgresServer.shared().makeDatabase()
+        // Four nodes starting at the same moment: one migrates, the others find the schema there.
+        let stores = try await withThrowingTaskGroup(of: PostgresJobStore.self) { group in
+            for _ in 0..<4 { group.addTask { () async throws -> PostgresJobStore in try await PostgresJobStore(url: url, logger: quietLogger) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        defer { stores.forEach { $0.close() } }
+        let store = try #require(stores.first)
+        #expect(try await store.appliedMigrations() == PostgresJobStore.migrations.map(\.identifier).sorted())
+        #expect(try await PostgresJobStore.migrate(store.session).isEmpty, "nothing is migrated twice")
+        // The schema holds the invariants: an unknown state is refused.
+        await #expect(throws: PostgresStoreError.self) {
+            try await store.execute(unsafeSQL: """
+                INSERT INTO job (source_path, device, inode, size, mtime_ns, state, created_at, updated_at)
+                VALUES ('a.mp4', 1, 1, 1, 1, 'exploded', now(), now())
+                """)
+        }
+        // A newer watchfolder added a migration: this one refuses the store, in one line that says to upgrade.
+        try await store.execute(unsafeSQL: "INSERT INTO schema_migrations (identifier) VALUES ('v99-from-the-future')")
+        let error = await #expect(throws: StoreError.self) { try await PostgresJobStore(url: url, logger: quietLogger) }
+        #expect(error?.code == .newerSchema)
+        #expect(error?.message.contains("v99-from-the-future") == true && error?.message.contains("upgrade") == true)
+    }
+
+    @Test func aServerThatIsNotThereIsNamedInTheError() async throws {
+        let port = try freePort()
+        let error = await #expect(throws: PostgresStoreError.self) {
+            try await PostgresJobStore(url: "postgresql://wf:pw@127.0.0.1:\(port)/jobs?sslmode=disable", logger: quietLogger,
+                                       startTimeout: .seconds(2))
+        }
+        #expect(error?.message.contains("127.0.0.1:\(port)/jobs") == true && error?.message.contains("pw") == false)
+    }
+
+    /// Two nodes claiming from the same queue at once never take the same job (`FOR UPDATE SKIP LOCKED`), and
+    /// together they take all of them, oldest first on each node.
+    @Test func nodesClaimingAtOnceNeverTakeTheSameJob() async throws {
+        let url = try await PostgresServer.shared().makeDatabase()
+        let a = try await PostgresJobStore(url: url, logger: quietLogger)
+        let b = try await PostgresJobStore(url: url, logger: quietLogger)
+        defer { a.close(); b.close() }
+        _ = try await a.enqueue((1...40).map { file("\($0).mp4", inode: UInt64($0)) })
+        let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for (store, name) in [(a, "node-a"), (b, "node-b")] {
+                group.addTask {
+                    var ids: [Int64] = []
+                    let node = NodeIdentity(name: name, leaseSeconds: 600)
+                    while let job = try await store.claimNext(now: Date(), node: node) { ids.append(job.id ?? 0) }
+                    return ids
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let all = claimed.flatMap { $0 }
+        #expect(all.count == 40 && Set(all).count == 40)
+        for ids in claimed { #expect(ids == ids.sorted(), "each node takes the oldest first") }
+        #expect(try await a.counts()[Job.State.running] == 40)
+    }
+
+    /// A commit by another node wakes this node's waiters and change streams (LISTEN/NOTIFY); a claim that found
+    /// nothing wakes nobody.
+    @Test(.timeLimit(.minutes(1))) func anotherNodesCommitWakesTheWaitersHere() async throws {
+        let url = try await PostgresServer.shared().makeDatabase()
+        let here = try await PostgresJobStore(url: url, logger: quietLogger)
+        let there = try await PostgresJobStore(url: url, logger: quietLogger)
+        defer { here.close(); there.close() }
+        let waiter = here.commitWaiter()
+        defer { waiter.cancel() }
+        var changes = here.changes().makeAsyncIterator()
+        _ = await changes.next()  // the first tick comes at once
+
+        _ = try await there.enqueue([file("a.mp4")])
+        await waiter.wait(until: .now + .seconds(20))
+        _ = await changes.next()
+        let claimed = ContinuousClock.now
+        #expect(try await there.claimNext(now: Date(), node: .standalone) != nil)
+        await waiter.wait(until: .now + .seconds(20))
+        #expect(ContinuousClock.now - claimed < .seconds(20), "the claim's commit woke the waiter")
+        // Nothing left to claim: that claim commits nothing worth a wake-up.
+        #expect(try await there.claimNext(now: Date(), node: .standalone) == nil)
+        let quiet = ContinuousClock.now
+        await waiter.wait(until: .now + .milliseconds(500))
+        #expect(ContinuousClock.now - quiet >= .milliseconds(450), "a claim that found nothing woke the waiter")
+    }
+
+    @Test func statementsAreCountedAndAnIdleStoreRunsNone() async throws {
+        let store = try await PostgresJobStore(url: try await PostgresServer.shared().makeDatabase(), logger: quietLogger)
+        defer { store.close() }
+        let before = store.statementsExecuted
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(store.statementsExecuted == before)
+        _ = try await store.job(1)
+        #expect(store.statementsExecuted == before + 1)
+        _ = try await store.enqueue([file("a.mp4")])
+        #expect(store.statementsExecuted > before + 3)
+    }
+}
