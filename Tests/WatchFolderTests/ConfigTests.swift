@@ -225,6 +225,10 @@ struct ConfigTests {
                     "config.toml:8: 'keep_events_days' in [state] must be at least 0, not -1")
         expectError(minimal.replacingOccurrences(of: "path = \"st\"", with: "path = \"st\"\nnode = \"a b\\u0007\""),
                     "config.toml:8: 'node' in [state] must be 1 to 64 letters, digits, '.', '-' or '_' (a host name), not \"a b?\"")
+        expectError(minimal.replacingOccurrences(of: "path = \"st\"", with: "path = \"st\"\ndatabase_url = \"mysql://u@h/db\""),
+                    "config.toml:8: 'database_url' in [state] must be a PostgreSQL URL like \"postgresql://watchfolder@db.example:5432/watchfolder?sslmode=require\" (user, host and database)")
+        expectError(minimal.replacingOccurrences(of: "path = \"st\"", with: "path = \"st\"\ndatabase_url = \"postgresql://u@h/db?sslmode=allow\""),
+                    "config.toml:8: 'database_url' in [state]: sslmode must be one of \"disable\", \"prefer\", \"require\", \"verify-full\", not \"allow\"")
         expectError(minimal.replacingOccurrences(of: "path = \"st\"", with: "path = \"st\"\nlease_seconds = 1"),
                     "config.toml:8: 'lease_seconds' in [state] must be a finite number of seconds between 3 and 3600, not 1")
         expectError(minimal + "\n[transcode]\nconcurrency = 0\n",

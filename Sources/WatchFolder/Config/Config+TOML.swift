@@ -34,6 +34,7 @@ extension Config {
         line("keep_events_days", String(state.keepEventsDays))
         line("node", quoted(state.node))
         line("lease_seconds", num(state.leaseSeconds))
+        if let url = state.postgresURL { line("database_url", quoted(Config.State.masked(url))) }
 
         section("outbox")
         line("path", quoted(outbox.path.path))

@@ -50,6 +50,18 @@ public struct Config: Sendable, Hashable {
         public var node: String = HostName.current
         /// `lease_seconds`: how long a running job stays this node's without a heartbeat (renewed every third of it).
         public var leaseSeconds: Double = 30
+        /// `database_url`: a PostgreSQL job store shared by several nodes (`postgresql://USER@HOST:PORT/DB?sslmode=...`),
+        /// as written; nil for the embedded SQLite store in `path`.
+        public var postgresURL: String?
+        /// The PostgreSQL password: from `database_url`, else `PGPASSWORD`, else `WATCHFOLDER_DATABASE_PASSWORD`.
+        public var databasePassword: String?
+
+        /// `url` with its password, if it has one, shown as `***` (check-config, log lines).
+        public static func masked(_ url: String) -> String {
+            guard var parts = URLComponents(string: url), parts.password != nil else { return url }
+            parts.password = "***"
+            return parts.string ?? url
+        }
         /// The job database, `state/watchfolder.sqlite`.
         public var databaseURL: URL { path.appendingPathComponent("watchfolder.sqlite") }
         /// Where packages are built before they are published, `state/work`.

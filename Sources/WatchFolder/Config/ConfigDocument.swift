@@ -110,6 +110,18 @@ struct ConfigDocument {
             state.node = node
         }
         state.leaseSeconds = try reader.seconds("lease_seconds", min: 3, max: 3600) ?? state.leaseSeconds
+        if let url = try reader.string("database_url") {
+            guard let parts = URLComponents(string: url), ["postgresql", "postgres"].contains(parts.scheme ?? ""),
+                  let host = parts.host, !host.isEmpty, parts.path.count > 1, parts.user?.isEmpty == false else {
+                throw reader.error("database_url", "'database_url' in [state] must be a PostgreSQL URL like \"postgresql://watchfolder@db.example:5432/watchfolder?sslmode=require\" (user, host and database)")
+            }
+            let modes = ["disable", "prefer", "require", "verify-full"]
+            if let mode = parts.queryItems?.first(where: { $0.name == "sslmode" })?.value, !modes.contains(mode) {
+                throw reader.error("database_url", "'database_url' in [state]: sslmode must be one of \(modes.map { "\"\($0)\"" }.joined(separator: ", ")), not \"\(mode)\"")
+            }
+            state.postgresURL = url
+            state.databasePassword = parts.password ?? environment["PGPASSWORD"] ?? environment["WATCHFOLDER_DATABASE_PASSWORD"]
+        }
         try reader.finish()
         return state
     }

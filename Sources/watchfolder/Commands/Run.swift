@@ -18,6 +18,7 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.load()
+        try requireSQLiteStore(config, command: "run")
         do {
             try StatusServer.check(config.http)
             PrometheusBackend.bootstrap()  // before the daemon records its first metric

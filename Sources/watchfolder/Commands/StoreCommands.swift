@@ -3,15 +3,6 @@ import Foundation
 import Logging
 public import WatchFolder
 
-/// Opens the job store of `config` for a CLI command (same database as the running daemon, WAL).
-private func openStore(_ config: Config) throws -> SQLiteJobStore {
-    do { return try SQLiteJobStore(url: config.state.databaseURL) } catch let error as StoreError {
-        throw CLIFailure.work(error.description)  // a newer schema: says which store and what to do
-    } catch {
-        throw CLIFailure.work("cannot open the job store \(config.state.databaseURL.path): \(error)")
-    }
-}
-
 private func percent(_ fraction: Double) -> String { "\(Int((fraction * 100).rounded()))%" }
 
 struct Status: AsyncParsableCommand {
@@ -35,10 +26,10 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.load()
-        let store = try openStore(config)
-        let counts = try await store.counts()
-        let active = try await store.jobs(in: .running) + store.jobs(in: .publishing)
-        let queued = try await store.jobs(in: .queued)
+        let (counts, active, queued) = try await withStore(config) { store in
+            (try await store.counts(), try await store.jobs(in: .running) + store.jobs(in: .publishing),
+             try await store.jobs(in: .queued))
+        }
         if json {
             try printJSON(Report(counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }),
                                  running: active.map(JobPayload.init), queued: queued.map(JobPayload.init)))
@@ -82,7 +73,7 @@ struct Jobs: AsyncParsableCommand {
     func run() async throws {
         guard limit >= 0 else { throw CLIFailure.usage("--limit must be at least 0, not \(limit)") }
         let config = try options.load()
-        let jobs = try await openStore(config).list(state: state, limit: limit)
+        let jobs = try await withStore(config) { try await $0.list(state: state, limit: limit) }
         if json {
             try printJSON(jobs.map(JobPayload.init))
             return
@@ -112,7 +103,7 @@ struct Nodes: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.load()
-        let nodes = try await openStore(config).nodes(now: Date())
+        let nodes = try await withStore(config) { try await $0.nodes(now: Date()) }
         if json {
             try printJSON(nodes)
             return
@@ -141,11 +132,12 @@ struct Retry: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.load()
-        let store = try openStore(config)
         let outcome: JobRetry.Outcome
         do {
-            outcome = try await JobRetry.run(id, store: store, settings: SchedulerSettings(config: config),
-                                             logger: .init(label: "watchfolder.cli"))
+            outcome = try await withStore(config) { store in
+                try await JobRetry.run(id, store: store, settings: SchedulerSettings(config: config),
+                                       logger: .init(label: "watchfolder.cli"))
+            }
         } catch let error as StoreError {
             throw CLIFailure.work(error.code == .noSuchJob ? "no job \(id)" : "retry: \(error)")
         }
@@ -172,9 +164,8 @@ struct Cancel: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.load()
-        let store = try openStore(config)
         let job: Job
-        do { job = try await store.requestCancel(id) } catch let error as StoreError {
+        do { job = try await withStore(config) { try await $0.requestCancel(id) } } catch let error as StoreError {
             throw CLIFailure.work("cancel: \(error)")
         }
         if job.state == .cancelled {
