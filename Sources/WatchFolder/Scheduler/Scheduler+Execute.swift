@@ -232,6 +232,9 @@ extension Scheduler {
     func record(_ job: Job, _ change: JobTransition, _ message: String, level: Logger.Level = .info,
                 _ metadata: Logger.Metadata = [:]) async {
         guard let id = job.id else { return }
+        // Every change recorded here ends the run and its lease: from now on the heartbeat neither renews it nor
+        // takes its ending for a lease lost to another node.
+        leaseStopped(id)
         do {
             let updated = try await store.transition(id, change, lease: job.leaseToken)
             var meta = metadata

@@ -92,7 +92,10 @@ extension Scheduler {
                         failing = false
                         logger.notice("the job store answers again: leases renewed")
                     }
-                    for id in beat.lost {
+                    // A job this node finished meanwhile (its own transition ended the lease) is not lost: it holds
+                    // no lease here any more.
+                    let held = heldLeases
+                    for id in beat.lost where held[id] != nil {
                         logger.warning("job stopped: its lease moved to another node; this node writes nothing more for it",
                                        metadata: ["wf.job.id": "\(id)"])
                         stop(id, .leaseLost)

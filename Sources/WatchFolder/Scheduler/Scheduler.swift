@@ -161,8 +161,8 @@ public final class Scheduler: Service, Sendable {
     /// The leases of the jobs running here, by job id.
     var heldLeases: [Int64: Int64] { running.withLock { $0.compactMapValues(\.lease) } }
 
-    /// Job `id` is stopping because its lease could not be renewed: it holds the lease no more (the heartbeat stops
-    /// renewing it, and the watchdog says so once).
+    /// Job `id` holds its lease no more: its run is ending (its last transition is being recorded, or the lease
+    /// could not be renewed). The heartbeat stops renewing it, and the watchdog says so once.
     func leaseStopped(_ id: Int64) {
         running.withLock { $0[id]?.lease = nil }
     }
