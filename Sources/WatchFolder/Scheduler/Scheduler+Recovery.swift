@@ -33,7 +33,8 @@ extension Scheduler {
             log(stale, "cannot take over the job: \(error)", level: .error)
             return
         }
-        guard let id = job.id else { return }
+        guard let id = job.id, adopt(id, lease: job.leaseToken) else { return }
+        defer { release(id) }
         if stale.node != settings.node.name || !previousLife {
             log(job, "job taken over: the lease of \(stale.node ?? "its node") ran out", level: .warning,
                 ["wf.node.previous": "\(stale.node ?? "")"])
@@ -100,7 +101,10 @@ extension Scheduler {
                                        metadata: ["wf.job.id": "\(id)"])
                         stop(id, .leaseLost)
                     }
-                    for job in beat.expired { await takeOver(job, previousLife: false) }
+                    // Each finished beside the heartbeat (a resumed upload may take long), its lease renewed meanwhile.
+                    for job in beat.expired where !held.keys.contains(job.id ?? 0) {
+                        group.addTask { await self.takeOver(job, previousLife: false) }
+                    }
                 } catch {
                     if !failing {
                         failing = true

@@ -19,6 +19,8 @@ public final class Scheduler: Service, Sendable {
     struct RunningJob: Sendable {
         var stop: AsyncStream<StopReason>.Continuation
         var lease: Int64?
+        /// Taken over and being finished (``adopt(_:lease:)``), not run.
+        var adopted = false
     }
 
     public let store: any JobStore
@@ -160,6 +162,21 @@ public final class Scheduler: Service, Sendable {
 
     /// The leases of the jobs running here, by job id.
     var heldLeases: [Int64: Int64] { running.withLock { $0.compactMapValues(\.lease) } }
+
+    /// Job `id`, taken over under `lease`, is being finished here (requeued, failed or published): the heartbeat
+    /// renews its lease meanwhile and does not report it expired. False when it is already being finished.
+    func adopt(_ id: Int64, lease: Int64?) -> Bool {
+        running.withLock { running in
+            guard running[id] == nil else { return false }
+            running[id] = RunningJob(stop: AsyncStream.makeStream(of: StopReason.self).continuation, lease: lease, adopted: true)
+            return true
+        }
+    }
+
+    /// Job `id`, adopted, is finished (the pool may be running it again by now: that entry stays).
+    func release(_ id: Int64) {
+        running.withLock { if $0[id]?.adopted == true { $0[id] = nil } }
+    }
 
     /// Job `id` holds its lease no more: its run is ending (its last transition is being recorded, or the lease
     /// could not be renewed). The heartbeat stops renewing it, and the watchdog says so once.
