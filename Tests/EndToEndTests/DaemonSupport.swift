@@ -97,6 +97,13 @@ func jobs(_ config: URL, state: String? = nil) async throws -> [[String: Any]] {
     return (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]) ?? []
 }
 
+/// Waits until the first job listed runs and has reported progress (its transcode is under way).
+func waitUntilTranscodeIsUnderWay(_ config: URL) async throws {
+    try await waitUntil("the transcode is under way", timeout: 60) {
+        try await jobs(config).first.map { $0["state"] as? String == "running" && ($0["progress"] as? Double ?? 0) > 0 } ?? false
+    }
+}
+
 /// Job states by source path.
 func states(_ config: URL) async throws -> [String: String] {
     var out: [String: String] = [:]

@@ -125,9 +125,7 @@ import Testing
             let f = try DaemonFolders(root: dir, preset: "medium", ladderHeight: 360)
             var daemon = try await DaemonProcess.start(config: f.config)
             try Clips.drop(await Clips.long(), at: f.inbox.appendingPathComponent("long.mp4"))
-            try await waitUntil("the transcode is under way", timeout: 60) {
-                try await jobs(f.config).first.map { $0["state"] as? String == "running" && ($0["progress"] as? Double ?? 0) > 0 } ?? false
-            }
+            try await waitUntilTranscodeIsUnderWay(f.config)
             #expect(!f.tree(f.work).isEmpty)
             await daemon.stop(SIGKILL)
             #expect(try await states(f.config) == ["long.mp4": "running"])
@@ -157,9 +155,7 @@ import Testing
             let f = try DaemonFolders(root: dir, state: "node = \"node-a\"\nlease_seconds = 3", preset: "medium", ladderHeight: 360)
             let daemon = try await DaemonProcess.start(config: f.config)
             try Clips.drop(await Clips.long(), at: f.inbox.appendingPathComponent("long.mp4"))
-            try await waitUntil("the transcode is under way", timeout: 60) {
-                try await jobs(f.config).first.map { $0["state"] as? String == "running" && ($0["progress"] as? Double ?? 0) > 0 } ?? false
-            }
+            try await waitUntilTranscodeIsUnderWay(f.config)
             let first = try #require(try await jobs(f.config).first)
             #expect(first["node"] as? String == "node-a")
             let nodes = try await watchfolder("nodes", "--json", "--config", f.config.path)
@@ -354,9 +350,7 @@ extension DaemonTests {
             let f = try DaemonFolders(root: dir, state: "lease_seconds = 3", preset: "medium", ladderHeight: 360)
             let daemon = try await DaemonProcess.start(config: f.config)
             try Clips.drop(await Clips.long(), at: f.inbox.appendingPathComponent("long.mp4"))
-            try await waitUntil("the transcode is under way", timeout: 60) {
-                try await jobs(f.config).first.map { $0["state"] as? String == "running" && ($0["progress"] as? Double ?? 0) > 0 } ?? false
-            }
+            try await waitUntilTranscodeIsUnderWay(f.config)
             // Python's sqlite3 takes the write lock and keeps it 8 s: every write of the daemon waits, then fails.
             let hold = """
                 import sqlite3, sys, time

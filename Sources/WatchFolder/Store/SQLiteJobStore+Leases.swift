@@ -2,21 +2,11 @@ public import Foundation
 import GRDB
 
 extension SQLiteJobStore {
-    /// A fresh lease token: random and positive, so a node that lost its lease never holds the new one.
-    static func newLeaseToken() -> Int64 { Int64.random(in: 1...Int64.max) }
-
     public func takeOver(_ job: Job, now: Date, node: NodeIdentity, previousLife: Bool) async throws -> Job? {
         guard let id = job.id else { return nil }
         return try await pool.write { db in
             guard var current = try Job.fetchOne(db, key: id),
-                  current.state == .running || current.state == .publishing,
-                  current.leaseToken == job.leaseToken else { return nil }
-            let expired = (current.leaseExpiresAt ?? .distantPast) < now
-            guard expired || (previousLife && current.node == node.name) else { return nil }
-            current.node = node.name
-            current.leaseToken = Self.newLeaseToken()
-            current.leaseExpiresAt = now.addingTimeInterval(node.leaseSeconds)
-            current.updatedAt = now
+                  current.takeOver(from: job, by: node, now: now, previousLife: previousLife) else { return nil }
             try current.update(db, columns: ["node", "lease_token", "lease_expires_at", "updated_at"])
             return current
         }

@@ -56,8 +56,6 @@ public struct SQLiteJobStore: JobStore {
             var created: [Job] = []
             let now = Date()
             for file in files {
-                let fingerprint = file.fingerprint
-                let device = Int64(bitPattern: fingerprint.device), inode = Int64(bitPattern: fingerprint.inode)
                 // A job holds its file until the file has left the inbox: released, and its move carried out.
                 // (Between a final transition's commit and its move, a settle or rescan must not take the file
                 // again; nor after a crash in that gap.)
@@ -65,25 +63,17 @@ public struct SQLiteJobStore: JobStore {
                     source_path = ? AND (released = 0
                       OR EXISTS (SELECT 1 FROM effect WHERE effect.job_id = job.id AND effect.done_at IS NULL))
                     """, arguments: [file.relativePath]).fetchAll(db)
-                if known.contains(where: { $0.device == device && $0.inode == inode && $0.size == fingerprint.size
-                    && $0.mtimeNs == fingerprint.mtimeNanoseconds }) {
-                    continue  // the same file seen again
-                }
-                if var queued = known.first(where: { $0.state == .queued }) {
-                    // Replaced while queued: the job follows the new file.
-                    queued.device = device
-                    queued.inode = inode
-                    queued.size = fingerprint.size
-                    queued.mtimeNs = fingerprint.mtimeNanoseconds
-                    queued.metadata = file.metadata
-                    queued.updatedAt = now
+                var job: Job
+                switch Job.recording(file, known: known, now: now) {
+                case .seen:
+                    continue
+                case let .follows(queued):
                     try queued.update(db)
                     try Self.record(file.sidecars, job: queued.id ?? 0, db)
                     continue
+                case let .new(fresh):
+                    job = fresh
                 }
-                var job = Job(sourcePath: file.relativePath, device: device, inode: inode, size: fingerprint.size,
-                              mtimeNs: fingerprint.mtimeNanoseconds, now: now)
-                job.metadata = file.metadata
                 do {
                     try job.insert(db)
                 } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
@@ -113,9 +103,7 @@ public struct SQLiteJobStore: JobStore {
             job.finishedAt = nil
             job.nextAttemptAt = nil
             job.updatedAt = now
-            job.node = node.name
-            job.leaseToken = Self.newLeaseToken()
-            job.leaseExpiresAt = now.addingTimeInterval(node.leaseSeconds)
+            job.lease(to: node, now: now)
             try job.update(db)
             var event = JobEvent.make(.started, for: job, now: now)
             try event.insert(db)

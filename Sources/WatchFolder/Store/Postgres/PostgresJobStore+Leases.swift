@@ -7,14 +7,7 @@ extension PostgresJobStore {
         guard let id = job.id else { return nil }
         return try await session.write("taking over job \(id)") { db in
             guard var current = try await Self.locked(id, db),
-                  current.state == .running || current.state == .publishing,
-                  current.leaseToken == job.leaseToken else { return nil }
-            let expired = (current.leaseExpiresAt ?? .distantPast) < now
-            guard expired || (previousLife && current.node == node.name) else { return nil }
-            current.node = node.name
-            current.leaseToken = SQLiteJobStore.newLeaseToken()
-            current.leaseExpiresAt = now.addingTimeInterval(node.leaseSeconds)
-            current.updatedAt = now
+                  current.takeOver(from: job, by: node, now: now, previousLife: previousLife) else { return nil }
             try await db.run("""
                 UPDATE job SET node = \(current.node), lease_token = \(current.leaseToken),
                   lease_expires_at = \(current.leaseExpiresAt), updated_at = \(now)

@@ -62,8 +62,6 @@ public struct PostgresJobStore: JobStore {
             var created: [Job] = []
             let now = Date()
             for file in files {
-                let fingerprint = file.fingerprint
-                let device = Int64(bitPattern: fingerprint.device), inode = Int64(bitPattern: fingerprint.inode)
                 // A job holds its file until the file has left the inbox: released, and its move carried out.
                 let known = try PostgresRecords.jobs(try await db.rows("""
                     SELECT \(unescaped: PostgresRecords.jobColumns) FROM job
@@ -71,31 +69,23 @@ public struct PostgresJobStore: JobStore {
                       OR EXISTS (SELECT 1 FROM effect WHERE effect.job_id = job.id AND effect.done_at IS NULL))
                     ORDER BY id FOR UPDATE
                     """))
-                if known.contains(where: { $0.device == device && $0.inode == inode && $0.size == fingerprint.size
-                    && $0.mtimeNs == fingerprint.mtimeNanoseconds }) {
-                    continue  // the same file seen again
-                }
-                if var queued = known.first(where: { $0.state == .queued }) {
-                    // Replaced while queued: the job follows the new file.
-                    queued.device = device
-                    queued.inode = inode
-                    queued.size = fingerprint.size
-                    queued.mtimeNs = fingerprint.mtimeNanoseconds
-                    queued.metadata = file.metadata
-                    queued.updatedAt = now
+                var job: Job
+                switch Job.recording(file, known: known, now: now) {
+                case .seen:
+                    continue
+                case let .follows(queued):
                     try await db.run(PostgresRecords.update(queued))
                     try await Self.record(file.sidecars, job: queued.id ?? 0, db)
                     db.notifyOnCommit()
                     continue
+                case let .new(fresh):
+                    job = fresh
                 }
-                var job = Job(sourcePath: file.relativePath, device: device, inode: inode, size: fingerprint.size,
-                              mtimeNs: fingerprint.mtimeNanoseconds, now: now)
-                job.metadata = file.metadata
                 // The unique fingerprint index: a row another node recorded meanwhile is not recorded again.
                 guard let id = try await db.value("""
                     INSERT INTO job (source_path, device, inode, size, mtime_ns, state, attempts, progress, created_at,
                                      updated_at, cancel_requested, released, metadata)
-                    VALUES (\(job.sourcePath), \(device), \(inode), \(job.size), \(job.mtimeNs), 'queued', 0, 0, \(now),
+                    VALUES (\(job.sourcePath), \(job.device), \(job.inode), \(job.size), \(job.mtimeNs), 'queued', 0, 0, \(now),
                             \(now), false, false, \(job.metadata))
                     ON CONFLICT (source_path, device, inode, size, mtime_ns) WHERE NOT released DO NOTHING
                     RETURNING id
@@ -112,7 +102,7 @@ public struct PostgresJobStore: JobStore {
 
     public func claimNext(now: Date, node: NodeIdentity) async throws -> Job? {
         try await session.write("claiming the next job", recordsEvents: true) { db in
-            let token = SQLiteJobStore.newLeaseToken()
+            let token = Job.newLeaseToken()
             guard let row = try await db.rows("""
                 UPDATE job SET state = 'running', attempts = attempts + 1, progress = 0, started_at = \(now),
                   finished_at = NULL, next_attempt_at = NULL, updated_at = \(now), node = \(node.name),
