@@ -60,8 +60,32 @@ struct StatusRoutes: Sendable {
 
     // MARK: Handlers
 
+    /// How long `/api/health` waits for the job store before it answers 503.
+    static let healthStoreTimeout = Duration.seconds(3)
+
+    /// 503 while the job store does not answer (a cluster's PostgreSQL restarting, unreachable): a load balancer or a
+    /// monitor then knows this node cannot take work; the daemon reconnects by itself.
     @Sendable func health(_ request: Request, _ context: StatusRequestContext) async throws -> Response {
-        let summary = try await store.summary()
+        let store = store
+        let summary: JobSummary
+        do {
+            summary = try await withThrowingTaskGroup(of: JobSummary?.self) { group in
+                group.addTask { try await store.summary() }
+                group.addTask {
+                    try await Task.sleep(for: Self.healthStoreTimeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let summary = first else {
+                    throw APIError(.serviceUnavailable, "the job store did not answer within \(Self.healthStoreTimeout)")
+                }
+                return summary
+            }
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError(.serviceUnavailable, "the job store does not answer: \(error)")
+        }
         let jobs = Dictionary(uniqueKeysWithValues: summary.counts.map { ($0.key.rawValue, $0.value) })
         return JSON.response(Health(version: WatchFolderVersion.string, jobs: jobs, queueDepth: summary.due,
                                     lastEventID: summary.lastEventID))

@@ -50,11 +50,39 @@ public final class PostgresServer: Sendable {
         return "postgresql://postgres@127.0.0.1:\(port)/\(name)?sslmode=disable"
     }
 
-    /// The folder and port of the cluster to stop at exit (read by a C callback, which captures nothing).
-    private static let running = Mutex<(root: String, port: Int)?>(nil)
+    /// A cluster of its own, for a test that stops and starts its server (``stop()``, ``start()``); removed like the
+    /// shared one.
+    public static func makePrivate() async throws -> PostgresServer {
+        try await offPool { try start() }
+    }
+
+    /// Stops the server (`pg_ctl stop -m fast`: clients are disconnected); ``start()`` starts it again on its port.
+    public func stop() async throws {
+        let result = try await offPool { [root] in
+            try Self.runAsOwner(Self.bin.appendingPathComponent("pg_ctl"), ["-D", root.path + "/data", "-m", "fast", "-w", "stop"], in: root)
+        }
+        guard result.status == 0 else { throw ToolFailure(description: "pg_ctl stop: \(result.stdout)\(result.stderr)") }
+    }
+
+    /// Starts the server again after ``stop()``, on the same port, with the same data.
+    public func start() async throws {
+        let result = try await offPool { [root, port] in try Self.pgCtlStart(root: root, port: port) }
+        guard result.status == 0 else { throw ToolFailure(description: "pg_ctl start (port \(port)): \(result.stdout)\(result.stderr)") }
+    }
+
+    private static func pgCtlStart(root: URL, port: Int) throws -> ProcessResult {
+        let options = "-p \(port) -k \(root.path)/sockets -c listen_addresses=127.0.0.1 -c fsync=off"
+            + " -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+        return try runAsOwner(bin.appendingPathComponent("pg_ctl"), ["-D", root.appendingPathComponent("data").path,
+                                                                     "-l", root.appendingPathComponent("log").path, "-w",
+                                                                     "-t", "60", "-o", options, "start"], in: root)
+    }
+
+    /// The folders of the clusters to stop at exit (read by a C callback, which captures nothing).
+    private static let running = Mutex<[String]>([])
 
     private static func start() throws -> PostgresServer {
-        let initdb = bin.appendingPathComponent("initdb"), pgCtl = bin.appendingPathComponent("pg_ctl")
+        let initdb = bin.appendingPathComponent("initdb")
         guard FileManager.default.isExecutableFile(atPath: initdb.path) else {
             throw ToolFailure(description: "\(initdb.path) is missing: install postgresql (make setup-test)")
         }
@@ -74,28 +102,31 @@ public final class PostgresServer: Sendable {
             throw ToolFailure(description: "initdb \(data): \(setup.stdout)\(setup.stderr)")
         }
         let port = try freePort()
-        let options = "-p \(port) -k \(root.path)/sockets -c listen_addresses=127.0.0.1 -c fsync=off"
-            + " -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
-        let start = try runAsOwner(pgCtl, ["-D", data, "-l", root.appendingPathComponent("log").path, "-w", "-t", "60",
-                                           "-o", options, "start"], in: root)
+        let start = try pgCtlStart(root: root, port: port)
         guard start.status == 0 else {
             let log = (try? String(contentsOf: root.appendingPathComponent("log"), encoding: .utf8)) ?? ""
             throw ToolFailure(description: "pg_ctl start (port \(port)): \(start.stdout)\(start.stderr)\(log)")
         }
-        running.withLock { $0 = (root.path, port) }
+        let first = running.withLock { roots in
+            roots.append(root.path)
+            return roots.count == 1
+        }
         try watch(root: root)
-        atexit {
-            guard let root = PostgresServer.running.withLock({ $0?.root }) else { return }
-            _ = try? PostgresServer.runAsOwner(PostgresServer.bin.appendingPathComponent("pg_ctl"),
-                                               ["-D", root + "/data", "-m", "immediate", "-w", "stop"],
-                                               in: URL(fileURLWithPath: root))
-            try? FileManager.default.removeItem(atPath: root)
+        if first {
+            atexit {
+                for root in PostgresServer.running.withLock({ $0 }) {
+                    _ = try? PostgresServer.runAsOwner(PostgresServer.bin.appendingPathComponent("pg_ctl"),
+                                                       ["-D", root + "/data", "-m", "immediate", "-w", "stop"],
+                                                       in: URL(fileURLWithPath: root))
+                    try? FileManager.default.removeItem(atPath: root)
+                }
+            }
         }
         return PostgresServer(port: port, root: root)
     }
 
-    /// The watchdog of the cluster (kept for the life of the process: its owner's `deinit` would kill it).
-    private static let watchdog = Mutex<ChildProcess?>(nil)
+    /// The watchdogs of the clusters (kept for the life of the process: their owner's `deinit` would kill them).
+    private static let watchdogs = Mutex<[ChildProcess]>([])
 
     /// Starts a shell, in a process group of its own, that stops and removes the cluster once this process has ended
     /// however it ended: `atexit` does not run when the test process is killed (`make test`'s `timeout`, a crash).
@@ -115,7 +146,7 @@ public final class PostgresServer: Sendable {
         shell.standardOutput = FileHandle.nullDevice
         shell.standardError = FileHandle.nullDevice
         try shell.run()
-        watchdog.withLock { $0 = shell }
+        watchdogs.withLock { $0.append(shell) }
     }
 
     /// Runs a PostgreSQL program as the cluster's owner: `nobody` when this process is root, else this user.

@@ -13,7 +13,7 @@ import Testing
     private func history(_ dir: URL) async throws -> (SQLiteJobStore, [Int64]) {
         let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
         let queue = try WebhookQueue(store: store)
-        _ = try queue.register([Config.Webhook(url: "http://127.0.0.1:9/h", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")])
+        _ = try await queue.register([Config.Webhook(url: "http://127.0.0.1:9/h", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")])
         let jobs = try await store.enqueue([file("a.mp4", inode: 1), file("b.mp4", inode: 2), file("c.mp4", inode: 3)])
         let ids = jobs.compactMap(\.id)
         let old = Date().addingTimeInterval(-40 * 86_400)

@@ -74,7 +74,7 @@ import Testing
             let bench = try StatusBench(root: dir)
             let secret = WebhookSigner.generateSecret()
             let receiver = try await WebhookReceiver(secret: secret, in: dir, failFirst: 1)
-            let sender = try WebhookSender(queue: WebhookQueue(store: bench.store),
+            let sender = try await WebhookSender(queue: WebhookQueue(store: bench.store),
                                            webhooks: [webhookConfig(receiver.url, events: ["job.queued"], secret: secret)],
                                            policy: WebhookRetryPolicy(scale: 0.001), logger: quietLogger)
             try await bench.drop("a.mp4")

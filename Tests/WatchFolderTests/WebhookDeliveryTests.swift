@@ -10,7 +10,7 @@ import Testing
 func withSender(_ store: SQLiteJobStore, _ hooks: [Config.Webhook], scale: Double = 0.001,
                 requestTimeoutSeconds: Int = WebhookSender.timeoutSeconds,
                 beforeDelivering: () async throws -> Void = {}, _ body: () async throws -> Void) async throws {
-    let sender = try WebhookSender(queue: WebhookQueue(store: store), webhooks: hooks,
+    let sender = try await WebhookSender(queue: WebhookQueue(store: store), webhooks: hooks,
                                    policy: WebhookRetryPolicy(scale: scale), logger: quietLogger,
                                    requestTimeoutSeconds: requestTimeoutSeconds)
     try await beforeDelivering()  // the endpoints are registered: events recorded now are queued for them
@@ -241,17 +241,17 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
             let b = try await WebhookReceiver(secret: secret, in: dir)
             let hookA = webhookConfig(a.url, events: ["job.queued"], secret: secret)
             let hookB = webhookConfig(b.url, events: ["job.queued"], secret: secret)
-            let sender = try WebhookSender(queue: WebhookQueue(store: store), webhooks: [hookA],
+            let sender = try await WebhookSender(queue: WebhookQueue(store: store), webhooks: [hookA],
                                            policy: WebhookRetryPolicy(scale: 0.001), logger: quietLogger)
             try await testGracefulShutdown { trigger in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await sender.run() }
                     _ = try await store.enqueue([file("1.mp4", inode: 1)])
                     try await a.wait { $0.count == 1 }
-                    try sender.reload([hookB])
+                    try await sender.reload([hookB])
                     _ = try await store.enqueue([file("2.mp4", inode: 2)])
                     try await b.wait { $0.count == 1 }
-                    try sender.reload([hookA, hookB])
+                    try await sender.reload([hookA, hookB])
                     _ = try await store.enqueue([file("3.mp4", inode: 3)])
                     try await a.wait { $0.count == 2 }
                     try await b.wait { $0.count == 2 }
@@ -259,8 +259,8 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
                     let ids = try await eventUIDs(store)
                     #expect(a.received().map(\.id) == [ids[0], ids[2]])
                     #expect(b.received().map(\.id) == [ids[1], ids[2]])
-                    #expect(throws: WebhookSecretError.self) {
-                        try sender.reload([webhookConfig(a.url, secret: "whsec_!!")])
+                    await #expect(throws: WebhookSecretError.self) {
+                        try await sender.reload([webhookConfig(a.url, secret: "whsec_!!")])
                     }
                     trigger.triggerGracefulShutdown()
                     try await group.waitForAll()
@@ -273,7 +273,7 @@ func deliveries(_ store: SQLiteJobStore) async throws -> [WebhookDeliveryInfo] {
     @Test func withoutEndpointsTheSenderWaitsForShutdown() async throws {
         try await withTempDir { dir in
             let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
-            let sender = try WebhookSender(queue: WebhookQueue(store: store), webhooks: [], logger: quietLogger)
+            let sender = try await WebhookSender(queue: WebhookQueue(store: store), webhooks: [], logger: quietLogger)
             let finished = DoneFlag()
             try await testGracefulShutdown { trigger in
                 try await withThrowingTaskGroup(of: Void.self) { group in

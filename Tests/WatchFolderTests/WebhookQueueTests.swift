@@ -11,7 +11,7 @@ import Testing
             let url = dir.appendingPathComponent("db.sqlite")
             let store = try SQLiteJobStore(url: url)
             let queue = try WebhookQueue(store: store)
-            let ids = try queue.register([webhookConfig("http://a.example/hook"),
+            let ids = try await queue.register([webhookConfig("http://a.example/hook"),
                                            webhookConfig("http://b.example/hook", events: ["job.completed"])])
             let job = try #require(try await store.enqueue([file("a.mp4")]).first?.id)
             var rows = try await deliveries(store)
@@ -38,11 +38,11 @@ import Testing
             #expect(try await deliveries(store).count == 1)
 
             // An endpoint no longer configured gets no new deliveries; back again, it keeps its identity (URL).
-            try queue.register([webhookConfig("http://b.example/hook", events: ["job.queued"])])
+            try await queue.register([webhookConfig("http://b.example/hook", events: ["job.queued"])])
             _ = try await store.enqueue([file("b.mp4", inode: 2)])
             rows = try await deliveries(store)
             #expect(rows.map(\.url) == ["http://a.example/hook", "http://b.example/hook"])
-            let again = try queue.register([webhookConfig("http://a.example/hook")])
+            let again = try await queue.register([webhookConfig("http://a.example/hook")])
             #expect(again["http://a.example/hook"] == ids["http://a.example/hook"])
 
             // Pending deliveries survive a reopen of the file (a restart).
@@ -56,7 +56,7 @@ import Testing
         try await withTempDir { dir in
             let store = try SQLiteJobStore(url: dir.appendingPathComponent("db.sqlite"))
             let queue = try WebhookQueue(store: store)
-            let endpoint = try #require(try queue.register([webhookConfig("http://a.example/hook")]).values.first)
+            let endpoint = try #require(try await queue.register([webhookConfig("http://a.example/hook")]).values.first)
             _ = try await store.enqueue([file("a.mp4", inode: 1), file("b.mp4", inode: 2)])
             let first = try #require(try await queue.head(endpoint: endpoint))
             let later = Date().addingTimeInterval(3600)

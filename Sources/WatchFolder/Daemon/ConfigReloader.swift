@@ -28,7 +28,7 @@ struct ConfigReloader: Service {
                 // So does the node: its running jobs' leases are held under its name.
                 settings.node = current.node
                 scheduler.reload(settings)
-                try webhooks.reload(fresh.webhooks)
+                try await webhooks.reload(fresh.webhooks)
                 LogSetup.setLevel(fresh.log.loggerLevel)
                 logger.notice("configuration reloaded", metadata: [
                     "wf.concurrency": "\(settings.concurrency)", "wf.log.level": "\(fresh.log.level.rawValue)",

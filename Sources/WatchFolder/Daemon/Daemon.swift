@@ -11,11 +11,12 @@ import UnixSignals
 /// (folders need a restart).
 public struct Daemon: Sendable {
     public let config: Config
-    let makeServices: @Sendable (SQLiteJobStore, Logger) -> [any Service]
+    let makeServices: @Sendable (any JobStore, any WebhookDeliveries, Logger) -> [any Service]
 
-    /// - Parameter services: More services over the daemon's store (the status server); started first,
-    ///   stopped last.
-    public init(config: Config, services: @escaping @Sendable (SQLiteJobStore, Logger) -> [any Service] = { _, _ in [] }) {
+    /// - Parameter services: More services over the daemon's store and webhook queue (the status server); started
+    ///   first, stopped last.
+    public init(config: Config,
+                services: @escaping @Sendable (any JobStore, any WebhookDeliveries, Logger) -> [any Service] = { _, _, _ in [] }) {
         self.config = config
         self.makeServices = services
     }
@@ -31,13 +32,13 @@ public struct Daemon: Sendable {
         // daemon's.
         let lock = try StateLock(state: config.state.path)
         defer { withExtendedLifetime(lock) {} }
-        let store = try SQLiteJobStore(url: config.state.databaseURL)
-        // The CLI's commits (cancel, retry, webhooks resend) wake the scheduler and the webhook queues as the
-        // daemon's own do: nothing here polls the store.
-        let storeWatch = try DatabaseWriteWatch(database: config.state.databaseURL) { store.commits.tick() }
-        defer { storeWatch.cancel() }
+        let opened = try await DaemonStore.open(config, logger: logger)
+        let store = opened.store
+        defer {
+            do { try opened.close() } catch { logger.warning("cannot close the job store: \(error)") }
+        }
         // Before anything records events: registers the endpoints whose deliveries those events create.
-        let webhooks = try WebhookSender(queue: WebhookQueue(store: store), webhooks: config.webhooks, logger: logger)
+        let webhooks = try await WebhookSender(queue: opened.webhooks, webhooks: config.webhooks, logger: logger)
         // With `[s3]`, packages go to the outbox and then to the bucket.
         let publisher: any Publisher = try config.s3.map { try S3Publisher(outbox: config.outbox, s3: $0, logger: logger) }
             ?? OutboxPublisher(config: config.outbox)
@@ -57,7 +58,7 @@ public struct Daemon: Sendable {
             "wf.outbox": "\(config.outbox.path.path)",
             "wf.state": "\(config.state.path.path)",
         ])
-        let extra = makeServices(store, logger)
+        let extra = makeServices(store, opened.webhooks, logger)
         // Stopped in reverse order: systemd hears STOPPING first, then intake stops, the recorder records what
         // intake still reported, the scheduler lets running jobs finish, webhooks deliver what the last jobs
         // caused, the reloader and the extra services (the status server) last.
@@ -71,9 +72,6 @@ public struct Daemon: Sendable {
             logger: logger
         )
         groupConfig.maximumGracefulShutdownDuration = .seconds(config.transcode.shutdownGraceSeconds + 15)
-        defer {
-            do { try store.close() } catch { logger.warning("cannot close the job store: \(error)") }
-        }
         try await ServiceGroup(configuration: groupConfig).run()
         logger.info("watchfolder stopped")
     }

@@ -6,7 +6,7 @@ public import GRDB
 ///
 /// Deliveries are created by the store's `event` insert itself (the trigger of ``WebhookSchema``); this type
 /// only reads them and records the outcome of each attempt, one short transaction each.
-public struct WebhookQueue: Sendable {
+public struct WebhookQueue: WebhookDeliveries {
     public let pool: DatabasePool
     /// The store's commit ticks: the sender's endpoint queues wait on them for new deliveries.
     public let commits: CommitTicks
@@ -30,8 +30,8 @@ public struct WebhookQueue: Sendable {
     /// Call before anything can record an event, so that no event misses its deliveries.
     /// - Returns: The endpoint id of each configured URL.
     @discardableResult
-    public func register(_ webhooks: [Config.Webhook], now: Date = Date()) throws -> [String: Int64] {
-        try pool.write { db in
+    public func register(_ webhooks: [Config.Webhook], now: Date) async throws -> [String: Int64] {
+        try await pool.write { db in
             var ids: [String: Int64] = [:]
             for hook in webhooks {
                 let events = "," + hook.events.joined(separator: ",") + ","
@@ -61,13 +61,19 @@ public struct WebhookQueue: Sendable {
         }
     }
 
+    public func next(endpoint id: Int64) async throws -> WebhookHead {
+        try await head(endpoint: id).map(WebhookHead.delivery) ?? .empty
+    }
+
+    public func commitWaiter() -> CommitWaiter { commits.subscribe() }
+
     /// The engine's manifest (JSON) of job `id`, if it has one.
     public func manifest(job id: Int64) async throws -> String? {
         try await pool.read { db in try String.fetchOne(db, sql: "SELECT manifest FROM job WHERE id = ?", arguments: [id]) }
     }
 
     /// A 2xx answer: the delivery is done.
-    public func markDelivered(_ id: Int64, status: Int, now: Date = Date()) async throws {
+    public func markDelivered(_ id: Int64, status: Int, now: Date) async throws {
         try await pool.write { db in
             try db.execute(sql: """
                 UPDATE delivery SET state = 'delivered', attempts = attempts + 1, last_attempt_at = ?, last_status = ?,
@@ -77,7 +83,7 @@ public struct WebhookQueue: Sendable {
     }
 
     /// Any other outcome: try again at `next`, or `failed` when `next` is nil.
-    public func markAttemptFailed(_ id: Int64, status: Int?, error: String, next: Date?, now: Date = Date()) async throws {
+    public func markAttemptFailed(_ id: Int64, status: Int?, error: String, next: Date?, now: Date) async throws {
         try await pool.write { db in
             try db.execute(sql: """
                 UPDATE delivery SET state = ?, attempts = attempts + 1, last_attempt_at = ?, last_status = ?,
@@ -95,7 +101,7 @@ public struct WebhookQueue: Sendable {
     }
 
     /// Newest first, optionally only `state`.
-    public func list(state: WebhookDelivery.State?, limit: Int = 1000) async throws -> [WebhookDeliveryInfo] {
+    public func list(state: WebhookDelivery.State?, limit: Int) async throws -> [WebhookDeliveryInfo] {
         try await pool.read { db in
             var request = WebhookDelivery.all().order(Column("id").desc).limit(max(0, limit))
             if let state { request = request.filter(Column("state") == state) }
@@ -106,7 +112,7 @@ public struct WebhookQueue: Sendable {
     /// `watchfolder webhooks resend ID`: delivery `id` is pending again, due now, with a fresh 24 h window.
     /// The sender signs it anew when it sends it; its `webhook-id` (the event's uid) stays the same.
     /// - Throws: ``WebhookQueueError`` when there is no such delivery.
-    public func resend(_ id: Int64, now: Date = Date()) async throws -> WebhookDeliveryInfo {
+    public func resend(_ id: Int64, now: Date) async throws -> WebhookDeliveryInfo {
         try await pool.write { db in
             guard var delivery = try WebhookDelivery.fetchOne(db, key: id) else { throw WebhookQueueError.noSuchDelivery(id) }
             delivery.state = .pending

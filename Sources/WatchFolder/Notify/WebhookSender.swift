@@ -69,7 +69,7 @@ public final class WebhookSender: Service, Sendable {
     public static let timeoutSeconds = 10
     public static let userAgent = "watchfolder/\(WatchFolderVersion.string)"
 
-    let webhookQueue: WebhookQueue
+    let webhookQueue: any WebhookDeliveries
     let endpoints: [Endpoint]
     private let updates: AsyncStream<[Endpoint]>
     private let updatesContinuation: AsyncStream<[Endpoint]>.Continuation
@@ -81,10 +81,10 @@ public final class WebhookSender: Service, Sendable {
     /// Registers `webhooks` as the active endpoints (see ``WebhookQueue/register(_:now:)``).
     /// Create the sender before anything records events, so that every event gets its deliveries.
     /// - Throws: GRDB errors; ``WebhookSecretError`` for a malformed secret (the config loader rejects those).
-    public init(queue webhookQueue: WebhookQueue, webhooks: [Config.Webhook], policy: WebhookRetryPolicy = .fromEnvironment(),
-                logger: Logger,
-                requestTimeoutSeconds: Int = WebhookSender.timeoutSeconds) throws {
-        endpoints = try Self.register(webhooks, in: webhookQueue)
+    public init(queue webhookQueue: any WebhookDeliveries, webhooks: [Config.Webhook],
+                policy: WebhookRetryPolicy = .fromEnvironment(), logger: Logger,
+                requestTimeoutSeconds: Int = WebhookSender.timeoutSeconds) async throws {
+        endpoints = try await Self.register(webhooks, in: webhookQueue)
         (updates, updatesContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         self.webhookQueue = webhookQueue
         self.policy = policy
@@ -96,14 +96,14 @@ public final class WebhookSender: Service, Sendable {
     /// removed URLs stop (their pending deliveries wait until they are configured again); a URL whose secret
     /// changed continues its queue with the new secret.
     /// - Throws: GRDB errors; ``WebhookSecretError`` for a malformed secret. Nothing changes then.
-    public func reload(_ webhooks: [Config.Webhook]) throws {
+    public func reload(_ webhooks: [Config.Webhook]) async throws {
         for hook in webhooks { _ = try WebhookSigner(secret: hook.secret) }
-        updatesContinuation.yield(try Self.register(webhooks, in: webhookQueue))
+        updatesContinuation.yield(try await Self.register(webhooks, in: webhookQueue))
     }
 
-    private static func register(_ webhooks: [Config.Webhook], in webhookQueue: WebhookQueue) throws -> [Endpoint] {
+    private static func register(_ webhooks: [Config.Webhook], in webhookQueue: any WebhookDeliveries) async throws -> [Endpoint] {
         let signers = try webhooks.map { try WebhookSigner(secret: $0.secret) }
-        let ids = try webhookQueue.register(webhooks)
+        let ids = try await webhookQueue.register(webhooks)
         return zip(webhooks, signers).map { hook, signer in
             Endpoint(id: ids[hook.url] ?? 0, url: hook.url, secret: hook.secret, signer: signer)
         }
@@ -122,7 +122,7 @@ public final class WebhookSender: Service, Sendable {
                     queues[url] = nil
                 }
                 for (url, endpoint) in wanted where queues[url] == nil {
-                    let queue = EndpointQueue(endpoint, after: latest[url], commits: webhookQueue.commits.subscribe())
+                    let queue = EndpointQueue(endpoint, after: latest[url], commits: webhookQueue.commitWaiter())
                     queues[url] = queue
                     latest[url] = queue
                     group.addTask { await self.serve(queue) }
@@ -157,9 +157,18 @@ public final class WebhookSender: Service, Sendable {
                     do {
                         // Between deliveries it waits for a commit (a new event's delivery, `webhooks resend` from
                         // the CLI, seen through the daemon's watch of the database) or the head's retry time.
-                        guard let head = try await webhookQueue.head(endpoint: endpoint.id) else {
+                        let head: WebhookDeliveryInfo
+                        switch try await webhookQueue.next(endpoint: endpoint.id) {
+                        case .empty:
                             await queue.commits.wait()
                             continue
+                        case let .elsewhere(until):
+                            // Another node sends this queue: wait until its hold ends (it died, or stopped sending).
+                            let wait = max(0, until.timeIntervalSinceNow)
+                            await queue.commits.wait(until: .now + .milliseconds(Int64(wait * 1000) + 1))
+                            continue
+                        case let .delivery(info):
+                            head = info
                         }
                         let wait = head.delivery.nextAt.timeIntervalSinceNow
                         if wait > 0 {

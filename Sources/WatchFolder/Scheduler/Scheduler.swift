@@ -173,9 +173,11 @@ public final class Scheduler: Service, Sendable {
         }
     }
 
-    /// Job `id`, adopted, is finished (the pool may be running it again by now: that entry stays).
+    /// Job `id`, adopted, is finished (the pool may be running it again by now: that entry stays). Its slot is free:
+    /// the pool looks for work again (the job itself, requeued, may be waiting for it).
     func release(_ id: Int64) {
         running.withLock { if $0[id]?.adopted == true { $0[id] = nil } }
+        wake()
     }
 
     /// Job `id` holds its lease no more: its run is ending (its last transition is being recorded, or the lease

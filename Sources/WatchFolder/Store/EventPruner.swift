@@ -18,12 +18,12 @@ extension SQLiteJobStore {
 
 /// Keeps the event history to `[state] keep_events_days` (0: forever): prunes at start, then every `interval`.
 public struct EventPruner: Service {
-    let store: SQLiteJobStore
+    let store: any JobStore
     let keepDays: Int
     let interval: Duration
     let logger: Logger
 
-    public init(store: SQLiteJobStore, keepDays: Int, interval: Duration = .seconds(3600), logger: Logger) {
+    public init(store: any JobStore, keepDays: Int, interval: Duration = .seconds(3600), logger: Logger) {
         self.store = store
         self.keepDays = keepDays
         self.interval = interval

@@ -104,6 +104,12 @@ public protocol JobStore: Sendable {
 
     /// Events after `id`, oldest first (the status server's event stream).
     func events(after id: Int64, limit: Int) async throws -> [JobEvent]
+
+    /// Deletes the events created before `cutoff` (`[state] keep_events_days`). Jobs are kept, and so are the events
+    /// that still have a webhook delivery pending.
+    /// - Returns: how many events were deleted.
+    @discardableResult
+    func pruneEvents(before cutoff: Date) async throws -> Int
 }
 
 extension JobStore {

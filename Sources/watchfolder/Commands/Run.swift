@@ -18,13 +18,11 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.load()
-        try requireSQLiteStore(config, command: "run")
         do {
             try StatusServer.check(config.http)
             PrometheusBackend.bootstrap()  // before the daemon records its first metric
-            try await Daemon(config: config) { store, logger in
-                let webhooks = WebhookQueue(pool: store.pool)
-                return [StatusServer(config: config, store: store, webhookBacklog: { try await webhooks.pendingCount() },
+            try await Daemon(config: config) { store, webhooks, logger in
+                [StatusServer(config: config, store: store, webhookBacklog: { try await webhooks.pendingCount() },
                                      logger: logger) { port in
                     let host = config.http.host.contains(":") ? "[\(config.http.host)]" : config.http.host
                     FileHandle.standardOutput.write(Data("watchfolder: dashboard at http://\(host):\(port)/\n".utf8))
@@ -36,6 +34,8 @@ struct Run: AsyncParsableCommand {
             throw CLIFailure.work(error.description)
         } catch let error as StoreError {
             throw CLIFailure.work(error.description)
+        } catch let error as PostgresStoreError {
+            throw CLIFailure.work(error.description)  // names the store, without its password
         }
     }
 }

@@ -18,14 +18,4 @@ struct Webhooks: AsyncParsableCommand {
     )
 }
 
-/// Opens the webhook side of the job store of `config`.
-func openWebhookQueue(_ config: Config) throws -> WebhookQueue {
-    try requireSQLiteStore(config, command: "webhooks")
-    do { return try WebhookQueue(store: SQLiteJobStore(url: config.state.databaseURL)) } catch let error as StoreError {
-        throw CLIFailure.work(error.description)  // a newer schema: says which store and what to do
-    } catch {
-        throw CLIFailure.work("cannot open the job store \(config.state.databaseURL.path): \(error)")
-    }
-}
-
 extension WebhookDelivery.State: ExpressibleByArgument {}

@@ -22,7 +22,7 @@ struct WebhooksList: AsyncParsableCommand {
     func run() async throws {
         guard limit >= 0 else { throw CLIFailure.usage("--limit must be at least 0, not \(limit)") }
         let config = try options.load()
-        let deliveries = try await openWebhookQueue(config).list(state: state, limit: limit).map(DeliveryReport.init)
+        let deliveries = try await withWebhookQueue(config) { try await $0.list(state: state, limit: limit) }.map(DeliveryReport.init)
         if json {
             try printJSON(deliveries)
             return

@@ -20,7 +20,7 @@ struct WebhooksResend: AsyncParsableCommand {
     func run() async throws {
         let config = try options.load()
         let info: WebhookDeliveryInfo
-        do { info = try await openWebhookQueue(config).resend(id) } catch let error as WebhookQueueError {
+        do { info = try await withWebhookQueue(config) { try await $0.resend(id) } } catch let error as WebhookQueueError {
             throw CLIFailure.work("resend: \(error)")
         }
         print("delivery \(id) queued: \(info.event.type.rawValue) \(info.event.uid) to \(info.url)")

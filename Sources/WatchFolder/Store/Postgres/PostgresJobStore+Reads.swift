@@ -103,6 +103,14 @@ extension PostgresJobStore {
         return placed ?? target
     }
 
+    @discardableResult
+    public func pruneEvents(before cutoff: Date) async throws -> Int {
+        // The webhook queue's trigger keeps the events whose deliveries are pending (RETURNING lists only deleted rows).
+        try await session.write("pruning old events") { db in
+            try await db.rows("DELETE FROM event WHERE created_at < \(cutoff) RETURNING id").count
+        }
+    }
+
     public func events(after id: Int64, limit: Int) async throws -> [JobEvent] {
         try await session.rows("reading events", "SELECT * FROM event WHERE id > \(id) ORDER BY id LIMIT \(max(0, limit))")
             .map(PostgresRecords.event)

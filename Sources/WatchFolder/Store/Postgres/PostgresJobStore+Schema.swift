@@ -54,8 +54,65 @@ extension PostgresJobStore {
                 """,
                 "CREATE INDEX effect_on_job_id ON effect (job_id)",
             ]),
+            // The webhook queue (the daemon's Notify layer reads and writes it): endpoints, one delivery per (event,
+            // endpoint) inserted by a trigger in the transaction that records the event, and the node that sends each
+            // endpoint's queue now (`sender`, held until `sender_until`), so that one node at a time sends it, in order.
+            ("v2-webhook-deliveries", [
+                """
+                CREATE TABLE webhook_endpoint (
+                  id bigserial PRIMARY KEY,
+                  url text NOT NULL UNIQUE,
+                  events text NOT NULL,
+                  active boolean NOT NULL DEFAULT true,
+                  updated_at timestamptz NOT NULL,
+                  sender text, sender_until timestamptz)
+                """,
+                """
+                CREATE TABLE delivery (
+                  id bigserial PRIMARY KEY,
+                  event_id bigint NOT NULL REFERENCES event ON DELETE CASCADE,
+                  endpoint_id bigint NOT NULL REFERENCES webhook_endpoint ON DELETE CASCADE,
+                  state text NOT NULL CHECK (state IN ('pending','delivered','failed')),
+                  attempts integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                  next_at timestamptz NOT NULL, window_started_at timestamptz NOT NULL, created_at timestamptz NOT NULL,
+                  last_attempt_at timestamptz, last_status integer, last_error text, delivered_at timestamptz,
+                  UNIQUE (event_id, endpoint_id))
+                """,
+                "CREATE INDEX delivery_on_endpoint_state_event ON delivery (endpoint_id, state, event_id)",
+                "CREATE INDEX delivery_on_state ON delivery (state, id)",
+                """
+                CREATE FUNCTION event_fans_out_to_webhooks() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  INSERT INTO delivery (event_id, endpoint_id, state, attempts, next_at, window_started_at, created_at)
+                  SELECT NEW.id, e.id, 'pending', 0, NEW.created_at, NEW.created_at, NEW.created_at
+                  FROM webhook_endpoint e
+                  WHERE e.active AND position(',' || NEW.type || ',' IN e.events) > 0;
+                  RETURN NULL;
+                END $$
+                """,
+                """
+                CREATE TRIGGER event_fans_out_to_webhooks AFTER INSERT ON event
+                FOR EACH ROW EXECUTE FUNCTION event_fans_out_to_webhooks()
+                """,
+            ]),
             // The name a move chose when its preferred one was taken (FileEffect.placed).
             ("v3-effect-placed", ["ALTER TABLE effect ADD COLUMN placed text"]),
+            // Event pruning keeps an event while one of its deliveries is pending.
+            ("v4-webhook-pending-keeps-event", [
+                """
+                CREATE FUNCTION event_kept_while_delivery_pending() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  IF EXISTS (SELECT 1 FROM delivery WHERE delivery.event_id = OLD.id AND delivery.state = 'pending') THEN
+                    RETURN NULL;
+                  END IF;
+                  RETURN OLD;
+                END $$
+                """,
+                """
+                CREATE TRIGGER event_kept_while_delivery_pending BEFORE DELETE ON event
+                FOR EACH ROW EXECUTE FUNCTION event_kept_while_delivery_pending()
+                """,
+            ]),
             // Speed and ETA of a running job.
             ("v5-job-speed-eta", ["ALTER TABLE job ADD COLUMN speed double precision, ADD COLUMN eta_seconds double precision"]),
             // A video's sidecars and its metadata, recorded with the job.

@@ -1,0 +1,201 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Several `watchfolder run` processes sharing one PostgreSQL store (a real throwaway PostgreSQL 15) and one set of
+/// folders, as nodes of a cluster do (README "Several nodes"): one package and one `job.completed` per file, whatever
+/// the nodes do.
+@Suite struct ClusterDaemonTests {
+    /// Three nodes, one inbox, 30 files: 30 packages, 30 `job.completed` deliveries, nothing twice, and the work shared.
+    @Test func threeNodesMakeOnePackageAndOneCompletionPerFile() async throws {
+        try await withTemporaryDirectory { dir in
+            let secret = try await watchfolder("webhook-secret").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let receiver = try await WebhookReceiver(secret: secret, in: dir)
+            let cluster = try await Cluster(root: dir, server: PostgresServer.shared())
+            let hook = "[[webhook]]\nurl = \"\(receiver.url)\"\nsecret = \"\(secret)\"\nevents = [\"job.completed\"]\n"
+            var daemons: [DaemonProcess] = []
+            for node in ["node-a", "node-b", "node-c"] {
+                daemons.append(try await DaemonProcess.start(config: try cluster.config(node: node, extra: hook)))
+            }
+            let clip = try await Clips.shared()
+            let names = (1...30).map { String(format: "clip-%02d", $0) }
+            for name in names { try Clips.drop(clip, at: cluster.inbox.appendingPathComponent(name + ".mp4")) }
+
+            let config = daemons[0].config
+            try await waitUntil("30 jobs completed", timeout: 240) {
+                let all = try await jobs(config)
+                return all.count >= 30 && all.allSatisfy { $0["state"] as? String == "completed" }
+            }
+            try await waitUntil("30 job.completed deliveries", timeout: 60) {
+                receiver.received().filter { $0.answered == 200 }.count >= 30
+            }
+            let all = try await jobs(config)
+            #expect(all.count == 30, "one job per file: \(all.map { $0["source"] ?? "?" })")
+            #expect(Set(all.compactMap { $0["attempts"] as? Int }) == [1])
+            let nodes = Set(all.compactMap { $0["node"] as? String })
+            #expect(nodes.isSubset(of: ["node-a", "node-b", "node-c"]) && nodes.count >= 2, "the nodes that ran jobs: \(nodes)")
+            #expect(cluster.packages() == names, "\(cluster.packages())")
+            #expect(cluster.tree(cluster.archive) == names.map { $0 + ".mp4" })
+
+            let delivered = receiver.received().filter { $0.answered == 200 }
+            #expect(delivered.allSatisfy { $0.verified && $0.type == "job.completed" })
+            #expect(delivered.count == 30 && Set(delivered.map(\.id)).count == 30,
+                    "\(delivered.count) deliveries, \(Set(delivered.map(\.id)).count) ids; all: \(receiver.received().map { "\($0.id.suffix(6)) \($0.answered)" })")
+            #expect(Set(delivered.compactMap { $0.data["source_name"] as? String }) == Set(names.map { $0 + ".mp4" }))
+            #expect(try await cluster.psql("SELECT count(*) FROM event WHERE type = 'job.completed'") == "30")
+
+            let listed = try await watchfolder("nodes", "--json", "--config", config.path)
+            let up = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
+            #expect(Set(up.compactMap { $0["name"] as? String }) == ["node-a", "node-b", "node-c"])
+            #expect(up.allSatisfy { $0["state"] as? String == "up" }, "\(listed.stdout)")
+            let hooks = try await watchfolder("webhooks", "--json", "--state", "delivered", "--config", daemons[2].config.path)
+            #expect(hooks.status == 0 && hooks.stdout.components(separatedBy: "\"job.completed\"").count - 1 == 30,
+                    "\(hooks.stdout.prefix(400))\(hooks.stderr)")
+            for daemon in daemons { #expect(await daemon.stop(SIGTERM) == 0, "\(daemon.stderr)") }
+        }
+    }
+
+    /// kill -9 of the node transcoding a file: after its lease the other node takes the job over and completes it
+    /// (attempts 2), with one package and one `job.completed`.
+    @Test func aNodeKilledMidTranscodeLosesItsJobToAnother() async throws {
+        try await withTemporaryDirectory { dir in
+            let cluster = try await Cluster(root: dir, server: PostgresServer.shared())
+            let a = try await DaemonProcess.start(config: try cluster.config(node: "node-a", lease: 3))
+            let b = try await DaemonProcess.start(config: try cluster.config(node: "node-b", lease: 3))
+            try Clips.drop(await Clips.long(), at: cluster.inbox.appendingPathComponent("long.mp4"))
+            try await waitUntilTranscodeIsUnderWay(a.config)
+            let runner = try #require(try await jobs(a.config).first?["node"] as? String)
+            let (dead, survivor) = runner == "node-a" ? (a, b) : (b, a)
+            await dead.stop(SIGKILL)
+            do {
+                try await waitUntil("the job completes on the other node", timeout: 180) {
+                    try await jobs(survivor.config).first?["state"] as? String == "completed"
+                }
+            } catch {
+                let log = survivor.stderr.split(separator: "\n").filter { !$0.contains("progress") }.suffix(30).joined(separator: "\n")
+                Issue.record("\(error): \(try await cluster.psql("SELECT * FROM job")); effects: \(try await cluster.psql("SELECT * FROM effect")); nodes: \(try await cluster.psql("SELECT * FROM node")); now \(Date()); survivor: \(log)")
+                throw error
+            }
+            let job = try #require(try await jobs(survivor.config).first)
+            #expect(job["node"] as? String == (runner == "node-a" ? "node-b" : "node-a"))
+            #expect(job["attempts"] as? Int == 2)
+            #expect(cluster.packages() == ["long"])
+            #expect(try await cluster.psql("SELECT string_agg(type, ',' ORDER BY id) FROM event WHERE type <> 'job.progress'")
+                    == "job.queued,job.started,job.started,job.completed")
+            #expect(survivor.stderr.contains("job taken over"), "\(survivor.stderr.suffix(2000))")
+            #expect(await survivor.stop(SIGTERM) == 0)
+        }
+    }
+
+    /// SIGSTOP of the node transcoding a file for longer than its lease: the other node completes the job; the woken
+    /// node stops its run at once and publishes nothing, emits nothing, for it.
+    @Test func aFrozenNodeWakesToFindItsJobDoneElsewhere() async throws {
+        try await withTemporaryDirectory { dir in
+            let secret = try await watchfolder("webhook-secret").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let receiver = try await WebhookReceiver(secret: secret, in: dir)
+            let cluster = try await Cluster(root: dir, server: PostgresServer.shared())
+            let hook = "[[webhook]]\nurl = \"\(receiver.url)\"\nsecret = \"\(secret)\"\n"
+            let a = try await DaemonProcess.start(config: try cluster.config(node: "node-a", lease: 3, extra: hook))
+            let b = try await DaemonProcess.start(config: try cluster.config(node: "node-b", lease: 3, extra: hook))
+            try Clips.drop(await Clips.long(), at: cluster.inbox.appendingPathComponent("long.mp4"))
+            try await waitUntilTranscodeIsUnderWay(a.config)
+            let runner = try #require(try await jobs(a.config).first?["node"] as? String)
+            let (frozen, other) = runner == "node-a" ? (a, b) : (b, a)
+            kill(frozen.process.processIdentifier, SIGSTOP)
+            try await waitUntil("the job completes on the other node", timeout: 180) {
+                try await jobs(other.config).first?["state"] as? String == "completed"
+            }
+            kill(frozen.process.processIdentifier, SIGCONT)
+            try await waitUntil("the woken node stops its run", timeout: 30) { frozen.stderr.contains("job stopped: its lease") }
+            // Whatever the woken node still had in hand has had time to reach the store, the outbox and the receiver.
+            try await Task.sleep(for: .seconds(3))
+            let job = try #require(try await jobs(other.config).first)
+            #expect(job["state"] as? String == "completed" && job["node"] as? String != runner)
+            #expect(cluster.packages() == ["long"])
+            #expect(try await cluster.psql("SELECT count(*) FROM event WHERE type = 'job.completed'") == "1")
+            #expect(try await cluster.psql("SELECT count(*) FROM event WHERE type IN ('job.failed', 'job.cancelled')") == "0")
+            try await waitUntil("job.completed delivered", timeout: 60) {
+                receiver.received().contains { $0.type == "job.completed" && $0.answered == 200 }
+            }
+            #expect(Set(receiver.received().filter { $0.type == "job.completed" }.map(\.id)).count == 1)
+            #expect(frozen.isRunning)
+            #expect(await frozen.stop(SIGTERM) == 0)
+            #expect(await other.stop(SIGTERM) == 0)
+        }
+    }
+}
+
+/// One cluster under test: the shared folders every node mounts (here: the same local folders), a database of its
+/// own on `server`, and one config per node with a state folder of its own.
+struct Cluster {
+    let root: URL
+    let url: String
+    var inbox: URL { root.appendingPathComponent("inbox") }
+    var outbox: URL { root.appendingPathComponent("outbox") }
+    var archive: URL { root.appendingPathComponent("archive") }
+    var failed: URL { root.appendingPathComponent("failed") }
+
+    init(root: URL, server: PostgresServer) async throws {
+        self.root = root
+        url = try await server.makeDatabase()
+        for dir in [inbox, outbox] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
+    }
+
+    /// Writes `node`'s config (tiny one-rung ladder, concurrency 1) and returns its path.
+    func config(node: String, lease: Double = 30, extra: String = "") throws -> URL {
+        let dir = root.appendingPathComponent(node)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let config = dir.appendingPathComponent("config.toml")
+        try """
+            [inbox]
+            path = "\(inbox.path)"
+            archive_path = "\(archive.path)"
+            failed_path = "\(failed.path)"
+            settle_seconds = 0.5
+
+            [state]
+            path = "\(dir.path)/state"
+            database_url = "\(url)"
+            node = "\(node)"
+            lease_seconds = \(lease)
+
+            [outbox]
+            path = "\(outbox.path)"
+
+            [http]
+            listen = "127.0.0.1:0"
+
+            [transcode]
+            hardware = "cpu"
+            preset = "ultrafast"
+            concurrency = 1
+            segment_seconds = 1
+            thumbnails = 1
+            shutdown_grace_seconds = 1
+
+            [[transcode.ladder]]
+            height = 144
+            video_bitrate = "150k"
+
+            \(extra)
+            """.write(to: config, atomically: true, encoding: .utf8)
+        return config
+    }
+
+    /// Runs `psql` on the cluster's database (an independent client), rows as text.
+    func psql(_ query: String) async throws -> String {
+        let result = try await tool("psql", [url, "-Atc", query])
+        guard result.status == 0 else { throw Timeout(description: "psql: \(result.stderr)") }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Package folders directly in the outbox, sorted.
+    func packages() -> [String] {
+        tree(outbox).filter { $0.hasSuffix("/master.m3u8") }.map { String($0.dropLast("/master.m3u8".count)) }
+    }
+
+    func tree(_ dir: URL) -> [String] {
+        guard let e = FileManager.default.enumerator(atPath: dir.path) else { return [] }
+        return (e.allObjects as? [String] ?? []).sorted()
+    }
+}
