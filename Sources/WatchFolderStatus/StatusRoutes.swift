@@ -69,18 +69,10 @@ struct StatusRoutes: Sendable {
         let store = store
         let summary: JobSummary
         do {
-            summary = try await withThrowingTaskGroup(of: JobSummary?.self) { group in
-                group.addTask { try await store.summary() }
-                group.addTask {
-                    try await Task.sleep(for: Self.healthStoreTimeout)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let summary = first else {
-                    throw APIError(.serviceUnavailable, "the job store did not answer within \(Self.healthStoreTimeout)")
-                }
-                return summary
+            guard let read = try await withDeadline(Self.healthStoreTimeout, { try await store.summary() }) else {
+                throw APIError(.serviceUnavailable, "the job store did not answer within \(Self.healthStoreTimeout)")
             }
+            summary = read
         } catch let error as APIError {
             throw error
         } catch {

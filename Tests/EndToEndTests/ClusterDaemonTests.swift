@@ -72,8 +72,7 @@ import Testing
                     try await jobs(survivor.config).first?["state"] as? String == "completed"
                 }
             } catch {
-                let log = survivor.stderr.split(separator: "\n").filter { !$0.contains("progress") }.suffix(30).joined(separator: "\n")
-                Issue.record("\(error): \(try await cluster.psql("SELECT * FROM job")); effects: \(try await cluster.psql("SELECT * FROM effect")); nodes: \(try await cluster.psql("SELECT * FROM node")); now \(Date()); survivor: \(log)")
+                Issue.record("\(error): \(try await cluster.state()); the survivor: \(survivor.lastLines())")
                 throw error
             }
             let job = try #require(try await jobs(survivor.config).first)
@@ -102,8 +101,14 @@ import Testing
             let runner = try #require(try await jobs(a.config).first?["node"] as? String)
             let (frozen, other) = runner == "node-a" ? (a, b) : (b, a)
             kill(frozen.process.processIdentifier, SIGSTOP)
-            try await waitUntil("the job completes on the other node", timeout: 180) {
-                try await jobs(other.config).first?["state"] as? String == "completed"
+            do {
+                try await waitUntil("the job completes on the other node", timeout: 180) {
+                    try await jobs(other.config).first?["state"] as? String == "completed"
+                }
+            } catch {
+                kill(frozen.process.processIdentifier, SIGCONT)
+                Issue.record("\(error): \(try await cluster.state()); the other node: \(other.lastLines())")
+                throw error
             }
             kill(frozen.process.processIdentifier, SIGCONT)
             try await waitUntil("the woken node stops its run", timeout: 30) { frozen.stderr.contains("job stopped: its lease") }
@@ -122,6 +127,55 @@ import Testing
             #expect(await frozen.stop(SIGTERM) == 0)
             #expect(await other.stop(SIGTERM) == 0)
         }
+    }
+
+    /// PostgreSQL restarted while two nodes transcode: `/api/health` answers 503 while it is down, the nodes carry
+    /// on when it is back, and every file still ends in exactly one package and one `job.completed`.
+    @Test func aRestartOfPostgreSQLMidRunLosesNothing() async throws {
+        let server = try await PostgresServer.makePrivate()
+        try await withTemporaryDirectory { dir in
+            let cluster = try await Cluster(root: dir, server: server)
+            let a = try await DaemonProcess.start(config: try cluster.config(node: "node-a", lease: 6))
+            let b = try await DaemonProcess.start(config: try cluster.config(node: "node-b", lease: 6))
+            try Clips.drop(await Clips.long(), at: cluster.inbox.appendingPathComponent("long.mp4"))
+            let clip = try await Clips.shared()
+            for name in ["c1", "c2", "c3"] { try Clips.drop(clip, at: cluster.inbox.appendingPathComponent(name + ".mp4")) }
+            try await waitUntil("long.mp4's transcode is under way", timeout: 60) {
+                try await jobs(a.config).contains {
+                    $0["source"] as? String == "long.mp4" && $0["state"] as? String == "running" && ($0["progress"] as? Double ?? 0) > 0
+                }
+            }
+
+            try await server.stop()
+            for daemon in [a, b] {
+                let health = try await tool("curl", ["-s", "--max-time", "20", "-w", "\n%{http_code}", try await daemon.dashboardRoot() + "/api/health"])
+                #expect(health.stdout.hasSuffix("\n503") && health.stdout.contains("the job store"), "\(health.stdout)")
+            }
+            try await Task.sleep(for: .seconds(2))
+            try await server.start()
+
+            try await waitUntil("every file completed", timeout: 240) {
+                let all = try await jobs(a.config)
+                return all.count == 4 && all.allSatisfy { $0["state"] as? String == "completed" }
+            }
+            for daemon in [a, b] {
+                let health = try await tool("curl", ["-s", "--max-time", "20", "-w", "\n%{http_code}", try await daemon.dashboardRoot() + "/api/health"])
+                #expect(health.stdout.hasSuffix("\n200"), "\(health.stdout)")
+            }
+            #expect(cluster.packages() == ["c1", "c2", "c3", "long"])
+            #expect(try await cluster.psql("""
+                SELECT string_agg(n::text, ',') FROM (SELECT count(*) AS n FROM event WHERE type = 'job.completed' GROUP BY job_id) c
+                """) == "1,1,1,1")
+            for daemon in [a, b] {
+                // The store's outage is said by the daemon (its heartbeat, intake), not by every connection attempt.
+                #expect(!daemon.stderr.contains("Connection creation failed"))
+            }
+            for daemon in [a, b] {
+                let status = await daemon.stop(SIGTERM)
+                #expect(status == 0, "\(daemon.lastLines())")
+            }
+        }
+        await server.destroy()
     }
 }
 
@@ -189,6 +243,11 @@ struct Cluster {
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// The jobs, effects and nodes as the store has them, and the time (what a failed wait reports).
+    func state() async throws -> String {
+        "jobs: \(try await psql("SELECT * FROM job")); effects: \(try await psql("SELECT * FROM effect")); nodes: \(try await psql("SELECT * FROM node")); now \(Date())"
+    }
+
     /// Package folders directly in the outbox, sorted.
     func packages() -> [String] {
         tree(outbox).filter { $0.hasSuffix("/master.m3u8") }.map { String($0.dropLast("/master.m3u8".count)) }
@@ -197,5 +256,12 @@ struct Cluster {
     func tree(_ dir: URL) -> [String] {
         guard let e = FileManager.default.enumerator(atPath: dir.path) else { return [] }
         return (e.allObjects as? [String] ?? []).sorted()
+    }
+}
+
+extension DaemonProcess {
+    /// The last lines of the daemon's log but its progress reports.
+    func lastLines(_ count: Int = 30) -> String {
+        stderr.split(separator: "\n").filter { !$0.contains("progress") }.suffix(count).joined(separator: "\n")
     }
 }

@@ -70,6 +70,15 @@ public final class PostgresServer: Sendable {
         guard result.status == 0 else { throw ToolFailure(description: "pg_ctl start (port \(port)): \(result.stdout)\(result.stderr)") }
     }
 
+    /// Stops the server at once and removes its folder (a private cluster, at the end of its test).
+    public func destroy() async {
+        _ = try? await offPool { [root] in
+            try Self.runAsOwner(Self.bin.appendingPathComponent("pg_ctl"), ["-D", root.path + "/data", "-m", "immediate", "-w", "stop"], in: root)
+        }
+        try? FileManager.default.removeItem(at: root)
+        Self.running.withLock { $0.removeAll { $0 == root.path } }
+    }
+
     private static func pgCtlStart(root: URL, port: Int) throws -> ProcessResult {
         let options = "-p \(port) -k \(root.path)/sockets -c listen_addresses=127.0.0.1 -c fsync=off"
             + " -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"

@@ -79,6 +79,44 @@ import TestSupport
         #expect(try await a.counts()[Job.State.running] == 40)
     }
 
+    /// A file effect and a webhook endpoint's queue are each carried out by one node at a time: another node's claim
+    /// waits until the first one's has run out (its node died) or the work is done.
+    @Test func aFileEffectAndAWebhookQueueAreEachHeldByOneNodeAtATime() async throws {
+        let url = try await PostgresServer.shared().makeDatabase()
+        let a = try await PostgresJobStore(url: url, logger: quietLogger)
+        let b = try await PostgresJobStore(url: url, logger: quietLogger)
+        defer { a.close(); b.close() }
+        let hook = Config.Webhook(url: "http://127.0.0.1:9/h", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        let queueA = PostgresWebhookQueue(store: a, node: "node-a", holdSeconds: 60)
+        let queueB = PostgresWebhookQueue(store: b, node: "node-b", holdSeconds: 60)
+        let endpoint = try #require(try await queueA.register([hook]).values.first)
+        #expect(try await queueB.register([hook]).values.first == endpoint)
+        let job = try #require(try await a.enqueue([file("a.mp4", inode: 1)]).first?.id)
+
+        guard case let .delivery(first) = try await queueA.next(endpoint: endpoint) else { Issue.record("node-a sends"); return }
+        #expect(first.event.type == .queued && first.url == hook.url)
+        guard case let .elsewhere(until) = try await queueB.next(endpoint: endpoint) else { Issue.record("node-b waits"); return }
+        #expect(until.timeIntervalSinceNow > 50)
+        try await queueA.markDelivered(first.delivery.id, status: 200)
+        #expect(try await queueA.next(endpoint: endpoint) == .empty, "an empty queue is let go")
+        _ = try await b.enqueue([file("b.mp4", inode: 2)])
+        guard case .delivery = try await queueB.next(endpoint: endpoint) else { Issue.record("node-b sends now"); return }
+        #expect(try await queueA.pendingCount() == 1)
+
+        try await a.execute(unsafeSQL: """
+            INSERT INTO effect (job_id, kind, source, target, device, inode, created_at)
+            VALUES (\(job), 'archive', '/in/a.mp4', '/archive/a.mp4', 1, 1, now())
+            """)
+        let effect = try #require(try await a.pendingEffects(job: job).first?.id)
+        let now = Date()
+        #expect(try await a.claimEffect(effect, node: "node-a", now: now, for: 30))
+        #expect(try await b.claimEffect(effect, node: "node-b", now: now, for: 30) == false)
+        #expect(try await a.claimEffect(effect, node: "node-a", now: now, for: 30), "its own claim is renewed")
+        #expect(try await b.claimEffect(effect, node: "node-b", now: now.addingTimeInterval(31), for: 30), "a claim that ran out")
+        try await b.markEffectDone(effect)
+        #expect(try await a.claimEffect(effect, node: "node-a", now: now.addingTimeInterval(120), for: 30) == false)
+    }
+
     /// A commit by another node wakes this node's waiters and change streams (LISTEN/NOTIFY); a claim that found
     /// nothing wakes nobody.
     @Test(.timeLimit(.minutes(1))) func anotherNodesCommitWakesTheWaitersHere() async throws {

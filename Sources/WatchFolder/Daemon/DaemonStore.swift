@@ -14,7 +14,11 @@ struct DaemonStore {
     /// - Parameter startTimeout: How long a PostgreSQL store may take to answer at start.
     static func open(_ config: Config, logger: Logger, startTimeout: Duration = .seconds(30)) async throws -> DaemonStore {
         if let url = config.state.postgresURL {
-            let store = try await PostgresJobStore(url: url, password: config.state.databasePassword, logger: logger,
+            // postgres-nio says every failed connection attempt: the daemon says an unreachable store once (the
+            // heartbeat, intake, /api/health), postgres-nio's own lines only at `debug`.
+            var storeLogger = logger
+            if config.log.loggerLevel > .debug { storeLogger.logLevel = .error }
+            let store = try await PostgresJobStore(url: url, password: config.state.databasePassword, logger: storeLogger,
                                                    startTimeout: startTimeout)
             // An endpoint's sender holds it longer than one attempt can take.
             let hold = max(config.state.leaseSeconds, Double(WebhookSender.timeoutSeconds) + 5)

@@ -48,13 +48,8 @@ public struct PostgresWebhookQueue: WebhookDeliveries {
         let node = node, hold = holdSeconds
         return try await session.write("reading the webhook queue") { db in
             let now = Date()
-            guard let row = try await db.rows("""
-                SELECT \(unescaped: Self.deliveryColumns) FROM delivery WHERE endpoint_id = \(id) AND state = 'pending'
-                ORDER BY event_id, id LIMIT 1
-                """).first else {
-                try await db.run("UPDATE webhook_endpoint SET sender = NULL, sender_until = NULL WHERE id = \(id) AND sender = \(node)")
-                return .empty
-            }
+            // The hold first, the queue second: a node that took the endpoint over just after another let it go
+            // (its last delivery marked, then the queue found empty) reads the queue as that node left it.
             let held = try await db.value("""
                 UPDATE webhook_endpoint SET sender = \(node), sender_until = \(now.addingTimeInterval(hold))
                 WHERE id = \(id) AND (sender IS NULL OR sender = \(node) OR sender_until < \(now)) RETURNING id
@@ -62,6 +57,13 @@ public struct PostgresWebhookQueue: WebhookDeliveries {
             guard held != nil else {
                 let until = try await db.value("SELECT sender_until FROM webhook_endpoint WHERE id = \(id)", as: Date.self)
                 return .elsewhere(until: until ?? now)
+            }
+            guard let row = try await db.rows("""
+                SELECT \(unescaped: Self.deliveryColumns) FROM delivery WHERE endpoint_id = \(id) AND state = 'pending'
+                ORDER BY event_id, id LIMIT 1
+                """).first else {
+                try await db.run("UPDATE webhook_endpoint SET sender = NULL, sender_until = NULL WHERE id = \(id)")
+                return .empty
             }
             return try await Self.info(db, [Self.delivery(row)]).first.map(WebhookHead.delivery) ?? .empty
         }

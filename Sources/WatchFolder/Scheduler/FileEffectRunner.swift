@@ -13,14 +13,18 @@ public struct FileEffectRunner: Sendable {
     /// The lock file whose slot `<effect id>` a process holds while it carries out that effect (``SlotLock``): the
     /// daemon and `watchfolder retry` never move one file at once. Nil: this process alone runs effects.
     public let lockFile: URL?
+    /// The node that claims each effect in the store before it carries it out (a cluster's nodes all see every
+    /// pending effect; one carries it out). Nil: no claim (tests of the effects themselves).
+    public let node: NodeIdentity?
 
     /// Effects being carried out in this process right now.
     private static let running = EffectLocks()
 
-    public init(store: any JobStore, logger: Logger, lockFile: URL? = nil) {
+    public init(store: any JobStore, logger: Logger, lockFile: URL? = nil, node: NodeIdentity? = nil) {
         self.store = store
         self.logger = logger
         self.lockFile = lockFile
+        self.node = node
     }
 
     /// Runs every pending effect (of job `id` only, when given), oldest first; a failing effect is logged and
@@ -44,7 +48,12 @@ public struct FileEffectRunner: Sendable {
                 // Another process (the CLI's retry, the daemon) may be carrying it out: wait for it, then read again.
                 if let lockFile { slot = try await SlotLock.acquire(lockFile, slot: effectID) }
                 if let current = try await store.pendingEffects(job: effect.jobId).first(where: { $0.id == effectID }) {
-                    try await run(current)
+                    if let node, !(try await store.claimEffect(effectID, node: node.name, now: Date(), for: node.leaseSeconds)) {
+                        // Another node carries it out; it is looked at again later, in case that node dies.
+                        allDone = false
+                    } else {
+                        try await run(current)
+                    }
                 }
             } catch {
                 var logger = logger

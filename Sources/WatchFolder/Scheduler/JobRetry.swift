@@ -48,7 +48,7 @@ public enum JobRetry {
         // The move back this retry recorded (a daemon may have carried it out already). Only it counts: once it is
         // done, a daemon may run the job again and record the job's next move before this returns.
         let restore = Set(try await store.pendingEffects(job: id).filter { $0.kind == .restore }.compactMap(\.id))
-        await FileEffectRunner(store: store, logger: logger, lockFile: settings.effectLockFile).runPending(job: id)
+        await FileEffectRunner(store: store, logger: logger, lockFile: settings.effectLockFile, node: settings.node).runPending(job: id)
         let updated = try await store.job(id) ?? job
         return Outcome(job: updated, previousSource: job.sourcePath,
                        movePending: try await store.pendingEffects(job: id).contains { restore.contains($0.id ?? -1) })

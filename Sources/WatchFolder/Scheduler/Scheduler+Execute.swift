@@ -235,18 +235,34 @@ extension Scheduler {
         // Every change recorded here ends the run and its lease: from now on the heartbeat neither renews it nor
         // takes its ending for a lease lost to another node.
         leaseStopped(id)
-        do {
-            let updated = try await store.transition(id, change, lease: job.leaseToken)
-            var meta = metadata
-            meta["wf.job.state"] = "\(updated.state.rawValue)"
-            meta["wf.job.attempts"] = "\(updated.attempts)"
-            if let encoder = updated.encoder { meta["wf.job.encoder"] = "\(encoder)" }
-            log(updated, message, level: level, meta)
-            await effects.runPending(job: id)
-        } catch let error as StoreError where error.code == .leaseLost {
-            log(job, "transition not recorded: \(error)", level: .warning)
-        } catch {
-            log(job, "cannot record transition: \(error)", level: .error)
+        // A store that does not answer (a cluster's PostgreSQL restarting, SQLite busy past its timeout) is asked
+        // again until two thirds of the lease have passed; after that the job is taken over like any other whose
+        // lease ran out (completed if its package is published), so the outcome is never lost.
+        let deadline = ContinuousClock.now + .milliseconds(Int64(settings.node.leaseSeconds * 2000 / 3))
+        var delay = Duration.milliseconds(200)
+        while true {
+            do {
+                let updated = try await store.transition(id, change, lease: job.leaseToken)
+                var meta = metadata
+                meta["wf.job.state"] = "\(updated.state.rawValue)"
+                meta["wf.job.attempts"] = "\(updated.attempts)"
+                if let encoder = updated.encoder { meta["wf.job.encoder"] = "\(encoder)" }
+                log(updated, message, level: level, meta)
+                await effects.runPending(job: id)
+                return
+            } catch let error as StoreError where error.code == .leaseLost {
+                log(job, "transition not recorded: \(error)", level: .warning)
+                return
+            } catch where !(error is StoreError) && ContinuousClock.now + delay < deadline {
+                if delay == .milliseconds(200) {
+                    log(job, "cannot record transition yet, retrying: \(error)", level: .warning)
+                }
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(2))
+            } catch {
+                log(job, "cannot record transition: \(error)", level: .error)
+                return
+            }
         }
     }
 }

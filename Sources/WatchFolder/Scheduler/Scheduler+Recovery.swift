@@ -87,7 +87,11 @@ extension Scheduler {
                 let node = settings.node
                 let started = ContinuousClock.now
                 do {
-                    let beat = try await store.heartbeat(node: node, leases: heldLeases, encoder: encoderInUse, now: Date())
+                    // A store that does not answer at all (its server gone) is said as one that refuses.
+                    let leases = heldLeases, encoder = encoderInUse, store = store
+                    guard let beat = try await withDeadline(Self.heartbeatInterval(node), {
+                        try await store.heartbeat(node: node, leases: leases, encoder: encoder, now: Date())
+                    }) else { throw DeadlineExceeded("the job store", after: Self.heartbeatInterval(node)) }
                     lastRenewal.withLock { $0 = started }
                     if failing {
                         failing = false

@@ -46,7 +46,7 @@ public final class Scheduler: Service, Sendable {
         self.builder = builder
         self.publisher = publisher
         self.logger = logger
-        self.effects = FileEffectRunner(store: store, logger: logger, lockFile: settings.effectLockFile)
+        self.effects = FileEffectRunner(store: store, logger: logger, lockFile: settings.effectLockFile, node: settings.node)
         self.settingsBox = Mutex(settings)
         (wakeStream, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }

@@ -91,6 +91,10 @@ public protocol JobStore: Sendable {
     /// Effects not carried out yet, oldest first; only those of job `id` when given.
     func pendingEffects(job id: Int64?) async throws -> [FileEffect]
     func markEffectDone(_ id: Int64) async throws
+    /// Claims effect `id` for `node` until `until`, so that one node of a cluster carries it out: false while another
+    /// node's claim holds it (or when it is done). A claim that ran out (its node died) can be taken. The embedded
+    /// store has one node, whose processes share a lock file instead (``FileEffectRunner/lockFile``): always true.
+    func claimEffect(_ id: Int64, node: String, until: Date, now: Date) async throws -> Bool
     /// Records the name effect `id` moves its file to (its target was taken). For a `restore`, the job's source
     /// takes that name too, in the same transaction.
     func placeEffect(_ id: Int64, at path: String) async throws
@@ -137,6 +141,11 @@ extension JobStore {
     /// A new location without a lease.
     public func relocate(_ id: Int64, to location: String) async throws {
         try await relocate(id, to: location, lease: nil)
+    }
+
+    /// Claims effect `id` for `node` for `seconds` from `now`.
+    public func claimEffect(_ id: Int64, node: String, now: Date, for seconds: TimeInterval) async throws -> Bool {
+        try await claimEffect(id, node: node, until: now.addingTimeInterval(seconds), now: now)
     }
 
     /// The first page: newest first, optionally only `state`.

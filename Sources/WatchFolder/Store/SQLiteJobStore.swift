@@ -239,6 +239,8 @@ public struct SQLiteJobStore: JobStore {
         }
     }
 
+    public func claimEffect(_ id: Int64, node: String, until: Date, now: Date) async throws -> Bool { true }
+
     public func markEffectDone(_ id: Int64) async throws {
         try await pool.write { db in
             try db.execute(sql: "UPDATE effect SET done_at = ? WHERE id = ?", arguments: [Date(), id])

@@ -141,6 +141,8 @@ extension PostgresJobStore {
                   started_at timestamptz NOT NULL, heartbeat_at timestamptz NOT NULL, stopped_at timestamptz)
                 """,
             ]),
+            // The node that carries out a file effect, until when (one node per effect; another once that claim ran out).
+            ("v8-effect-claims", ["ALTER TABLE effect ADD COLUMN claimed_by text, ADD COLUMN claimed_until timestamptz"]),
         ]
     }()
 
@@ -153,7 +155,7 @@ extension PostgresJobStore {
     ///   watchfolder migrated it); ``PostgresStoreError`` when the server refuses a statement.
     static func migrate(_ session: PostgresSession, migrations: [(identifier: String, statements: [String])] = migrations)
         async throws -> [String] {
-        try await session.write("migrating the schema") { db in
+        try await session.write("migrating the schema", deadline: nil) { db in
             try await db.run("SELECT pg_advisory_xact_lock(\(migrationLock))")
             try await db.run("CREATE TABLE IF NOT EXISTS schema_migrations (identifier text PRIMARY KEY)")
             var applied = Set<String>()

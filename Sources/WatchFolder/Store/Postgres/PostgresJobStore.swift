@@ -212,6 +212,16 @@ public struct PostgresJobStore: JobStore {
     /// Round trips to the server since the store was opened (each statement, `BEGIN` and `COMMIT` included).
     public var statementsExecuted: Int { session.statements.count }
 
+    public func claimEffect(_ id: Int64, node: String, until: Date, now: Date) async throws -> Bool {
+        try await session.write("claiming file effect \(id)") { db in
+            try await db.value("""
+                UPDATE effect SET claimed_by = \(node), claimed_until = \(until)
+                WHERE id = \(id) AND done_at IS NULL AND (claimed_by IS NULL OR claimed_by = \(node) OR claimed_until < \(now))
+                RETURNING id
+                """, as: Int64.self) != nil
+        }
+    }
+
     public func markEffectDone(_ id: Int64) async throws {
         try await session.write("marking file effect \(id) done") { db in
             try await db.run("UPDATE effect SET done_at = \(Date()) WHERE id = \(id)")

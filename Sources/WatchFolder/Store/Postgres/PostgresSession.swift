@@ -73,8 +73,9 @@ final class PostgresSession: Sendable {
     /// with SQLite's single writer, so a reader of ``JobStore/events(after:limit:)`` never passes an id that a
     /// transaction still open would commit later. (Taken first, always, so it cannot deadlock with row locks.)
     func write<T: Sendable>(_ what: String, isolation: String? = nil, recordsEvents: Bool = false,
-                            _ body: @Sendable (PostgresTransaction) async throws -> T) async throws -> T {
-        try await connection(what) { connection in
+                            deadline: Duration? = operationDeadline,
+                            _ body: @escaping @Sendable (PostgresTransaction) async throws -> T) async throws -> T {
+        try await connection(what, deadline: deadline) { connection in
             let transaction = PostgresTransaction(connection: connection, session: self)
             try await transaction.run(isolation.map { PostgresQuery(unsafeSQL: "BEGIN ISOLATION LEVEL \($0)") } ?? "BEGIN")
             do {
@@ -91,20 +92,32 @@ final class PostgresSession: Sendable {
     }
 
     /// Runs the reads of `body` in one read-only snapshot (`REPEATABLE READ`), as SQLite's readers see one.
-    func read<T: Sendable>(_ what: String, _ body: @Sendable (PostgresTransaction) async throws -> T) async throws -> T {
+    func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresTransaction) async throws -> T) async throws -> T {
         try await write(what, isolation: "REPEATABLE READ READ ONLY", body)
     }
 
     /// One statement on a pooled connection, outside any transaction.
     func rows(_ what: String, _ query: PostgresQuery) async throws -> [PostgresRow] {
-        try await connection(what) { connection in
+        try await connection(what, deadline: Self.operationDeadline) { connection in
             try await PostgresTransaction(connection: connection, session: self).rows(query)
         }
     }
 
-    private func connection<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+    /// How long one store operation may take, waiting for a connection included, before it fails. Every one is a
+    /// few short statements; a server that went away and came back can leave a request waiting for a connection that
+    /// never comes (seen with postgres-nio's pool after a restart): it is given up, and its caller retries.
+    static let operationDeadline = Duration.seconds(30)
+
+    private func connection<T: Sendable>(_ what: String, deadline: Duration?,
+                                         _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await client.withConnection { connection in try await body(connection) }
+            let client = client
+            let work: @Sendable () async throws -> T = { try await client.withConnection { connection in try await body(connection) } }
+            guard let deadline else { return try await work() }
+            let place = location.redacted
+            return try await Self.abandoning(after: deadline, work) {
+                PostgresStoreError("the job store \(place): \(what): no answer within \(deadline)")
+            }
         } catch let error as StoreError {
             throw error
         } catch let error as PostgresStoreError {
@@ -114,6 +127,32 @@ final class PostgresSession: Sendable {
         } catch {
             // PSQLError (the server's or the connection's) and the pool's own errors (ConnectionPoolError).
             throw PostgresStoreError("the job store \(location.redacted): \(what): \(Self.describe(error))")
+        }
+    }
+
+    /// Runs `work` in a task of its own and returns its result, or throws `timedOut()` once `timeout` has passed (the
+    /// task is cancelled and left to end by itself), or `CancellationError` at once when the caller is cancelled.
+    static func abandoning<T: Sendable>(after timeout: Duration, _ work: @escaping @Sendable () async throws -> T,
+                                        timedOut: @escaping @Sendable () -> any Error) async throws -> T {
+        let task = Task { try await work() }
+        let waiting = ResumeOnce<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                waiting.set(continuation)
+                let timer = Task {
+                    try await Task.sleep(for: timeout)
+                    task.cancel()
+                    waiting.take()?.resume(throwing: timedOut())
+                }
+                Task {
+                    let result = await task.result
+                    timer.cancel()
+                    waiting.take()?.resume(with: result)
+                }
+            }
+        } onCancel: {
+            task.cancel()
+            waiting.take()?.resume(throwing: CancellationError())
         }
     }
 
@@ -161,4 +200,11 @@ final class PostgresTransaction: Sendable {
         guard let row = try await rows(query).first, let cell = row.first, cell.bytes != nil else { return nil }
         return try cell.decode(T.self)
     }
+}
+
+/// A continuation resumed by whichever comes first (``PostgresSession/abandoning(after:_:timedOut:)``).
+private final class ResumeOnce<T: Sendable>: Sendable {
+    private let slot = Mutex<CheckedContinuation<T, any Error>?>(nil)
+    func set(_ continuation: CheckedContinuation<T, any Error>) { slot.withLock { $0 = continuation } }
+    func take() -> CheckedContinuation<T, any Error>? { slot.withLock { $0.take() } }
 }
