@@ -28,7 +28,9 @@ import Testing
             let id = try #require(claimed.id)
             let lease = try #require(claimed.leaseToken)
             #expect(claimed.node == "node-a")
-            #expect(abs((claimed.leaseExpiresAt ?? .distantPast).timeIntervalSince(now) - 600) < 0.01)
+            // The lease starts when the claim is written (not before `now`, the time it was asked for).
+            let leaseEnd = (claimed.leaseExpiresAt ?? .distantPast).timeIntervalSince(now)
+            #expect(leaseEnd >= 600 - 0.01 && leaseEnd < 600 + Date().timeIntervalSince(now) + 0.01, "\(leaseEnd)")
             let started = try #require(try await store.events(after: 0, limit: 10).last)
             #expect(started.type == .started && started.payload.contains(#""node":"node-a""#))
 

@@ -72,3 +72,10 @@ public struct NodeStatus: Codable, Sendable, Hashable {
         try container.encode(state, forKey: .state)
     }
 }
+
+/// The time of lease writes, for both store backends.
+enum LeaseClock {
+    /// The time a lease write uses: `now` as the caller gave it, or the present when the call waited for the store
+    /// past it (a connection, a lock), so that a lease never starts already run out. Tests give future times.
+    static func stamp(_ now: Date) -> Date { max(now, Date()) }
+}

@@ -5,6 +5,7 @@ extension SQLiteJobStore {
     public func takeOver(_ job: Job, now: Date, node: NodeIdentity, previousLife: Bool) async throws -> Job? {
         guard let id = job.id else { return nil }
         return try await pool.write { db in
+            let now = LeaseClock.stamp(now)  // the call may have waited for the store: a lease starts when it is written
             guard var current = try Job.fetchOne(db, key: id),
                   current.takeOver(from: job, by: node, now: now, previousLife: previousLife) else { return nil }
             try current.update(db, columns: ["node", "lease_token", "lease_expires_at", "updated_at"])
@@ -14,6 +15,7 @@ extension SQLiteJobStore {
 
     public func heartbeat(node: NodeIdentity, leases: [Int64: Int64], encoder: String?, now: Date) async throws -> Heartbeat {
         try await pool.write { db in
+            let now = LeaseClock.stamp(now)  // the call may have waited for the store: a lease starts when it is written
             try db.execute(sql: """
                 INSERT INTO node (name, version, encoder, lease_seconds, started_at, heartbeat_at, stopped_at)
                 VALUES (?, ?, ?, ?, ?, ?, NULL)

@@ -90,6 +90,7 @@ public struct SQLiteJobStore: JobStore {
 
     public func claimNext(now: Date, node: NodeIdentity) async throws -> Job? {
         try await pool.write { db in
+            let now = LeaseClock.stamp(now)  // the call may have waited for the store: a lease starts when it is written
             guard var job = try Job.fetchOne(db, sql: """
                 SELECT * FROM job
                 WHERE state = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)

@@ -6,6 +6,7 @@ extension PostgresJobStore {
     public func takeOver(_ job: Job, now: Date, node: NodeIdentity, previousLife: Bool) async throws -> Job? {
         guard let id = job.id else { return nil }
         return try await session.write("taking over job \(id)") { db in
+            let now = LeaseClock.stamp(now)  // the call may have waited for the store: a lease starts when it is written
             guard var current = try await Self.locked(id, db),
                   current.takeOver(from: job, by: node, now: now, previousLife: previousLife) else { return nil }
             try await db.run("""
@@ -20,6 +21,7 @@ extension PostgresJobStore {
 
     public func heartbeat(node: NodeIdentity, leases: [Int64: Int64], encoder: String?, now: Date) async throws -> Heartbeat {
         try await session.write("recording node \(node.name)'s heartbeat") { db in
+            let now = LeaseClock.stamp(now)  // the call may have waited for the store: a lease starts when it is written
             try await db.run("""
                 INSERT INTO node (name, version, encoder, lease_seconds, started_at, heartbeat_at, stopped_at)
                 VALUES (\(node.name), \(node.version), \(encoder), \(node.leaseSeconds), \(now), \(now), NULL)

@@ -102,6 +102,7 @@ public struct PostgresJobStore: JobStore {
 
     public func claimNext(now: Date, node: NodeIdentity) async throws -> Job? {
         try await session.write("claiming the next job", recordsEvents: true) { db in
+            let now = LeaseClock.stamp(now)  // the call may have waited for the store: a lease starts when it is written
             let token = Job.newLeaseToken()
             guard let row = try await db.rows("""
                 UPDATE job SET state = 'running', attempts = attempts + 1, progress = 0, started_at = \(now),
