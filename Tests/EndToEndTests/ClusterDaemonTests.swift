@@ -177,6 +177,39 @@ import Testing
         }
         await server.destroy()
     }
+
+    /// On the PostgreSQL store as on SQLite: `watchfolder cancel` reaches the running job within a second (the CLI's
+    /// commit is heard through LISTEN/NOTIFY, nothing polls), and an idle node runs no store statement but its
+    /// heartbeat (here once an hour: the statements counted move only by the scrape's own reads).
+    @Test func onPostgreSQLCancelIsHeardWithinASecondAndAnIdleNodeRunsNoStatements() async throws {
+        try await withTemporaryDirectory { dir in
+            let cluster = try await Cluster(root: dir, server: PostgresServer.shared())
+            let daemon = try await DaemonProcess.start(config: try cluster.config(node: "node-a", lease: 3600))
+            try Clips.drop(await Clips.long(), at: cluster.inbox.appendingPathComponent("long.mp4"))
+            try await waitUntilTranscodeIsUnderWay(daemon.config)
+            let id = try #require(try await jobs(daemon.config).first?["id"] as? Int)
+            let cancel = try await watchfolder("cancel", "\(id)", "--config", daemon.config.path)
+            let requested = Date()  // the CLI has committed the request
+            #expect(cancel.status == 0, "\(cancel.stderr)")
+            try await waitUntil("the job is cancelled", timeout: 10) {
+                try await jobs(daemon.config).first?["state"] as? String == "cancelled"
+            }
+            let finished = try #require((try await jobs(daemon.config).first?["finished_at"] as? String)
+                .flatMap { try? Date($0, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) })
+            #expect(finished.timeIntervalSince(requested) < 1, "cancelled \(finished.timeIntervalSince(requested)) s after the request")
+            #expect(cluster.packages().isEmpty)
+
+            let statements = "watchfolder_store_statements_total"
+            _ = try await daemon.metric(statements)
+            let before = try #require(try await daemon.metric(statements))
+            try await Task.sleep(for: .seconds(3))
+            let after = try #require(try await daemon.metric(statements))
+            let scrape = try #require(try await daemon.metric(statements)) - after
+            #expect(scrape > 0)
+            #expect(after - before == scrape, "\(after - before - scrape) statements in 3 idle seconds")
+            #expect(await daemon.stop(SIGTERM) == 0)
+        }
+    }
 }
 
 /// One cluster under test: the shared folders every node mounts (here: the same local folders), a database of its
