@@ -78,6 +78,30 @@ func readWhileWriting(reader: DatabasePool, writer: DatabasePool) throws -> (Int
         }
     }
 
+    /// Nodes of a cluster mounting one share see it under device numbers of their own (and a host may renumber a
+    /// filesystem after a reboot): the same path, inode, size and modification time is the same file, one job, and
+    /// it still counts as the recorded file when it is opened (``Fingerprint/isVersion``).
+    static func seen(_ device: UInt64) -> InboxFile {
+        InboxFile(relativePath: "a.mp4", fingerprint: Fingerprint(device: device, inode: 5, size: 100, mtimeNanoseconds: 9))
+    }
+
+    @Test(arguments: Backend.allCases) func theSameFileSeenUnderAnotherDeviceNumberIsOneJob(_ backend: Backend) async throws {
+        try await withStore(backend) { store, dir in
+            let first = [Self.seen(41)], again = [Self.seen(42), Self.seen(43)]
+            let created = try await store.enqueue(first)
+            // Running on the node that recorded it (a queued job would only follow a replaced file).
+            _ = try #require(try await store.claimNext(now: Date()))
+            let recreated = try await store.enqueue(again)
+            #expect(created.count == 1 && recreated.isEmpty)
+            let counts = try await store.counts()
+            #expect(counts[.running] == 1 && counts[.queued] == 0)
+            let other = again[0].fingerprint
+            #expect(other.isVersion(inode: 5, size: 100, mtimeNanoseconds: 9))
+            #expect(!other.isVersion(inode: 6, size: 100, mtimeNanoseconds: 9))
+            #expect(!other.isVersion(inode: 5, size: 100, mtimeNanoseconds: 10))
+        }
+    }
+
     @Test(arguments: Backend.allCases) func aFileReplacedWhileQueuedIsRefingerprinted(_ backend: Backend) async throws {
         try await withStore(backend) { store, dir in
             let job = try #require(try await store.enqueue([file("a.mp4", size: 10)]).first)

@@ -180,10 +180,11 @@ public struct FileEffectRunner: Sendable {
         if FileOps.lstat(file.path) != nil, isOwnOrFree(file, effect) { try FileOps.unlink(file.path) }
     }
 
-    /// True when `url` is the job's file (same device and inode).
+    /// True when `url` is the job's file (same inode: the node that recorded it may number the filesystem with another
+    /// device, ``Fingerprint``).
     static func isSameFile(_ url: URL, _ effect: FileEffect) -> Bool {
         guard let st = FileOps.lstat(url.path) else { return false }
-        return Int64(bitPattern: UInt64(st.st_dev)) == effect.device && Int64(bitPattern: UInt64(st.st_ino)) == effect.inode
+        return Int64(bitPattern: UInt64(st.st_ino)) == effect.inode
     }
 }
 

@@ -148,8 +148,7 @@ extension Scheduler {
     static func openSubtitles(_ sidecars: [Sidecar], of job: Job, inbox: URL) throws -> [SubtitleSidecar] {
         try sidecars.filter { $0.format != "json" }.map { sidecar in
             let file = try SourceFile.open(SQLiteJobStore.renamed(job.sourcePath, to: sidecar.name), beneath: inbox)
-            guard isSame(file, device: sidecar.device, inode: sidecar.inode, size: sidecar.bytes,
-                         mtimeNs: sidecar.mtimeNs) else {
+            guard isSame(file, inode: sidecar.inode, size: sidecar.bytes, mtimeNs: sidecar.mtimeNs) else {
                 throw PipelineError(.refusedInput, file: sidecar.name,
                                     "the sidecar changed since it was recorded (replaced or rewritten); it was not read")
             }
@@ -157,16 +156,17 @@ extension Scheduler {
         }
     }
 
-    /// True when `file` is the job's recorded file: same device, inode, size and modification time.
+    /// True when `file` is the job's recorded file: same inode, size and modification time (any node's device number).
     static func isRecorded(_ file: SourceFile, _ job: Job) -> Bool {
-        isSame(file, device: job.device, inode: job.inode, size: job.size, mtimeNs: job.mtimeNs)
+        isSame(file, inode: job.inode, size: job.size, mtimeNs: job.mtimeNs)
     }
 
-    /// True when `file` is the one recorded with this device, inode, size and modification time.
-    private static func isSame(_ file: SourceFile, device: Int64, inode: Int64, size: Int64, mtimeNs: Int64) -> Bool {
+    /// True when `file` is the one recorded with this inode, size and modification time (``Fingerprint/isVersion``).
+    private static func isSame(_ file: SourceFile, inode: Int64, size: Int64, mtimeNs: Int64) -> Bool {
         let s = file.status
-        return Int64(bitPattern: s.device) == device && Int64(bitPattern: s.inode) == inode && s.size == size
-            && s.mtimeNanoseconds == mtimeNs
+        return Fingerprint(device: UInt64(s.device), inode: UInt64(s.inode), size: Int64(s.size),
+                           mtimeNanoseconds: Int64(s.mtimeNanoseconds))
+            .isVersion(inode: inode, size: size, mtimeNanoseconds: mtimeNs)
     }
 
     /// Retries with backoff (at least `notBefore` seconds), or fails for good after the last attempt.

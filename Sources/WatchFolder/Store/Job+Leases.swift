@@ -38,8 +38,7 @@ extension Job {
     static func recording(_ file: InboxFile, known: [Job], now: Date) -> Recording {
         let fingerprint = file.fingerprint
         let device = Int64(bitPattern: fingerprint.device), inode = Int64(bitPattern: fingerprint.inode)
-        if known.contains(where: { $0.device == device && $0.inode == inode && $0.size == fingerprint.size
-            && $0.mtimeNs == fingerprint.mtimeNanoseconds }) {
+        if known.contains(where: { fingerprint.isVersion(inode: $0.inode, size: $0.size, mtimeNanoseconds: $0.mtimeNs) }) {
             return .seen
         }
         if var queued = known.first(where: { $0.state == .queued }) {

@@ -143,6 +143,11 @@ extension PostgresJobStore {
             ]),
             // The node that carries out a file effect, until when (one node per effect; another once that claim ran out).
             ("v8-effect-claims", ["ALTER TABLE effect ADD COLUMN claimed_by text, ADD COLUMN claimed_until timestamptz"]),
+            // One job per file version however many nodes see it: a node's device number for the share is its own.
+            ("v9-fingerprint-without-device", [
+                "DROP INDEX job_on_source_fingerprint",
+                "CREATE UNIQUE INDEX job_on_source_fingerprint ON job (source_path, inode, size, mtime_ns) WHERE NOT released",
+            ]),
         ]
     }()
 

@@ -87,7 +87,7 @@ public struct PostgresJobStore: JobStore {
                                      updated_at, cancel_requested, released, metadata)
                     VALUES (\(job.sourcePath), \(job.device), \(job.inode), \(job.size), \(job.mtimeNs), 'queued', 0, 0, \(now),
                             \(now), false, false, \(job.metadata))
-                    ON CONFLICT (source_path, device, inode, size, mtime_ns) WHERE NOT released DO NOTHING
+                    ON CONFLICT (source_path, inode, size, mtime_ns) WHERE NOT released DO NOTHING
                     RETURNING id
                     """, as: Int64.self) else { continue }
                 job.id = id
