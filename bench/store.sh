@@ -2,7 +2,8 @@
 # Job-store benchmark (#17): 10,000 no-op jobs enqueued (intake's batches of 2,000), then each claimed under a lease,
 # moved to publishing and completed, by one node on SQLite; jobs per second, and the store's overhead per job against
 # a reference run in the same invocation: bare SQLite doing the same inserts and three synced one-row updates per job.
-# (The shared PostgreSQL store, 1 and 4 nodes, is not in this version: README "Nodes and leases".)
+# Then the same on the PostgreSQL store (the cluster make test starts: loopback, fsync off), by 1 node and by 4 nodes
+# claiming at once, against bare PostgreSQL doing the same inserts and three one-row updates per job, as many clients.
 # Usage: bench/store.sh   (BENCH_TMPDIR picks the disk; the default is $TMPDIR or /tmp)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 @testable import WatchFolder
 
@@ -73,5 +74,86 @@ struct StoreBenchmarkTests {
             print(String(format: "BENCH store ratio store/reference: %.2fx wall; the store's overhead per job %.0f µs",
                          storeTotal / bareTotal, (storeRun - bareRun) / Double(Self.count) * 1e6))
         }
+    }
+
+    /// The same 10,000 jobs on the PostgreSQL store (the test cluster: loopback, `fsync = off`), claimed by 1 node and
+    /// by 4 nodes at once. The reference, on the same server in the same run, is bare PostgreSQL doing the same
+    /// inserts and three one-row UPDATE statements per job (each its own transaction), by as many clients.
+    @Test(arguments: [1, 4]) func tenThousandNoOpJobsThroughThePostgreSQLStore(_ nodes: Int) async throws {
+        let url = try await PostgresServer.shared().makeDatabase()
+        let stores = try await (0..<nodes).asyncMap { _ in try await PostgresJobStore(url: url, logger: quietLogger) }
+        defer { stores.forEach { $0.close() } }
+        let files = (0..<Self.count).map {
+            InboxFile(relativePath: "d\($0 % 100)/f\($0).mp4",
+                      fingerprint: Fingerprint(device: 1, inode: UInt64($0 + 1), size: 1000, mtimeNanoseconds: 1))
+        }
+        let statementsBefore = stores.reduce(0) { $0 + $1.statementsExecuted }
+        let start = ContinuousClock.now
+        for chunk in stride(from: 0, to: files.count, by: Self.batch) {
+            _ = try await stores[0].enqueue(Array(files[chunk..<min(chunk + Self.batch, files.count)]))
+        }
+        let enqueued = ContinuousClock.now
+        let done = try await withThrowingTaskGroup(of: Int.self) { group in
+            for (n, store) in stores.enumerated() {
+                group.addTask {
+                    let node = NodeIdentity(name: "bench-\(n)", leaseSeconds: 30)
+                    var done = 0
+                    while let job = try await store.claimNext(now: Date(), node: node), let id = job.id {
+                        _ = try await store.transition(id, .publishing(location: "out/\(id)", encoder: "libx264", manifest: "{}"),
+                                                       lease: job.leaseToken)
+                        _ = try await store.transition(id, .completed(location: "out/\(id)", master: nil, effect: nil),
+                                                       lease: job.leaseToken)
+                        done += 1
+                    }
+                    return done
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        let storeEnd = ContinuousClock.now
+        #expect(done == Self.count)
+        let statements = Double(stores.reduce(0) { $0 + $1.statementsExecuted } - statementsBefore) / Double(Self.count)
+
+        try await stores[0].execute(unsafeSQL: "CREATE TABLE bare (id bigserial PRIMARY KEY, path text NOT NULL, state text NOT NULL)")
+        let bareStart = ContinuousClock.now
+        for chunk in stride(from: 0, to: Self.count, by: Self.batch) {
+            try await stores[0].execute(unsafeSQL: """
+                INSERT INTO bare (path, state) SELECT 'd' || (g % 100) || '/f' || g || '.mp4', 'queued'
+                FROM generate_series(\(chunk), \(min(chunk + Self.batch, Self.count) - 1)) g
+                """)
+        }
+        let bareEnqueued = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (n, store) in stores.enumerated() {
+                group.addTask {
+                    for id in stride(from: n + 1, through: Self.count, by: nodes) {
+                        for state in ["running", "publishing", "completed"] {
+                            try await store.execute(unsafeSQL: "UPDATE bare SET state = '\(state)' WHERE id = \(id)")
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let bareEnd = ContinuousClock.now
+
+        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+        let storeTotal = seconds(storeEnd - start), bareTotal = seconds(bareEnd - bareStart)
+        let storeRun = seconds(storeEnd - enqueued), bareRun = seconds(bareEnd - bareEnqueued)
+        print(String(format: "BENCH store postgresql %d node(s): %d jobs enqueued in %.2f s, claimed+published+completed in %.2f s: %.0f jobs/s end to end, %.0f µs and %.1f statements per job",
+                     nodes, Self.count, seconds(enqueued - start), storeRun, Double(Self.count) / storeTotal,
+                     storeRun / Double(Self.count) * 1e6, statements))
+        print(String(format: "BENCH store reference (bare PostgreSQL, %d client(s), 3 one-row updates per job): enqueued in %.2f s, updates in %.2f s: %.0f jobs/s, %.0f µs per job",
+                     nodes, seconds(bareEnqueued - bareStart), bareRun, Double(Self.count) / bareTotal, bareRun / Double(Self.count) * 1e6))
+        print(String(format: "BENCH store ratio postgresql %d node(s) store/reference: %.2fx wall; the store's overhead per job %.0f µs",
+                     nodes, storeTotal / bareTotal, (storeRun - bareRun) / Double(Self.count) * 1e6))
+    }
+}
+
+private extension Range<Int> {
+    func asyncMap<T>(_ transform: (Int) async throws -> T) async throws -> [T] {
+        var out: [T] = []
+        for i in self { out.append(try await transform(i)) }
+        return out
     }
 }
