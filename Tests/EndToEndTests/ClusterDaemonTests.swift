@@ -48,6 +48,13 @@ import Testing
             let up = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
             #expect(Set(up.compactMap { $0["name"] as? String }) == ["node-a", "node-b", "node-c"])
             #expect(up.allSatisfy { $0["state"] as? String == "up" }, "\(listed.stdout)")
+            // Every node's API shows the whole cluster's jobs, each with its node, and every node.
+            let root = try await daemons[1].dashboardRoot()
+            let page = try await tool("curl", ["-s", "--max-time", "20", root + "/api/jobs?limit=100"]).stdout
+            let listedJobs = try #require(try JSONSerialization.jsonObject(with: Data(page.utf8)) as? [String: Any])["jobs"] as? [[String: Any]]
+            #expect(listedJobs?.count == 30 && Set(listedJobs?.compactMap { $0["node"] as? String } ?? []) == nodes, "\(page.prefix(300))")
+            let apiNodes = try await tool("curl", ["-s", "--max-time", "20", root + "/api/nodes"]).stdout
+            #expect(["node-a", "node-b", "node-c"].allSatisfy { apiNodes.contains("\"\($0)\"") }, "\(apiNodes)")
             let hooks = try await watchfolder("webhooks", "--json", "--state", "delivered", "--config", daemons[2].config.path)
             #expect(hooks.status == 0 && hooks.stdout.components(separatedBy: "\"job.completed\"").count - 1 == 30,
                     "\(hooks.stdout.prefix(400))\(hooks.stderr)")
