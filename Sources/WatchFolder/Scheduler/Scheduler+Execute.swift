@@ -253,7 +253,7 @@ extension Scheduler {
             } catch let error as StoreError where error.code == .leaseLost {
                 log(job, "transition not recorded: \(error)", level: .warning)
                 return
-            } catch where !(error is StoreError) && ContinuousClock.now + delay < deadline {
+            } catch where !(error is StoreError) && !Task.isCancelled && ContinuousClock.now + delay < deadline {
                 if delay == .milliseconds(200) {
                     log(job, "cannot record transition yet, retrying: \(error)", level: .warning)
                 }
