@@ -105,8 +105,9 @@ final class PostgresSession: Sendable {
 
     /// How long one store operation may take, waiting for a connection included, before it fails. Every one is a
     /// few short statements; a server that went away and came back can leave a request waiting for a connection that
-    /// never comes (seen with postgres-nio's pool after a restart): it is given up, and its caller retries.
-    static let operationDeadline = Duration.seconds(30)
+    /// never comes (seen with postgres-nio's pool after a restart): it is given up, and its caller retries. Generous,
+    /// because a starved machine is slow, not stuck (30 s failed a claim on a 2-core machine running `make test`).
+    static let operationDeadline = Duration.seconds(120)
 
     private func connection<T: Sendable>(_ what: String, deadline: Duration?,
                                          _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
