@@ -153,12 +153,18 @@ public final class WebhookSender: Service, Sendable {
         await cancelWhenGracefulShutdown { [self] in
             await withTaskCancellationHandler { [self] in
                 await queue.waitForPredecessor()
+                var failing = false  // the store's errors are said once, and its recovery once
                 while !Task.isCancelled && !queue.isStopped {
                     do {
                         // Between deliveries it waits for a commit (a new event's delivery, `webhooks resend` from
                         // the CLI, seen through the daemon's watch of the database) or the head's retry time.
                         let head: WebhookDeliveryInfo
-                        switch try await webhookQueue.next(endpoint: endpoint.id) {
+                        let next = try await webhookQueue.next(endpoint: endpoint.id)
+                        if failing {
+                            failing = false
+                            logger.notice("webhook queue readable again")
+                        }
+                        switch next {
                         case .empty:
                             await queue.commits.wait()
                             continue
@@ -183,7 +189,10 @@ public final class WebhookSender: Service, Sendable {
                     } catch where queue.isStopped {
                         return
                     } catch {
-                        logger.error("webhook queue error: \(error)")
+                        if !failing {
+                            failing = true
+                            logger.error("webhook queue error: \(error); retrying every second")
+                        }
                         try? await Task.sleep(for: .seconds(1))
                     }
                 }
