@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import PostgresNIO
 import TestSupport
 @testable import WatchFolder
 
@@ -115,6 +116,27 @@ import TestSupport
         #expect(try await b.claimEffect(effect, node: "node-b", now: now.addingTimeInterval(31), for: 30), "a claim that ran out")
         try await b.markEffectDone(effect)
         #expect(try await a.claimEffect(effect, node: "node-a", now: now.addingTimeInterval(120), for: 30) == false)
+    }
+
+    /// A session the server ends in the middle of a transaction (idle too long, an administrator, a restart) fails
+    /// the store operation at once instead of leaving it waiting for an answer that never comes, and the next
+    /// operation gets a fresh connection.
+    @Test(.timeLimit(.minutes(1))) func aSessionTheServerEndsFailsTheOperationAtOnce() async throws {
+        let url = try await PostgresServer.shared().makeDatabase()
+        let store = try await PostgresJobStore(url: url, logger: quietLogger)
+        let admin = try await PostgresJobStore(url: url, logger: quietLogger)
+        defer { store.close(); admin.close() }
+        let started = ContinuousClock.now
+        await #expect(throws: PostgresStoreError.self) {
+            try await store.session.write("a transaction whose session ends") { db in
+                let pid = try #require(try await db.value("SELECT pg_backend_pid()", as: Int32.self))
+                try await admin.execute(unsafeSQL: "SELECT pg_terminate_backend(\(pid))")
+                try await Task.sleep(for: .milliseconds(500))  // the connection sees its end
+                try await db.run("SELECT 2")
+            }
+        }
+        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(try await store.counts()[.queued] == 0)
     }
 
     /// A commit by another node wakes this node's waiters and change streams (LISTEN/NOTIFY); a claim that found

@@ -67,9 +67,10 @@ struct PostgresLocation: Sendable, Equatable {
         configuration.options.maximumConnections = 8
         // A node frozen in the middle of a transaction (SIGSTOP, a VM paused) would hold its locks, the event lock
         // among them, and stall every other node's writes until it wakes: the server ends such a session after
-        // 5 s (its transaction rolls back; its node's lease then runs out as if it had died). Every transaction
-        // here sends its statements back to back, so no live node waits that long between two of them.
-        configuration.options.additionalStartupParameters = [("idle_in_transaction_session_timeout", "5s")]
+        // 30 s (its transaction rolls back; its node's lease runs out as if it had died). Every transaction here
+        // sends its statements back to back; 30 s, not less, because a starved machine can pause a live node
+        // for seconds between two of them (5 s ended sessions on a 2-core machine running `make test`).
+        configuration.options.additionalStartupParameters = [("idle_in_transaction_session_timeout", "30s")]
         return configuration
     }
 }

@@ -185,7 +185,12 @@ final class PostgresTransaction: Sendable {
     var notifies: Bool { notify.load(ordering: .relaxed) }
 
     /// Runs `query` and returns its rows.
+    /// - Throws: ``PostgresStoreError`` at once when the server has closed the connection (it ended the session, or
+    ///   stopped): postgres-nio would send the query on it and wait for an answer forever.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        guard !connection.isClosed else {
+            throw PostgresStoreError("the job store \(session.location.redacted): the server closed the connection")
+        }
         session.statements.add()
         return try await connection.query(query, logger: session.logger).collect()
     }
