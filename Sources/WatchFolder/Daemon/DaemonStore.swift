@@ -18,8 +18,14 @@ struct DaemonStore {
             // heartbeat, intake, /api/health), postgres-nio's own lines only at `debug`.
             var storeLogger = logger
             if config.log.loggerLevel > .debug { storeLogger.logLevel = .error }
+            // A node frozen in the middle of a transaction (SIGSTOP, a VM paused) would hold its locks, the event
+            // lock among them, and stall every other node's writes until it wakes: the server ends such a session
+            // after a lease (at least 10 s); its transaction rolls back, and its jobs are taken over as a dead node's.
+            // Not less: a starved machine can pause a live node for seconds between two statements (5 s ended
+            // sessions on a 2-core machine running `make test`).
             let store = try await PostgresJobStore(url: url, password: config.state.databasePassword, logger: storeLogger,
-                                                   startTimeout: startTimeout)
+                                                   startTimeout: startTimeout,
+                                                   idleInTransactionTimeout: .seconds(max(10, config.state.leaseSeconds)))
             // An endpoint's sender holds it longer than one attempt can take.
             let hold = max(config.state.leaseSeconds, Double(WebhookSender.timeoutSeconds) + 5)
             return DaemonStore(store: store,

@@ -24,8 +24,14 @@ public struct PostgresJobStore: JobStore {
     ///   - startTimeout: How long to wait for the server at start (the pool retries refused connections meanwhile).
     /// - Throws: ``PostgresStoreError`` when the URL is wrong or the server cannot be reached in `startTimeout` or
     ///   refuses the schema; ``StoreError`` `newerSchema` when a newer watchfolder migrated the database.
-    public init(url: String, password: String? = nil, logger: Logger, startTimeout: Duration = .seconds(30)) async throws {
-        let location = try PostgresLocation(url: url, password: password)
+    ///   - idleInTransactionTimeout: How long the server lets one of the store's sessions sit idle inside a
+    ///     transaction before it ends it (a node frozen mid-transaction holds the event lock and its row locks, and
+    ///     would stall every other node's writes until it wakes); nil: the server's setting.
+    public init(url: String, password: String? = nil, logger: Logger, startTimeout: Duration = .seconds(30),
+                idleInTransactionTimeout: Duration? = nil) async throws {
+        var parsed = try PostgresLocation(url: url, password: password)
+        parsed.idleInTransactionTimeout = idleInTransactionTimeout
+        let location = parsed
         let session = PostgresSession(location: location, logger: logger)
         self.session = session
         do {

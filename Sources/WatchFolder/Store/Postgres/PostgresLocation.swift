@@ -13,6 +13,9 @@ struct PostgresLocation: Sendable, Equatable {
     var port: Int
     var database: String
     var tls: TLSMode
+    /// How long the server lets a session of this store sit idle inside a transaction before it ends it; nil: the
+    /// server's setting (by default, forever).
+    var idleInTransactionTimeout: Duration?
 
     /// The URL without its password, for messages and logs.
     var redacted: String { "postgresql://\(user)@\(host):\(port)/\(database)" }
@@ -65,12 +68,11 @@ struct PostgresLocation: Sendable, Equatable {
         var configuration = PostgresClient.Configuration(host: host, port: port, username: user, password: password,
                                                          database: database, tls: tls)
         configuration.options.maximumConnections = 8
-        // A node frozen in the middle of a transaction (SIGSTOP, a VM paused) would hold its locks, the event lock
-        // among them, and stall every other node's writes until it wakes: the server ends such a session after
-        // 30 s (its transaction rolls back; its node's lease runs out as if it had died). Every transaction here
-        // sends its statements back to back; 30 s, not less, because a starved machine can pause a live node
-        // for seconds between two of them (5 s ended sessions on a 2-core machine running `make test`).
-        configuration.options.additionalStartupParameters = [("idle_in_transaction_session_timeout", "30s")]
+        if let timeout = idleInTransactionTimeout {
+            configuration.options.additionalStartupParameters = [
+                ("idle_in_transaction_session_timeout", "\(Int64(timeout.components.seconds * 1000))ms"),
+            ]
+        }
         return configuration
     }
 }
