@@ -168,7 +168,10 @@ import Testing
     @Test(.timeLimit(.minutes(1))) func aDeadNodesJobIsTakenOverAfterItsLeaseAndCompletesHere() async throws {
         try await withTempDir { dir in
             var configured = try Bench(root: dir, maxAttempts: 3)
-            configured.settings.node = Self.running
+            // node-a's own lease is long enough for a starved test process to renew it (with 3 s, a clean-clone
+            // run's node-a missed its own renewal and took its own job over once more: attempts 3); its heartbeat
+            // comes every 5 s.
+            configured.settings.node = NodeIdentity(name: "node-a", leaseSeconds: 15)
             let bench = configured
             try await bench.drop("a.mp4")
             // node-b dies with the job: its 3 s lease runs out.
