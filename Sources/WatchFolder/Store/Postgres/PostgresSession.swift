@@ -104,9 +104,10 @@ final class PostgresSession: Sendable {
     }
 
     /// How long one store operation may take, waiting for a connection included, before it fails. Every one is a
-    /// few short statements; a server that went away and came back can leave a request waiting for a connection that
-    /// never comes (seen with postgres-nio's pool after a restart): it is given up, and its caller retries. Generous,
-    /// because a starved machine is slow, not stuck (30 s failed a claim on a 2-core machine running `make test`).
+    /// few short statements; but postgres-nio waits forever for the answer to a statement sent on a connection the
+    /// server has closed (``PostgresTransaction/rows(_:)`` refuses a connection already closed; one that closes with
+    /// the statement in flight is left to this deadline): it is given up, and its caller retries. Generous, because a
+    /// starved machine is slow, not stuck.
     static let operationDeadline = Duration.seconds(120)
 
     private func connection<T: Sendable>(_ what: String, deadline: Duration?,
