@@ -201,19 +201,13 @@ import Testing
             try await waitUntil("the job is cancelled", timeout: 10) {
                 try await jobs(daemon.config).first?["state"] as? String == "cancelled"
             }
-            let finished = try #require((try await jobs(daemon.config).first?["finished_at"] as? String)
-                .flatMap { try? Date($0, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) })
+            let finished = try #require(finishedAt(try await jobs(daemon.config).first))
             #expect(finished.timeIntervalSince(requested) < 1, "cancelled \(finished.timeIntervalSince(requested)) s after the request")
             #expect(cluster.packages().isEmpty)
 
-            let statements = "watchfolder_store_statements_total"
-            _ = try await daemon.metric(statements)
-            let before = try #require(try await daemon.metric(statements))
-            try await Task.sleep(for: .seconds(3))
-            let after = try #require(try await daemon.metric(statements))
-            let scrape = try #require(try await daemon.metric(statements)) - after
-            #expect(scrape > 0)
-            #expect(after - before == scrape, "\(after - before - scrape) statements in 3 idle seconds")
+            let statements = try await daemon.storeStatementsWhileIdle()
+            #expect(statements.scrape > 0)
+            #expect(statements.idle == 0, "\(statements.idle) statements in 3 idle seconds")
             #expect(await daemon.stop(SIGTERM) == 0)
         }
     }
@@ -289,14 +283,9 @@ struct Cluster {
     }
 
     /// Package folders directly in the outbox, sorted.
-    func packages() -> [String] {
-        tree(outbox).filter { $0.hasSuffix("/master.m3u8") }.map { String($0.dropLast("/master.m3u8".count)) }
-    }
+    func packages() -> [String] { packageFolders(in: outbox) }
 
-    func tree(_ dir: URL) -> [String] {
-        guard let e = FileManager.default.enumerator(atPath: dir.path) else { return [] }
-        return (e.allObjects as? [String] ?? []).sorted()
-    }
+    func tree(_ dir: URL) -> [String] { folderTree(dir) }
 }
 
 extension DaemonProcess {

@@ -162,19 +162,31 @@ struct DaemonFolders {
     }
 
     /// Names under `dir`, recursively, relative to it, sorted.
-    func tree(_ dir: URL) -> [String] {
-        guard let e = FileManager.default.enumerator(atPath: dir.path) else { return [] }
-        return (e.allObjects as? [String] ?? []).sorted()
-    }
+    func tree(_ dir: URL) -> [String] { folderTree(dir) }
 
     func exists(_ url: URL, _ relative: String) -> Bool {
         FileManager.default.fileExists(atPath: url.appendingPathComponent(relative).path)
     }
 
     /// Package folders directly in the outbox that hold a master playlist.
-    func packages() -> [String] {
-        tree(outbox).filter { $0.hasSuffix("/master.m3u8") }.map { String($0.dropLast("/master.m3u8".count)) }
-    }
+    func packages() -> [String] { packageFolders(in: outbox) }
+}
+
+/// Names under `dir`, recursively, relative to it, sorted.
+func folderTree(_ dir: URL) -> [String] {
+    guard let e = FileManager.default.enumerator(atPath: dir.path) else { return [] }
+    return (e.allObjects as? [String] ?? []).sorted()
+}
+
+/// Package folders directly in `outbox` that hold a master playlist, sorted.
+func packageFolders(in outbox: URL) -> [String] {
+    folderTree(outbox).filter { $0.hasSuffix("/master.m3u8") }.map { String($0.dropLast("/master.m3u8".count)) }
+}
+
+/// When a job listed by `jobs --json` finished, if it did.
+func finishedAt(_ job: [String: Any]?) -> Date? {
+    (job?["finished_at"] as? String)
+        .flatMap { try? Date($0, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) }
 }
 
 /// A small clip made once per test run and copied where needed.
@@ -212,6 +224,18 @@ extension DaemonProcess {
         let line = try #require(stdout.split(separator: "\n").first { $0.contains("dashboard at ") })
         return String(line[try #require(line.range(of: "http://")).lowerBound...])
             .trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+    }
+
+    /// The store statements the daemon ran during `seconds` of idling (`watchfolder_store_statements_total`, less the
+    /// scrape's own reads), and what one scrape costs (more than 0, or the counter is not counting).
+    func storeStatementsWhileIdle(seconds: Int = 3) async throws -> (idle: Double, scrape: Double) {
+        let statements = "watchfolder_store_statements_total"
+        _ = try await metric(statements)  // the status server's reader connection is open from here on
+        let before = try #require(try await metric(statements))
+        try await Task.sleep(for: .seconds(seconds))
+        let after = try #require(try await metric(statements))
+        let scrape = try #require(try await metric(statements)) - after
+        return (after - before - scrape, scrape)
     }
 
     /// A counter from the daemon's `/metrics`.

@@ -208,8 +208,7 @@ import Testing
             #expect(cancel.status == 0)
             try await waitUntil("the job is cancelled", timeout: 10) { try await states(f.config) == ["long.mp4": "cancelled"] }
             // The daemon sees the CLI's commit by watching the database, not by polling: the job stops within 1 s.
-            let finished = try #require((try await jobs(f.config).first?["finished_at"] as? String)
-                .flatMap { try? Date($0, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) })
+            let finished = try #require(finishedAt(try await jobs(f.config).first))
             #expect(finished.timeIntervalSince(requested) < 1, "cancelled \(finished.timeIntervalSince(requested)) s after the request")
             #expect(f.exists(f.inbox, "long.mp4") && f.packages().isEmpty)
             try await waitUntil("the work folder is gone", timeout: 5) { f.tree(f.work).isEmpty }
@@ -239,14 +238,9 @@ import Testing
                 try await states(f.config) == ["a.mp4": "completed", "broken.mp4": "failed"]
             }
             try await waitUntil("their sources are moved", timeout: 10) { f.exists(f.archive, "a.mp4") && f.exists(f.failed, "broken.mp4") }
-            let statements = "watchfolder_store_statements_total"
-            _ = try await daemon.metric(statements)  // the status server's reader connection is open from here on
-            let before = try #require(try await daemon.metric(statements))
-            try await Task.sleep(for: .seconds(3))
-            let after = try #require(try await daemon.metric(statements))
-            let scrape = try #require(try await daemon.metric(statements)) - after
-            #expect(scrape > 0)
-            #expect(after - before == scrape, "\(after - before - scrape) statements in 3 idle seconds")
+            let statements = try await daemon.storeStatementsWhileIdle()
+            #expect(statements.scrape > 0)
+            #expect(statements.idle == 0, "\(statements.idle) statements in 3 idle seconds")
 
             // The CLI's retry wakes the idle daemon through its watch of the database: the source comes back from
             // failed/ and the job fails once more.
